@@ -1,0 +1,85 @@
+# Build, lint and test sdgui. `make test` is what CI runs (through .ci/run) on a fresh Debian machine.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+# deps-system must finish before the venv is built and the venv before lint/test run.
+.NOTPARALLEL:
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Qt's offscreen platform.
+APT_QT_OFFSCREEN := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
+# A real xcb window under Xvfb (without libxcb-icccm4 Qt blames xcb-cursor0, misleadingly).
+APT_QT_XCB := xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
+# A real Secret Service for keyring tests.
+APT_KEYRING := dbus gnome-keyring
+APT_PACKAGES := make $(APT_QT_OFFSCREEN) $(APT_QT_XCB) $(APT_KEYRING)
+APT_PYTHON := python3 python3-venv python3-pip
+
+XVFB_ARGS := -screen 0 1280x800x24 -nolisten tcp
+
+.PHONY: deps-system venv lint test demo clean distclean
+
+## deps-system: install the Debian packages that are missing (no-op elsewhere or when all are there)
+deps-system:
+	@if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then \
+		echo "deps-system: not a Debian-like system with apt; skipping"; exit 0; \
+	fi; \
+	wanted="$(APT_PACKAGES)"; \
+	# Debian ships ensurepip (what `python3 -m venv` needs) in python3-venv. \
+	if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then wanted="$(APT_PYTHON) $$wanted"; fi; \
+	missing=""; \
+	for pkg in $$wanted; do \
+		dpkg -s "$$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && { sudo -n true 2>/dev/null || [ -t 0 ]; }; then sudo="sudo"; \
+	else echo "deps-system: missing:$$missing; not root and no sudo, install them by hand" >&2; exit 0; fi; \
+	echo "deps-system: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+## venv: the project's virtualenv with the dev extra, rebuilt when pyproject.toml changes
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+## lint: ruff (lint + format check) and mypy
+lint: $(STAMP)
+	$(BIN)/ruff check sdgui tests $(wildcard scripts)
+	$(BIN)/ruff format --check sdgui tests
+	$(BIN)/mypy
+
+## test: system packages, venv, lint, then one pytest run (under Xvfb when available, for xcb-window tests)
+test: deps-system $(STAMP) lint
+	@if command -v xvfb-run >/dev/null 2>&1; then \
+		echo "+ xvfb-run -a -s \"$(XVFB_ARGS)\" $(BIN)/python -m pytest -q"; \
+		xvfb-run -a -s "$(XVFB_ARGS)" $(BIN)/python -m pytest -q; \
+	else \
+		echo "+ $(BIN)/python -m pytest -q   (no xvfb-run: no X display for xcb-window tests)"; \
+		$(BIN)/python -m pytest -q; \
+	fi
+
+## demo: start the app on its demo volumes
+demo: deps-system $(STAMP)
+	$(BIN)/sdgui --demo
+
+## clean: caches and build output (keeps the venv)
+clean:
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+## distclean: clean, and remove the venv too
+distclean: clean
+	rm -rf $(VENV)

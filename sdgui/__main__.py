@@ -1,0 +1,3 @@
+from sdgui.cli import main
+
+raise SystemExit(main())

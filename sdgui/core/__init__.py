@@ -1,0 +1,1 @@
+"""The headless core of sdgui: never imports Qt."""

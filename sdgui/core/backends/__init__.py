@@ -1,0 +1,1 @@
+"""Volume backends: one interface over the local filesystem and object stores."""

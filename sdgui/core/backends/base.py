@@ -1,0 +1,132 @@
+"""The VolumeBackend interface: what every volume (local disk or object store) can do."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+S3_SINGLE_COPY_LIMIT = 5 * 1024**3
+"""CopyObject refuses sources over 5 GiB; larger copies must stream."""
+
+BLAKE3_KEY = "sdgui-blake3"
+"""Object metadata key holding the blake3 of the object's bytes (hex)."""
+
+MTIME_KEY = "mtime"
+"""Object metadata key holding the source file's mtime in Unix seconds (rclone's convention)."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do natively; the router and strategies read these."""
+
+    is_local: bool
+    server_side_copy: bool = False
+    server_side_copy_max: int | None = None
+    range_reads: bool = False
+    multipart: bool = False
+    provider_checksums: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file/object or directory/prefix, with a key relative to the volume root."""
+
+    key: str
+    is_dir: bool
+    size: int = 0
+    modified: datetime | None = None
+    etag: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.key.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def blake3(self) -> str | None:
+        return self.metadata.get(BLAKE3_KEY)
+
+    @property
+    def mtime(self) -> float | None:
+        raw = self.metadata.get(MTIME_KEY)
+        try:
+            return float(raw) if raw is not None else None
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What the destination confirmed about a write."""
+
+    size: int
+    etag: str | None = None
+    provider_checked: bool = False
+
+
+BeforeCommit = Callable[[], None]
+"""Called after every byte is written but before the write becomes visible; raising aborts it."""
+
+
+class VolumeBackend(ABC):
+    """One volume's storage: list, stat, read, read_range, write, copy, delete."""
+
+    volume: str
+    capabilities: Capabilities
+
+    @abstractmethod
+    def list(self, prefix: str = "", *, recursive: bool = False, page_size: int = 1000) -> Iterator[list[Entry]]:
+        """Stream the entries under directory ``prefix`` in pages; never the whole listing at once."""
+
+    @abstractmethod
+    def stat(self, key: str) -> Entry:
+        """The file/object at ``key`` with its metadata; NotFoundError if absent."""
+
+    @abstractmethod
+    def is_dir(self, key: str) -> bool:
+        """True when ``key`` is a directory (local) or a non-empty prefix (object store)."""
+
+    @abstractmethod
+    def read(self, key: str, *, offset: int = 0, if_match: str | None = None) -> Iterator[bytes]:
+        """Stream the bytes of ``key`` from ``offset``; PreconditionError-like SdError if the ETag changed."""
+
+    @abstractmethod
+    def read_range(self, key: str, start: int, end: int, *, if_match: str | None = None) -> Iterator[bytes]:
+        """Stream bytes ``[start, end)``; raises RangeNotSupportedError when the server ignores ranges."""
+
+    @abstractmethod
+    def write(
+        self,
+        key: str,
+        chunks: Iterable[bytes],
+        *,
+        size: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        before_commit: BeforeCommit | None = None,
+    ) -> WriteResult:
+        """Write a stream of chunks to ``key``; whole or absent, never partial, also on error or cancel."""
+
+    @abstractmethod
+    def copy(self, src_key: str, dst_key: str) -> None:
+        """Server-side copy within this volume."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Delete one file/object; a missing one is not an error."""
+
+    @abstractmethod
+    def make_dir(self, key: str) -> None:
+        """Create a directory (local) or a zero-byte ``key/`` marker (object store)."""
+
+    def free_space(self, key: str) -> int | None:
+        """Free bytes where ``key`` would be written, or None when unknown (object stores)."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; default does nothing."""
+
+
+class RangeNotSupportedError(Exception):
+    """The server answered a ranged GET with the whole object (rclone serve s3 does)."""

@@ -1,0 +1,257 @@
+"""VolumeBackend over the local filesystem; every write is atomic (temporary file, fsync, rename)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import shutil
+import stat as stat_mod
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sdgui.core import errors
+from sdgui.core.backends.base import MTIME_KEY, BeforeCommit, Capabilities, Entry, VolumeBackend, WriteResult
+from sdgui.core.settings import MiB
+
+READ_CHUNK = 4 * MiB
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def os_error(exc: OSError, *, volume: str, path: str) -> errors.SdError:
+    """Translate an OSError into the SdError a user should see."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in _DISK_FULL:
+        return errors.DiskFullError(f"no space left on the device ({reason})", volume=volume, path=path)
+    if isinstance(exc, FileNotFoundError):
+        return errors.NotFoundError("no such file or directory", volume=volume, path=path)
+    if isinstance(exc, PermissionError):
+        return errors.PermissionDeniedError(reason, volume=volume, path=path)
+    if isinstance(exc, FileExistsError):
+        return errors.ConflictError("already exists", volume=volume, path=path)
+    if exc.errno in (errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ):
+        return errors.InvalidPathError(f"the file system refuses this name ({reason})", volume=volume, path=path)
+    return errors.SdError(reason, volume=volume, path=path)
+
+
+class AtomicFile:
+    """A temporary file beside the target that becomes the target only on ``commit``.
+
+    Supports positional writes so parallel ranged downloads can fill it out of order.
+    """
+
+    def __init__(self, target: Path, *, volume: str, key: str) -> None:
+        self.target = target
+        self.volume = volume
+        self.key = key
+        self.temp = target.with_name(f".{target.name[:180]}.sdgui-{secrets.token_hex(4)}.part")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except OSError as exc:
+            raise os_error(exc, volume=volume, path=key) from None
+        self.closed = False
+
+    def pwrite(self, data: bytes | memoryview, offset: int) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.pwrite(self.fd, view, offset)
+                view = view[written:]
+                offset += written
+        except OSError as exc:
+            raise os_error(exc, volume=self.volume, path=self.key) from None
+
+    def truncate(self, size: int) -> None:
+        try:
+            os.ftruncate(self.fd, size)
+        except OSError as exc:
+            raise os_error(exc, volume=self.volume, path=self.key) from None
+
+    def sync(self) -> None:
+        try:
+            os.fsync(self.fd)
+        except OSError as exc:
+            raise os_error(exc, volume=self.volume, path=self.key) from None
+
+    def commit(self, *, mtime: float | None = None) -> None:
+        """fsync, close and rename over the target; restores ``mtime`` when given."""
+        try:
+            os.fsync(self.fd)
+            os.close(self.fd)
+            self.closed = True
+            if mtime is not None:
+                os.utime(self.temp, (mtime, mtime))
+            os.replace(self.temp, self.target)
+            _fsync_dir(self.target.parent)
+        except OSError as exc:
+            self.discard()
+            raise os_error(exc, volume=self.volume, path=self.key) from None
+
+    def discard(self) -> None:
+        """Close and remove the temporary file; safe to call twice."""
+        if not self.closed:
+            self.closed = True
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+        try:
+            os.unlink(self.temp)
+        except FileNotFoundError:
+            pass
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name == "nt":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBackend(VolumeBackend):
+    """Files under ``root``; keys are paths relative to it with ``/`` separators."""
+
+    def __init__(self, root: Path, *, volume: str = "local") -> None:
+        self.root = Path(os.path.abspath(root))
+        self.volume = volume
+        self.capabilities = Capabilities(is_local=True)
+
+    def path(self, key: str) -> Path:
+        """The filesystem path of ``key``, refusing anything that would leave ``root``."""
+        joined = os.path.normpath(os.path.join(self.root, key.strip("/")))
+        if os.path.commonpath([joined, self.root]) != str(self.root):
+            raise errors.InvalidPathError("the path leaves the volume", volume=self.volume, path=key)
+        return Path(joined)
+
+    def key_of(self, path: Path) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/").removeprefix(".")
+
+    def _where(self, key: str) -> str:
+        return str(self.path(key)) if self.volume == "local" else key
+
+    def _entry(self, key: str, st: os.stat_result) -> Entry:
+        is_dir = stat_mod.S_ISDIR(st.st_mode)
+        return Entry(
+            key=key,
+            is_dir=is_dir,
+            size=0 if is_dir else st.st_size,
+            modified=datetime.fromtimestamp(st.st_mtime, tz=UTC),
+            metadata={MTIME_KEY: repr(st.st_mtime)},
+        )
+
+    def list(self, prefix: str = "", *, recursive: bool = False, page_size: int = 1000) -> Iterator[list[Entry]]:
+        pending = [prefix.strip("/")]
+        page: list[Entry] = []
+        while pending:
+            current = pending.pop()
+            try:
+                with os.scandir(self.path(current)) as it:
+                    for item in it:
+                        key = f"{current}/{item.name}" if current else item.name
+                        try:
+                            st = item.stat(follow_symlinks=True)
+                        except OSError:
+                            continue  # a dangling symlink or a file that vanished while listing
+                        entry = self._entry(key, st)
+                        if recursive and entry.is_dir:
+                            pending.append(key)
+                            continue
+                        page.append(entry)
+                        if len(page) >= page_size:
+                            yield page
+                            page = []
+            except OSError as exc:
+                raise os_error(exc, volume=self.volume, path=self._where(current)) from None
+        if page:
+            yield page
+
+    def stat(self, key: str) -> Entry:
+        try:
+            return self._entry(key.strip("/"), os.stat(self.path(key)))
+        except OSError as exc:
+            raise os_error(exc, volume=self.volume, path=self._where(key)) from None
+
+    def is_dir(self, key: str) -> bool:
+        return self.path(key).is_dir()
+
+    def read(self, key: str, *, offset: int = 0, if_match: str | None = None) -> Iterator[bytes]:
+        yield from self.read_range(key, offset, None)
+
+    def read_range(self, key: str, start: int, end: int | None, *, if_match: str | None = None) -> Iterator[bytes]:
+        try:
+            with open(self.path(key), "rb", buffering=0) as handle:
+                handle.seek(start)
+                remaining = None if end is None else end - start
+                while remaining is None or remaining > 0:
+                    chunk = handle.read(READ_CHUNK if remaining is None else min(READ_CHUNK, remaining))
+                    if not chunk:
+                        return
+                    if remaining is not None:
+                        remaining -= len(chunk)
+                    yield chunk
+        except OSError as exc:
+            raise os_error(exc, volume=self.volume, path=self._where(key)) from None
+
+    def open_atomic(self, key: str) -> AtomicFile:
+        """A temporary file that replaces ``key`` on commit."""
+        return AtomicFile(self.path(key), volume=self.volume, key=self._where(key))
+
+    def write(
+        self,
+        key: str,
+        chunks: Iterable[bytes],
+        *,
+        size: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        before_commit: BeforeCommit | None = None,
+    ) -> WriteResult:
+        target = self.open_atomic(key)
+        written = 0
+        try:
+            for chunk in chunks:
+                target.pwrite(chunk, written)
+                written += len(chunk)
+            target.sync()
+            if before_commit is not None:
+                before_commit()
+            mtime = (metadata or {}).get(MTIME_KEY)
+            target.commit(mtime=float(mtime) if mtime else None)
+        except BaseException:
+            target.discard()
+            raise
+        return WriteResult(written)
+
+    def copy(self, src_key: str, dst_key: str) -> None:
+        self.write(dst_key, self.read(src_key), metadata=self.stat(src_key).metadata)
+
+    def delete(self, key: str) -> None:
+        path = self.path(key)
+        try:
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise os_error(exc, volume=self.volume, path=self._where(key)) from None
+
+    def make_dir(self, key: str) -> None:
+        try:
+            self.path(key).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(exc, volume=self.volume, path=self._where(key)) from None
+
+    def free_space(self, key: str) -> int | None:
+        path = self.path(key)
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        try:
+            return shutil.disk_usage(path).free
+        except OSError:
+            return None

@@ -1,0 +1,282 @@
+"""VolumeBackend over obstore: Amazon S3 and S3-compatible services, Google Cloud Storage, Azure Blob."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import obstore
+
+from sdgui.core import errors
+from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, VolumeBackend, WriteResult
+from sdgui.core.backends.obstore_errors import translated
+from sdgui.core.settings import MiB, TransferSettings
+
+log = logging.getLogger(__name__)
+
+_LAST_CHAR = "\U0010ffff"
+"""Sorts after every key character: an offset that skips the rest of a sub-prefix."""
+
+_PUMP_DEPTH = 4
+
+
+class ObjectStoreBackend(VolumeBackend):
+    """One bucket/container (optionally under a prefix) reached through an obstore store."""
+
+    def __init__(
+        self, volume: str, store: Any, capabilities: Capabilities, *, prefix: str = "", settings: TransferSettings
+    ) -> None:
+        self.volume = volume
+        self.store = store
+        self.capabilities = capabilities
+        self.prefix = prefix.strip("/")
+        self.settings = settings
+
+    # -- keys -----------------------------------------------------------------
+    def _full(self, key: str) -> str:
+        key = key.strip("/")
+        if not self.prefix:
+            return key
+        return f"{self.prefix}/{key}" if key else self.prefix
+
+    def _relative(self, full: str) -> str:
+        if self.prefix and full.startswith(self.prefix + "/"):
+            return full[len(self.prefix) + 1 :]
+        return full
+
+    def _entry(self, meta: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> Entry:
+        etag = meta.get("e_tag")
+        return Entry(
+            key=self._relative(str(meta["path"])),
+            is_dir=False,
+            size=int(meta["size"]),
+            modified=meta.get("last_modified"),
+            etag=etag.strip('"') if isinstance(etag, str) else None,
+            metadata={str(k): str(v) for k, v in (attributes or {}).items()},
+        )
+
+    # -- listing --------------------------------------------------------------
+    def list(self, prefix: str = "", *, recursive: bool = False, page_size: int = 1000) -> Iterator[list[Entry]]:
+        full_prefix = self._full(prefix)
+        if recursive:
+            with translated(self.volume, prefix):
+                for batch in obstore.list(self.store, prefix=full_prefix or None, chunk_size=page_size):
+                    entries = [self._entry(m) for m in batch if not str(m["path"]).endswith("/")]
+                    if entries:
+                        yield entries
+            return
+        yield from self._list_children(prefix, full_prefix, page_size)
+
+    def _list_children(self, prefix: str, full_prefix: str, page_size: int) -> Iterator[list[Entry]]:
+        """Immediate children of a prefix, streamed in pages.
+
+        obstore's delimiter listing fetches every page before returning, which freezes on big prefixes;
+        this streams the recursive listing instead and, once a sub-prefix has shown itself, restarts
+        after it with an offset so deep trees are not walked key by key.
+        """
+        base = f"{full_prefix}/" if full_prefix else ""
+        seen_dirs: set[str] = set()
+        page: list[Entry] = []
+        offset: str | None = None
+        with translated(self.volume, prefix):
+            while True:
+                restart_at: str | None = None
+                stream = obstore.list(self.store, prefix=full_prefix or None, offset=offset, chunk_size=page_size)
+                for batch in stream:
+                    inside_known_dir = 0
+                    for meta in batch:
+                        rest = str(meta["path"])[len(base) :]
+                        head, sep, _ = rest.partition("/")
+                        if not sep:
+                            page.append(self._entry(meta))
+                            continue
+                        if head not in seen_dirs:
+                            seen_dirs.add(head)
+                            page.append(Entry(key=self._relative(base + head), is_dir=True))
+                        else:
+                            inside_known_dir += 1
+                        if inside_known_dir >= 2 * page_size // 3 or len(batch) == inside_known_dir:
+                            restart_at = f"{base}{head}/{_LAST_CHAR}"
+                    if len(page) >= page_size:
+                        yield page
+                        page = []
+                    if restart_at is not None:
+                        break
+                if restart_at is None or restart_at == offset:
+                    break
+                offset = restart_at
+        if page:
+            yield page
+
+    def stat(self, key: str) -> Entry:
+        with translated(self.volume, key):
+            result = obstore.get(self.store, self._full(key), options={"head": True})
+            return self._entry(result.meta, result.attributes)
+
+    def is_dir(self, key: str) -> bool:
+        full = self._full(key)
+        with translated(self.volume, key):
+            for batch in obstore.list(self.store, prefix=full or None, chunk_size=1):
+                if batch:
+                    return True
+        return False
+
+    # -- reading --------------------------------------------------------------
+    def read(self, key: str, *, offset: int = 0, if_match: str | None = None) -> Iterator[bytes]:
+        options: dict[str, Any] = {}
+        if offset:
+            options["range"] = {"offset": offset}
+        if if_match:
+            options["if_match"] = if_match
+        yield from self._stream(key, options)
+
+    def read_range(self, key: str, start: int, end: int, *, if_match: str | None = None) -> Iterator[bytes]:
+        options: dict[str, Any] = {"range": (start, end)}
+        if if_match:
+            options["if_match"] = if_match
+        yield from self._stream(key, options)
+
+    def _stream(self, key: str, options: dict[str, Any]) -> Iterator[bytes]:
+        with translated(self.volume, key):
+            result = obstore.get(self.store, self._full(key), options=options)  # type: ignore[arg-type]
+            for chunk in result.stream(min_chunk_size=1 * MiB):
+                yield bytes(chunk)
+
+    # -- writing --------------------------------------------------------------
+    def write(
+        self,
+        key: str,
+        chunks: Iterable[bytes],
+        *,
+        size: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        before_commit: BeforeCommit | None = None,
+    ) -> WriteResult:
+        attributes = dict(metadata or {})
+        full = self._full(key)
+        if size is not None and size <= self.settings.multipart_threshold:
+            data = b"".join(chunks)
+            if before_commit is not None:
+                before_commit()
+            with translated(self.volume, key):
+                result = obstore.put(self.store, full, data, attributes=attributes, use_multipart=False)  # type: ignore[arg-type]
+            return WriteResult(len(data), result.get("e_tag"), self.capabilities.provider_checksums)
+        reader = _PumpedReader(chunks, before_commit)
+        try:
+            with translated(self.volume, key):
+                result = obstore.put(
+                    self.store,
+                    full,
+                    reader,
+                    attributes=attributes,  # type: ignore[arg-type]
+                    chunk_size=self.settings.upload_chunk_size,
+                    max_concurrency=self.settings.upload_concurrency,
+                )
+        except errors.SdError:
+            # A failure raised inside our reader surfaces from obstore as an OSError; re-raise the original.
+            reader.reraise()
+            raise
+        except OSError:
+            reader.reraise()
+            raise
+        finally:
+            reader.stop()
+        reader.reraise()
+        return WriteResult(reader.bytes_read, result.get("e_tag"), self.capabilities.provider_checksums)
+
+    def copy(self, src_key: str, dst_key: str) -> None:
+        with translated(self.volume, src_key):
+            obstore.copy(self.store, self._full(src_key), self._full(dst_key), overwrite=True)
+
+    def delete(self, key: str) -> None:
+        try:
+            with translated(self.volume, key):
+                obstore.delete(self.store, self._full(key))
+        except errors.NotFoundError:
+            pass
+
+    def make_dir(self, key: str) -> None:
+        with translated(self.volume, key):
+            obstore.put(self.store, self._full(key) + "/", b"", use_multipart=False)
+
+
+class _PumpedReader:
+    """A file-like object obstore's ``put`` reads parts from, fed by a thread that drains ``chunks``.
+
+    Draining in another thread matters: ``chunks`` may come from another obstore stream, and calling
+    obstore from inside obstore's reader callback panics. An exception raised by ``chunks`` (a cancel, a
+    failed verification) is re-raised inside ``read``, which makes obstore abort the multipart upload.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], before_commit: BeforeCommit | None) -> None:
+        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=_PUMP_DEPTH)
+        self._stopped = threading.Event()
+        self._before_commit = before_commit
+        self._buffer = memoryview(b"")
+        self._done = False
+        self.error: BaseException | None = None
+        self.bytes_read = 0
+        self._thread = threading.Thread(target=self._pump, args=(chunks,), name="sdgui-upload-pump", daemon=True)
+        self._thread.start()
+
+    def _offer(self, item: bytes | BaseException | None) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _pump(self, chunks: Iterable[bytes]) -> None:
+        iterator = iter(chunks)
+        try:
+            for chunk in iterator:
+                if not self._offer(chunk):
+                    return
+            self._offer(None)
+        except BaseException as exc:  # handed to the reader, which raises it inside obstore
+            self._offer(exc)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._read(size)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def _read(self, size: int) -> bytes:
+        while not self._buffer and not self._done:
+            item = self._queue.get()
+            if item is None:
+                self._done = True
+                if self._before_commit is not None:
+                    self._before_commit()
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                self._buffer = memoryview(item)
+        if size is None or size < 0:
+            size = len(self._buffer)
+        out = bytes(self._buffer[:size])
+        self._buffer = self._buffer[size:]
+        self.bytes_read += len(out)
+        return out
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.bytes_read
+
+    def reraise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)

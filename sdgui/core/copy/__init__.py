@@ -1,0 +1,1 @@
+"""Copy jobs: strategies, router, job, action, events, verification."""

@@ -1,0 +1,126 @@
+"""CopyAction: a user's copy or move request, validated before any byte moves."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from sdgui.core import errors
+from sdgui.core.backends.base import VolumeBackend
+from sdgui.core.backends.factory import BackendCache
+from sdgui.core.copy.conflicts import ConflictPolicy
+from sdgui.core.copy.verify import VerifyMode
+from sdgui.core.paths import SdPath
+
+
+def backend_key(path: SdPath) -> str:
+    """The key of ``path`` inside its backend: local paths are keys under ``/``."""
+    if path.volume is None:
+        return path.path.replace(os.sep, "/").lstrip("/")
+    return path.path
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """How a copy behaves: conflicts, verification, timestamps, move."""
+
+    on_conflict: ConflictPolicy = "fail"
+    verify: VerifyMode = "on"
+    preserve_mtime: bool = True
+    delete_after_copy: bool = False
+
+
+@dataclass(frozen=True)
+class ResolvedSource:
+    """One source, found to exist, with the directory or key it lands at."""
+
+    path: SdPath
+    backend: VolumeBackend
+    key: str
+    is_dir: bool
+    size: int
+    target_key: str
+
+
+@dataclass(frozen=True)
+class ResolvedAction:
+    """A validated CopyAction: every source exists and knows where it goes."""
+
+    sources: list[ResolvedSource]
+    destination: SdPath
+    dst_backend: VolumeBackend
+    options: CopyOptions
+
+
+@dataclass
+class CopyAction:
+    """Copy (or move) ``sources`` to ``destination``; local and cloud SdPaths alike.
+
+    A destination that is a directory (trailing ``/``, an existing directory or prefix, or several sources)
+    receives each source under its own name; otherwise the single source takes the destination's name.
+    """
+
+    sources: list[SdPath]
+    destination: SdPath
+    options: CopyOptions = field(default_factory=CopyOptions)
+
+    def validate(self, backends: BackendCache) -> ResolvedAction:
+        """Check the request against the volumes; raise an SdError naming the first problem."""
+        if not self.sources:
+            raise errors.InvalidPathError("nothing to copy")
+        dst_backend = backends.get(self.destination.volume)
+        if self.destination.volume is not None and backends.registry.get(self.destination.volume).read_only:
+            raise errors.PermissionDeniedError("the volume is read-only", volume=self.destination.volume, path="")
+        dst_key = backend_key(self.destination)
+        dst_is_dir = self.destination.is_dir or len(self.sources) > 1 or dst_backend.is_dir(dst_key)
+        _check_writable(dst_backend, dst_key, self.destination)
+        resolved = [self._resolve(source, backends, dst_backend, dst_key, dst_is_dir) for source in self.sources]
+        return ResolvedAction(resolved, self.destination, dst_backend, self.options)
+
+    def _resolve(
+        self, source: SdPath, backends: BackendCache, dst_backend: VolumeBackend, dst_key: str, dst_is_dir: bool
+    ) -> ResolvedSource:
+        backend = backends.get(source.volume)
+        key = backend_key(source)
+        if source.is_dir or not key:
+            is_dir, size = True, 0
+            if key and not backend.is_dir(key):
+                raise errors.NotFoundError("no such directory or prefix", volume=source.volume, path=str(source))
+        else:
+            try:
+                entry = backend.stat(key)
+                is_dir, size = entry.is_dir, entry.size
+            except errors.NotFoundError:
+                if backend.capabilities.is_local or not backend.is_dir(key):
+                    raise errors.NotFoundError(
+                        "the source does not exist", volume=source.volume or "local", path=str(source)
+                    ) from None
+                is_dir, size = True, 0
+        name = source.name or (source.volume or "root")
+        target = (f"{dst_key}/{name}" if dst_key else name) if dst_is_dir else dst_key
+        same_volume = backend is dst_backend
+        if same_volume and is_dir and (target == key or target.startswith(key + "/") or not key):
+            raise errors.InvalidPathError(
+                "cannot copy a directory into itself", volume=source.volume or "local", path=str(source)
+            )
+        if same_volume and not is_dir and target == key and self.options.on_conflict != "rename":
+            raise errors.InvalidPathError(
+                "cannot copy a file onto itself (use --on-conflict rename to make a duplicate)",
+                volume=source.volume or "local",
+                path=str(source),
+            )
+        return ResolvedSource(source, backend, key, is_dir, size, target)
+
+
+def _check_writable(backend: VolumeBackend, key: str, destination: SdPath) -> None:
+    if not backend.capabilities.is_local:
+        return
+    path = backend.path(key)  # type: ignore[attr-defined]
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    if not path.is_dir():
+        path = path.parent
+    if not os.access(path, os.W_OK):
+        raise errors.PermissionDeniedError(
+            f"cannot write into {path}", volume=destination.volume or "local", path=str(destination)
+        )

@@ -1,0 +1,74 @@
+"""What to do when a destination already exists: skip, overwrite, rename (``name (1).ext``) or fail."""
+
+from __future__ import annotations
+
+import threading
+from typing import Literal
+
+from sdgui.core import errors
+from sdgui.core.backends.base import VolumeBackend
+
+ConflictPolicy = Literal["skip", "overwrite", "rename", "fail"]
+CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("skip", "overwrite", "rename", "fail")
+
+
+def numbered_name(key: str, n: int) -> str:
+    """``dir/name.ext`` → ``dir/name (n).ext``; dot-files and names without a suffix get `` (n)`` at the end."""
+    head, sep, name = key.rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    if not stem:  # ".bashrc" or "README"
+        stem, dot, suffix = name, "", ""
+    return f"{head}{sep}{stem} ({n}){dot}{suffix}"
+
+
+class DestinationIndex:
+    """Answers "does this destination key exist?" for one job.
+
+    For an object store the first question under a directory lists it once (one request per thousand keys,
+    not one HEAD per file); the names a job has claimed are remembered so two files never pick the same one.
+    """
+
+    def __init__(self, backend: VolumeBackend) -> None:
+        self.backend = backend
+        self._lock = threading.Lock()
+        self._listed: dict[str, set[str]] = {}
+        self._claimed: set[str] = set()
+
+    def _dir_keys(self, directory: str) -> set[str]:
+        if directory not in self._listed:
+            keys: set[str] = set()
+            try:
+                for page in self.backend.list(directory, recursive=False):
+                    keys.update(entry.key for entry in page)
+            except errors.NotFoundError:
+                pass
+            self._listed[directory] = keys
+        return self._listed[directory]
+
+    def exists(self, key: str) -> bool:
+        if key in self._claimed:
+            return True
+        if self.backend.capabilities.is_local:
+            return self.backend.path(key).exists()  # type: ignore[attr-defined, no-any-return]
+        return key in self._dir_keys(key.rpartition("/")[0])
+
+    def resolve(self, key: str, policy: ConflictPolicy, *, volume: str) -> str | None:
+        """The key to write, None to skip; ConflictError when the policy is ``fail``."""
+        with self._lock:
+            if not self.exists(key):
+                self._claimed.add(key)
+                return key
+            if policy == "skip":
+                return None
+            if policy == "overwrite":
+                return key
+            if policy == "fail":
+                raise errors.ConflictError(
+                    "the destination exists; choose --on-conflict skip, overwrite or rename", volume=volume, path=key
+                )
+            n = 1
+            while self.exists(numbered_name(key, n)):
+                n += 1
+            chosen = numbered_name(key, n)
+            self._claimed.add(chosen)
+            return chosen

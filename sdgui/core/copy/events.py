@@ -1,0 +1,100 @@
+"""Typed events a copy job reports; the CLI prints them as JSON lines and the window paints them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Literal
+
+Verification = Literal["verified", "provider-checked", "unverified"]
+Phase = Literal["scanning", "transferring", "finishing"]
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Base of every event; ``type`` names it in JSON."""
+
+    type: ClassVar[str] = "event"
+    job_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class JobStarted(JobEvent):
+    type: ClassVar[str] = "job_started"
+    files: int
+    bytes_total: int
+    strategy: str
+    sources: list[str] = field(default_factory=list)
+    destination: str = ""
+    move: bool = False
+
+
+@dataclass(frozen=True)
+class Progress(JobEvent):
+    type: ClassVar[str] = "progress"
+    phase: Phase
+    current_file: str
+    bytes_done: int
+    bytes_total: int
+    files_done: int
+    files_total: int
+    rate: float
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class FileDone(JobEvent):
+    type: ClassVar[str] = "file_done"
+    source: str
+    destination: str
+    size: int
+    blake3: str | None
+    verified: Verification
+    strategy: str
+    source_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class FileSkipped(JobEvent):
+    type: ClassVar[str] = "file_skipped"
+    source: str
+    destination: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileFailed(JobEvent):
+    type: ClassVar[str] = "file_failed"
+    source: str
+    destination: str
+    error: str
+    message: str
+
+
+@dataclass(frozen=True)
+class JobFinished(JobEvent):
+    type: ClassVar[str] = "job_finished"
+    files_done: int
+    files_skipped: int
+    bytes_done: int
+    elapsed_s: float
+    verified: int
+    provider_checked: int
+    unverified: int
+
+
+@dataclass(frozen=True)
+class JobFailed(JobEvent):
+    type: ClassVar[str] = "job_failed"
+    error: str
+    message: str
+    files_done: int = 0
+    files_failed: int = 0
+
+
+@dataclass(frozen=True)
+class JobCancelled(JobEvent):
+    type: ClassVar[str] = "job_cancelled"
+    files_done: int = 0
