@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sdgui.core.backends.base import Entry, VolumeBackend
+from sdgui.core.errors import SdError
 from sdgui.core.copy.cancel import CancelToken
 from sdgui.core.copy.events import Verification
 from sdgui.core.copy.verify import VerifyMode
@@ -23,6 +24,8 @@ class CopyItem:
     dst_key: str
     size: int
     entry: Entry | None = None
+    refused: SdError | None = None
+    """Set when the planner refused this file (e.g. a key that would escape the target directory)."""
 
     @property
     def source_label(self) -> str:

@@ -143,8 +143,13 @@ class FileCopyJob:
             self.cancel_token.check()
             for entry in page:
                 rel = relative_key(source.key, entry.key)
-                yield CopyItem(source.backend, entry.key, dst, self._target_key(dst, source.target_key, rel), entry.size,
-                               entry)
+                try:
+                    target = self._target_key(dst, source.target_key, rel)
+                except errors.InvalidPathError as exc:
+                    target, refused = f"{source.target_key}/{rel}", exc.at(volume=dst.volume)
+                else:
+                    refused = None
+                yield CopyItem(source.backend, entry.key, dst, target, entry.size, entry, refused)
 
     def _target_key(self, dst: object, base: str, rel: str) -> str:
         from sdgui.core.backends.local import LocalBackend
@@ -193,6 +198,8 @@ class FileCopyJob:
             return
         progress = FileProgress(item.size, self._add_bytes)
         try:
+            if item.refused is not None:
+                raise item.refused
             options = self.action.options
             chosen = index.resolve(item.dst_key, options.on_conflict, volume=item.dst.volume)
             if chosen is None:

@@ -1,0 +1,76 @@
+"""Test-side plumbing: register a server's bucket as a volume and run copy jobs, collecting their events."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sdgui.core.backends.factory import BackendCache
+from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.copy.events import JobEvent
+from sdgui.core.copy.job import FileCopyJob
+from sdgui.core.paths import SdPath
+from sdgui.core.settings import TransferSettings
+from sdgui.core.volumes import VolumeConfig, VolumeRegistry
+from tests.servers import S3Server
+
+
+def add_volume(
+    server: S3Server, bucket: str, name: str = "cloud", *, secret: str | None = None, endpoint: str | None = None
+) -> VolumeConfig:
+    """Register ``bucket`` on ``server`` as volume ``name``; the secret travels through an environment variable."""
+    env = f"SDGUI_TEST_SECRET_{name.upper().replace('-', '_')}"
+    os.environ[env] = secret if secret is not None else server.secret_access_key
+    config = VolumeConfig(
+        name,
+        "s3",
+        bucket=bucket,
+        endpoint=endpoint or server.endpoint,
+        access_key_id=server.access_key_id,
+        secret_env=env,
+        allow_http=True,
+    )
+    registry = VolumeRegistry()
+    registry.add(config, replace=True)
+    registry.save()
+    return config
+
+
+@dataclass
+class JobRun:
+    """A finished job with every event it reported, in order."""
+
+    final: JobEvent
+    events: list[JobEvent] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[JobEvent]:
+        return [e for e in self.events if e.type == kind]
+
+
+def make_job(
+    sources: list[str], destination: str, settings: TransferSettings | None = None, **options: object
+) -> FileCopyJob:
+    action = CopyAction([SdPath.parse(s) for s in sources], SdPath.parse(destination), CopyOptions(**options))  # type: ignore[arg-type]
+    return FileCopyJob(action, BackendCache(VolumeRegistry(), settings=settings))
+
+
+def run_copy(
+    sources: list[str], destination: str, settings: TransferSettings | None = None, **options: object
+) -> JobRun:
+    job = make_job(sources, destination, settings, **options)
+    events: list[JobEvent] = []
+    final = job.run(events.append)
+    return JobRun(final, events)
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def read_object(server: S3Server, bucket: str, key: str) -> bytes:
+    return server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
