@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 import queue
 import threading
@@ -59,7 +60,9 @@ class ObjectStoreBackend(VolumeBackend):
         )
 
     # -- listing --------------------------------------------------------------
-    def list(self, prefix: str = "", *, recursive: bool = False, page_size: int = 1000) -> Iterator[list[Entry]]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = False, page_size: int = 1000
+    ) -> Iterator[builtins.list[Entry]]:
         full_prefix = self._full(prefix)
         if recursive:
             with translated(self.volume, prefix):
@@ -70,7 +73,7 @@ class ObjectStoreBackend(VolumeBackend):
             return
         yield from self._list_children(prefix, full_prefix, page_size)
 
-    def _list_children(self, prefix: str, full_prefix: str, page_size: int) -> Iterator[list[Entry]]:
+    def _list_children(self, prefix: str, full_prefix: str, page_size: int) -> Iterator[builtins.list[Entry]]:
         """Immediate children of a prefix, streamed in pages.
 
         obstore's delimiter listing fetches every page before returning, which freezes on big prefixes;
@@ -79,7 +82,7 @@ class ObjectStoreBackend(VolumeBackend):
         """
         base = f"{full_prefix}/" if full_prefix else ""
         seen_dirs: set[str] = set()
-        page: list[Entry] = []
+        page: builtins.list[Entry] = []
         offset: str | None = None
         with translated(self.volume, prefix):
             while True:
@@ -92,19 +95,20 @@ class ObjectStoreBackend(VolumeBackend):
                         head, sep, _ = rest.partition("/")
                         if not sep:
                             page.append(self._entry(meta))
-                            continue
-                        if head not in seen_dirs:
+                        elif head not in seen_dirs:
                             seen_dirs.add(head)
                             page.append(Entry(key=self._relative(base + head), is_dir=True))
                         else:
                             inside_known_dir += 1
-                        if inside_known_dir >= 2 * page_size // 3 or len(batch) == inside_known_dir:
-                            restart_at = f"{base}{head}/{_LAST_CHAR}"
-                    if len(page) >= page_size:
-                        yield page
-                        page = []
-                    if restart_at is not None:
-                        break
+                        if len(page) >= page_size:
+                            yield page
+                            page = []
+                    if batch and inside_known_dir >= len(batch) // 2:
+                        # Mostly keys of a sub-prefix already shown: jump past it.
+                        last = str(batch[-1]["path"])[len(base) :].partition("/")
+                        if last[1]:
+                            restart_at = f"{base}{last[0]}/{_LAST_CHAR}"
+                            break
                 if restart_at is None or restart_at == offset:
                     break
                 offset = restart_at
@@ -162,7 +166,7 @@ class ObjectStoreBackend(VolumeBackend):
             if before_commit is not None:
                 before_commit()
             with translated(self.volume, key):
-                result = obstore.put(self.store, full, data, attributes=attributes, use_multipart=False)  # type: ignore[arg-type]
+                result = obstore.put(self.store, full, data, attributes=attributes, use_multipart=False)
             return WriteResult(len(data), result.get("e_tag"), self.capabilities.provider_checksums)
         reader = _PumpedReader(chunks, before_commit)
         try:
@@ -170,8 +174,8 @@ class ObjectStoreBackend(VolumeBackend):
                 result = obstore.put(
                     self.store,
                     full,
-                    reader,
-                    attributes=attributes,  # type: ignore[arg-type]
+                    reader,  # type: ignore[arg-type]
+                    attributes=attributes,
                     chunk_size=self.settings.upload_chunk_size,
                     max_concurrency=self.settings.upload_concurrency,
                 )

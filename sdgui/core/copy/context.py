@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sdgui.core.backends.base import Entry, VolumeBackend
-from sdgui.core.errors import SdError
 from sdgui.core.copy.cancel import CancelToken
 from sdgui.core.copy.events import Verification
 from sdgui.core.copy.verify import VerifyMode
+from sdgui.core.errors import SdError
 from sdgui.core.settings import TransferSettings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -67,6 +68,7 @@ class FileCopyJob:
         self._last_emit = 0.0
         self._rate = RateMeter()
         self._sink: EventSink = lambda event: None
+        self._first_failure: errors.SdError | None = None
 
     def cancel(self) -> None:
         self.cancel_token.cancel()
@@ -83,9 +85,11 @@ class FileCopyJob:
             self._files_total = len(items)
             self._bytes_total = sum(item.size for item in items)
             strategies = Counter(self.router.select(i.src, i.dst, i.size).name for i in items)
-            headline = strategies.most_common(1)[0][0] if strategies else self.router.select(
-                resolved.sources[0].backend, resolved.dst_backend
-            ).name
+            headline = (
+                strategies.most_common(1)[0][0]
+                if strategies
+                else self.router.select(resolved.sources[0].backend, resolved.dst_backend).name
+            )
             self._emit(
                 JobStarted(
                     self.job_id,
@@ -106,9 +110,17 @@ class FileCopyJob:
             return self._final(JobFailed(self.job_id, exc.kind, str(exc), counts["done"], counts["failed"]))
         self._progress("finishing", force=True)
         if counts["failed"]:
-            message = f"{counts['failed']} of {self._files_total} files failed"
-            return self._final(JobFailed(self.job_id, counts["first_error"] and "files" or "files", message,
-                                         counts["done"], counts["failed"]))
+            kinds = sorted(k.removeprefix("error:") for k in counts if k.startswith("error:"))
+            message = f"{counts['failed']} of {self._files_total} files failed; first: {self._first_failure}"
+            return self._final(
+                JobFailed(
+                    self.job_id,
+                    kinds[0] if len(kinds) == 1 else "several",
+                    message,
+                    counts["done"],
+                    counts["failed"],
+                )
+            )
         return self._final(
             JobFinished(
                 self.job_id,
@@ -143,12 +155,11 @@ class FileCopyJob:
             self.cancel_token.check()
             for entry in page:
                 rel = relative_key(source.key, entry.key)
+                refused: errors.SdError | None = None
                 try:
                     target = self._target_key(dst, source.target_key, rel)
                 except errors.InvalidPathError as exc:
                     target, refused = f"{source.target_key}/{rel}", exc.at(volume=dst.volume)
-                else:
-                    refused = None
                 yield CopyItem(source.backend, entry.key, dst, target, entry.size, entry, refused)
 
     def _target_key(self, dst: object, base: str, rel: str) -> str:
@@ -239,7 +250,9 @@ class FileCopyJob:
             if isinstance(exc, _FATAL):
                 fatal.append(exc)
             progress.confirm()  # counted as processed, so progress never goes backwards
-            self._count(counts, "failed")
+            self._count(counts, "failed", f"error:{exc.kind}")
+            with self._lock:
+                self._first_failure = self._first_failure or exc
             log.warning("copy failed: %s", exc)
             self._emit(FileFailed(self.job_id, item.source_label, item.destination_label, exc.kind, str(exc)))
         finally:
@@ -302,11 +315,7 @@ def _remove_moved_dirs(resolved: ResolvedAction) -> None:
         if source.is_dir and source.backend.capabilities.is_local:
             root = source.backend.path(source.key)  # type: ignore[attr-defined]
             for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-                try:
+                with contextlib.suppress(OSError):
                     directory.rmdir()
-                except OSError:
-                    pass
-            try:
+            with contextlib.suppress(OSError):
                 root.rmdir()
-            except OSError:
-                pass

@@ -30,6 +30,11 @@ UNLIMITED = Capabilities(is_local=False, server_side_copy=True)
     ],
 )
 def test_select_strategy(
-    src_volume: str | None, src: Capabilities, dst_volume: str | None, dst: Capabilities, size: int | None, expected: str
+    src_volume: str | None,
+    src: Capabilities,
+    dst_volume: str | None,
+    dst: Capabilities,
+    size: int | None,
+    expected: str,
 ) -> None:
     assert select_strategy(src_volume, src, dst_volume, dst, size).name == expected
