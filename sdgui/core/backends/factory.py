@@ -10,7 +10,7 @@ from sdgui.core import errors
 from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, VolumeBackend
 from sdgui.core.backends.local import LocalBackend
 from sdgui.core.backends.object_store import ObjectStoreBackend
-from sdgui.core.secrets import SecretStore, resolve_secret
+from sdgui.core.secrets import SecretStore, register_secret, resolve_secret
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 
@@ -113,14 +113,24 @@ def capabilities_for(config: VolumeConfig) -> Capabilities:
 
 
 def backend_for_config(
-    config: VolumeConfig, *, secrets: SecretStore | None = None, settings: TransferSettings | None = None
+    config: VolumeConfig,
+    *,
+    secrets: SecretStore | None = None,
+    settings: TransferSettings | None = None,
+    secret: str | None = None,
 ) -> VolumeBackend:
-    """The backend serving ``config``; resolves its secret from the keyring or environment."""
+    """The backend serving ``config``; resolves its secret from the keyring or environment.
+
+    A ``secret`` given here is used as is and nothing is looked up or stored (a dialog testing typed values).
+    """
     settings = settings or TransferSettings()
     config.validate()
     if config.kind == "local":
         return LocalBackend(Path(config.root or "/"), volume=config.name)
-    secret = resolve_secret(config, secrets)
+    if secret:
+        register_secret(secret)
+    else:
+        secret = resolve_secret(config, secrets)
     builders = {"s3": _s3_store, "r2": _s3_store, "gcs": _gcs_store, "azure": _azure_store}
     try:
         store = builders[config.kind](config, secret, settings)
