@@ -230,7 +230,6 @@ class FileCopyJob:
                 if is_large:
                     large.release()
             deleted = self._delete_source(item, outcome) if options.delete_after_copy else False
-            progress.confirm()
             self._count(counts, "done", outcome.verified)
             self._emit(
                 FileDone(
@@ -244,6 +243,7 @@ class FileCopyJob:
                     deleted,
                 )
             )
+            progress.confirm()  # after file_done: listeners never see 100 % before the file is confirmed
         except errors.CancelledError:
             return
         except errors.SdError as exc:
