@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from sdgui.core.secrets import forget_secrets
 from tests.servers import (
     LOOPBACK,
     RCLONE_B_CREDENTIALS,
@@ -65,13 +66,16 @@ def _session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
 
 @pytest.fixture(autouse=True)
-def _isolated_app_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the app's config and data dirs at fresh temp dirs, so no test touches the user's real ones."""
+def _isolated_app_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the app's config and data dirs at fresh temp dirs, so no test touches the user's real ones;
+    forget the secrets a test registered, so one test's secret never redacts another's messages."""
     base = tmp_path_factory.mktemp("sdgui-home")
     for var, sub in (("SDGUI_CONFIG_DIR", "config"), ("SDGUI_DATA_DIR", "data")):
         path = base / sub
         path.mkdir()
         monkeypatch.setenv(var, str(path))
+    yield
+    forget_secrets()
 
 
 # -- ports ---------------------------------------------------------------------------------------------------

@@ -123,6 +123,11 @@ class _SecretRegistry:
             ordered = sorted(self._values, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._pattern = None
+
     def redact(self, text: str) -> str:
         pattern = self._pattern
         return pattern.sub(REDACTED, text) if pattern is not None else text
@@ -134,6 +139,11 @@ _registry = _SecretRegistry()
 def register_secret(value: str) -> None:
     """Remember ``value`` so that ``redact`` and ``RedactingFilter`` hide it from now on."""
     _registry.add(value)
+
+
+def forget_secrets() -> None:
+    """Forget every registered secret (tests isolate themselves with it)."""
+    _registry.clear()
 
 
 def redact(text: str) -> str:

@@ -178,6 +178,9 @@ class ObjectStoreBackend(VolumeBackend):
                     attributes=attributes,
                     chunk_size=self.settings.upload_chunk_size,
                     max_concurrency=self.settings.upload_concurrency,
+                    # Said outright: obstore would otherwise ask the reader for its size (seek to the end),
+                    # get 0 and read the whole stream into memory for one single PUT.
+                    use_multipart=True,
                 )
         except errors.SdError:
             # A failure raised inside our reader surfaces from obstore as an OSError; re-raise the original.

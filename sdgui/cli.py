@@ -1,0 +1,398 @@
+"""The ``sdgui`` command: volumes, listings and copy/move jobs from a terminal; without a subcommand, the window."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from types import FrameType
+
+from sdgui import __version__
+from sdgui.cli_output import (
+    EXIT_CANCELLED,
+    EXIT_FAILED,
+    EXIT_OK,
+    entry_dict,
+    entry_line,
+    error_line,
+    make_reporter,
+    one_line,
+    print_json,
+    volume_table,
+)
+from sdgui.core import errors
+from sdgui.core.backends.base import Entry
+from sdgui.core.backends.factory import BackendCache
+from sdgui.core.copy.action import CopyAction, CopyOptions, backend_key
+from sdgui.core.copy.conflicts import CONFLICT_POLICIES
+from sdgui.core.copy.events import JobEvent
+from sdgui.core.copy.job import FileCopyJob
+from sdgui.core.copy.verify import VerifyMode
+from sdgui.core.paths import SdPath
+from sdgui.core.probe import ProbeStep, probe_volume
+from sdgui.core.secrets import RedactingFilter, SecretStore
+from sdgui.core.volumes import VOLUME_KINDS, VolumeConfig, VolumeRegistry
+
+log = logging.getLogger(__name__)
+
+CLEANUP_GRACE_S = 10.0
+"""After a second Ctrl-C, how long the command still waits for the job to clean up."""
+
+
+# -- arguments ------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sdgui", description="Copy files between local disks and cloud object storage, verified."
+    )
+    parser.add_argument("--version", action="version", version=f"sdgui {__version__}")
+    parser.add_argument("--demo", action="store_true", help='start a local demo S3 server as volume "demo" first')
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    volume = commands.add_parser("volume", help="add, list, test or remove volumes").add_subparsers(
+        dest="volume_command", metavar="ACTION", required=True
+    )
+    add = volume.add_parser("add", help="define a volume (a bucket, container or local directory)")
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, choices=VOLUME_KINDS)
+    add.add_argument("--bucket", help="bucket (s3, r2, gcs) or container (azure)")
+    add.add_argument("--endpoint", help="service URL, for S3-compatible services")
+    add.add_argument("--region")
+    add.add_argument("--prefix", default="", help="only show keys under this folder of the bucket")
+    add.add_argument("--access-key-id", help="the secret is then asked for and kept in the OS keyring")
+    add.add_argument("--secret-env", metavar="VAR", help="read the secret from environment variable VAR instead")
+    add.add_argument("--allow-http", action="store_true", help="allow a plain http:// endpoint")
+    add.add_argument("--path-style", action="store_true", default=None, help="path-style requests (bucket in path)")
+    add.add_argument("--read-only", action="store_true", help="never write to this volume")
+    add.add_argument("--root", help="the directory of a local volume")
+    listing = volume.add_parser("list", help="show the configured volumes")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    volume.add_parser("test", help="list, write, read back and delete a probe object").add_argument("name")
+    volume.add_parser("remove", help="forget a volume and its stored secret").add_argument("name")
+
+    ls = commands.add_parser("ls", help="list a directory or prefix, or show one file")
+    ls.add_argument("target", help="NAME:key, NAME:dir/, NAME: or a local path")
+    ls.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    for name, summary in (
+        ("copy", "copy files and directories"),
+        ("move", "move files and directories (each source is deleted once its copy is confirmed)"),
+    ):
+        job = commands.add_parser(name, help=summary)
+        job.add_argument("sources", nargs="+", metavar="SRC", help="NAME:key, NAME:dir/ or a local path")
+        job.add_argument("destination", metavar="DST", help="a trailing / makes it a directory")
+        job.add_argument("--on-conflict", choices=CONFLICT_POLICIES, default="fail", help="when the destination exists")
+        checks = job.add_mutually_exclusive_group()
+        checks.add_argument("--no-verify", action="store_true", help="skip checksum verification")
+        checks.add_argument("--verify-readback", action="store_true", help="also read cloud copies back and compare")
+        job.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
+    return parser
+
+
+# -- entry point ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 error, 2 usage, 130 cancelled)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILED
+    with _logging_to_stderr():
+        try:
+            return _dispatch(args)
+        except errors.SdError as exc:
+            error_line(str(exc))
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            error_line("interrupted")
+            return EXIT_CANCELLED
+        except BrokenPipeError:
+            # The reader went away (`sdgui ls ... | head`): stop quietly, and keep Python from complaining at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_FAILED
+        except Exception as exc:
+            log.debug("unexpected error", exc_info=True)
+            error_line(f"unexpected error: {type(exc).__name__}: {exc} (run with SDGUI_DEBUG=1 for details)")
+            return EXIT_FAILED
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is now, so a live progress bar can redirect it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:
+            self.handleError(record)
+
+
+def _not_a_failed_file(record: logging.LogRecord) -> bool:
+    # The job logs each failed file; the CLI prints those itself, once, from the FileFailed events.
+    return not (record.name == "sdgui.core.copy.job" and record.levelno < logging.ERROR)
+
+
+@contextlib.contextmanager
+def _logging_to_stderr() -> Iterator[None]:
+    """Warnings (everything with SDGUI_DEBUG=1) as ``sdgui: LEVEL: message`` on stderr, secrets redacted."""
+    debug = os.environ.get("SDGUI_DEBUG", "") not in ("", "0")
+    level = logging.DEBUG if debug else logging.WARNING
+    handler = _StderrHandler(level)
+    handler.addFilter(RedactingFilter())
+    if not debug:
+        handler.addFilter(_not_a_failed_file)
+    handler.setFormatter(logging.Formatter("sdgui: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(level)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command is None:
+        return open_window(demo=args.demo)
+    if args.demo:
+        raise errors.ConfigError("--demo only applies to the window: run `sdgui --demo` without a command")
+    if args.command == "volume":
+        commands: dict[str, Callable[[argparse.Namespace], int]] = {
+            "add": volume_add,
+            "list": volume_list,
+            "test": volume_test,
+            "remove": volume_remove,
+        }
+        return commands[args.volume_command](args)
+    if args.command == "ls":
+        return ls(args)
+    return copy_or_move(args, move=args.command == "move")
+
+
+def open_window(*, demo: bool) -> int:
+    """The dual-pane window; without a GUI, ``--demo`` still runs the headless demo."""
+    try:
+        app = importlib.import_module("sdgui.gui.app")
+    except ImportError as exc:
+        if demo:
+            from sdgui.demo import run_headless_demo
+
+            print(f"the window is not available ({exc}); running the headless demo instead", flush=True)
+            return run_headless_demo()
+        error_line(f"the window is not available ({exc}); use a command instead, see `sdgui --help`")
+        return EXIT_FAILED
+    return int(app.run(demo=demo))
+
+
+# -- volumes --------------------------------------------------------------------------------------------------
+
+
+def volume_add(args: argparse.Namespace) -> int:
+    config = VolumeConfig(
+        name=args.name,
+        kind=args.kind,
+        bucket=args.bucket,
+        endpoint=args.endpoint,
+        region=args.region,
+        prefix=args.prefix,
+        path_style=args.path_style,
+        access_key_id=args.access_key_id,
+        secret_env=args.secret_env,
+        allow_http=args.allow_http,
+        root=os.path.abspath(os.path.expanduser(args.root)) if args.root else None,
+        read_only=args.read_only,
+    )
+    registry = VolumeRegistry()
+    registry.add(config)  # validates and refuses a duplicate before a secret is asked for
+    in_keyring = bool(config.access_key_id) and not config.secret_env
+    if in_keyring:
+        SecretStore().set(config.name, _read_secret(config.name))
+    registry.save()
+    if config.secret_env or in_keyring:
+        where = f"environment variable {config.secret_env}" if config.secret_env else "the OS keyring"
+        print(f"added volume {config.name}; its secret is read from {where}")
+    else:
+        print(f"added volume {config.name}")
+    return EXIT_OK
+
+
+def _read_secret(volume: str) -> str:
+    """The secret, typed without echo on a terminal or as one line of stdin; never stored here."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        secret = getpass.getpass(f"secret access key for volume {volume}: ")
+    else:
+        secret = sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+    if not secret:
+        raise errors.CredentialsError("no secret was given", volume=volume)
+    return secret
+
+
+def volume_list(args: argparse.Namespace) -> int:
+    volumes = VolumeRegistry().list()
+    if args.json:
+        for config in volumes:
+            print_json(config.to_dict())
+    elif volumes:
+        print(volume_table(volumes))
+    else:
+        print("no volumes yet; add one with `sdgui volume add NAME --kind ...`")
+    return EXIT_OK
+
+
+def volume_remove(args: argparse.Namespace) -> int:
+    registry = VolumeRegistry()
+    registry.remove(args.name)
+    registry.save()
+    with contextlib.suppress(errors.KeyringUnavailableError):  # nothing was stored where there is no keyring
+        SecretStore().delete(args.name)
+    print(f"removed volume {args.name}")
+    return EXIT_OK
+
+
+def volume_test(args: argparse.Namespace) -> int:
+    """List, write a probe object, read it back, delete it: one line per step; exit 0 only if all pass."""
+    registry = VolumeRegistry()
+    config = registry.get(args.name)
+    backends = BackendCache(registry)
+    try:
+        steps = probe_volume(backends.get(config.name), on_step=_print_step, read_only=config.read_only)
+    finally:
+        backends.close()
+    failed = [step for step in steps if not step.ok]
+    for step in failed:
+        error_line(f"{step.error_kind} error at volume {config.name} ({step.name}): {step.message}")
+    if config.read_only and not failed:
+        print("- write, read back, delete: skipped, the volume is read-only")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_step(step: ProbeStep) -> None:
+    # A failed step's message goes to stderr afterwards, as the command's one error line.
+    detail = f"  {one_line(step.message)}" if step.ok else ""
+    print(f"{'✓' if step.ok else '✗'} {step.name:10}{step.seconds:6.2f} s{detail}", flush=True)
+
+
+# -- ls -------------------------------------------------------------------------------------------------------
+
+
+def ls(args: argparse.Namespace) -> int:
+    """List a directory or prefix page by page (not recursive), or show the one file ``target`` names."""
+    path = SdPath.parse(args.target)
+    backends = BackendCache(VolumeRegistry())
+    try:
+        backend = backends.get(path.volume)
+        key = backend_key(path)
+        if key and not path.is_dir:
+            try:
+                entry = backend.stat(key)
+            except errors.NotFoundError:
+                if backend.capabilities.is_local or not backend.is_dir(key):
+                    raise
+            else:
+                if not entry.is_dir:
+                    _print_entries([entry], str(path), args.json)
+                    return EXIT_OK
+        shown = 0
+        for page in backend.list(key):
+            _print_entries(sorted(page, key=lambda e: e.name), str(path), args.json)
+            shown += len(page)
+        if not shown and key and not backend.capabilities.is_local:
+            raise errors.NotFoundError("no such directory or prefix", volume=path.volume, path=key)
+        return EXIT_OK
+    finally:
+        backends.close()
+
+
+def _print_entries(entries: list[Entry], location: str, as_json: bool) -> None:
+    for entry in entries:
+        if as_json:
+            print_json(entry_dict(entry, location))
+        else:
+            print(one_line(entry_line(entry)))
+    sys.stdout.flush()
+
+
+# -- copy and move --------------------------------------------------------------------------------------------
+
+
+def copy_or_move(args: argparse.Namespace, *, move: bool) -> int:
+    sources = [SdPath.parse(text) for text in args.sources]
+    destination = SdPath.parse(args.destination)
+    verify: VerifyMode = "off" if args.no_verify else "readback" if args.verify_readback else "on"
+    options = CopyOptions(on_conflict=args.on_conflict, verify=verify, delete_after_copy=move)
+    return run_copy(CopyAction(sources, destination, options), json_lines=args.json)
+
+
+def run_copy(action: CopyAction, *, json_lines: bool = False, registry: VolumeRegistry | None = None) -> int:
+    """Run one copy job with the CLI's output and Ctrl-C handling; returns the exit code."""
+    backends = BackendCache(registry or VolumeRegistry())
+    job = FileCopyJob(action, backends)
+    reporter = make_reporter(json_lines)
+    try:
+        final = run_cancellable(job, reporter, on_cancel=reporter.note)
+    except BaseException:
+        reporter.close()
+        raise
+    finally:
+        backends.close()
+    return reporter.finish(final)
+
+
+def run_cancellable(
+    job: FileCopyJob, sink: Callable[[JobEvent], None], *, on_cancel: Callable[[str], None] = error_line
+) -> JobEvent:
+    """Run ``job`` in a worker thread while this (main) thread turns SIGINT/SIGTERM into ``job.cancel()``.
+
+    The first signal cancels and waits for the job to clean up; a later one waits at most CLEANUP_GRACE_S more.
+    """
+    outcome: list[JobEvent] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(job.run(sink))
+        except BaseException as exc:  # handed to the main thread
+            failure.append(exc)
+
+    signals = 0
+    deadline: float | None = None
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal signals, deadline
+        signals += 1
+        job.cancel()
+        if signals == 1:
+            on_cancel("cancelling: removing partial files and unfinished uploads (Ctrl-C again: wait 10 s at most)")
+        elif deadline is None:
+            deadline = time.monotonic() + CLEANUP_GRACE_S
+            on_cancel(f"still cleaning up; waiting at most {CLEANUP_GRACE_S:.0f} s more")
+
+    worker = threading.Thread(target=work, name="sdgui-job", daemon=True)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
+    try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
+            if deadline is not None and time.monotonic() > deadline and worker.is_alive():
+                error_line("the job did not finish cleaning up in time; an unfinished upload may remain")
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(EXIT_CANCELLED)  # the job's threads cannot be stopped; exiting normally would wait for them
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failure:
+        raise failure[0]
+    return outcome[0]

@@ -1,0 +1,311 @@
+"""What the sdgui command prints: job progress (a rich bar on a terminal, plain lines in a pipe, JSON lines with
+--json), job summaries, listings, volume tables and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, TextColumn
+from rich.progress import Progress as ProgressBar
+
+from sdgui.core.backends.base import Entry
+from sdgui.core.copy.events import (
+    FileDone,
+    FileFailed,
+    FileSkipped,
+    JobCancelled,
+    JobEvent,
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    Progress,
+)
+from sdgui.core.secrets import redact
+from sdgui.core.volumes import VolumeConfig
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CANCELLED = 130
+PLAIN_PROGRESS_INTERVAL_S = 2.0
+"""A pipe or log file gets a progress line at most this often."""
+
+
+def one_line(text: str) -> str:
+    """``text`` on a single line with every registered secret redacted."""
+    return " ".join(redact(text).split())
+
+
+def error_line(message: str) -> None:
+    """Print ``sdgui: <message>`` as one line on stderr."""
+    print(f"sdgui: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+def human_size(size: int) -> str:
+    """Bytes in binary units: ``512 B``, ``1.5 KiB``, ``20.0 MiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+# -- listings and volumes -------------------------------------------------------------------------------------
+
+
+def entry_dict(entry: Entry, location: str) -> dict[str, Any]:
+    """One ``ls`` row for --json; ``location`` is the listed directory or the file itself, as typed."""
+    return {
+        "kind": "dir" if entry.is_dir else "file",
+        "name": entry.name,
+        "key": entry.key,
+        "location": location,
+        "size": None if entry.is_dir else entry.size,
+        "modified": entry.modified.isoformat() if entry.modified else None,
+    }
+
+
+def entry_line(entry: Entry) -> str:
+    """One ``ls`` row: kind, size, modified (local time), name; a directory's name ends in ``/``."""
+    size = "-" if entry.is_dir else human_size(entry.size)
+    modified = entry.modified.astimezone().strftime("%Y-%m-%d %H:%M") if entry.modified else "-"
+    name = entry.name + "/" if entry.is_dir else entry.name
+    return f"{'dir' if entry.is_dir else 'file':4}  {size:>10}  {modified:16}  {name}"
+
+
+def volume_table(volumes: Iterable[VolumeConfig]) -> str:
+    """The configured volumes as aligned columns: name, kind, bucket (or root), endpoint."""
+    rows = [("NAME", "KIND", "BUCKET/ROOT", "ENDPOINT")]
+    for config in volumes:
+        where = (config.root if config.kind == "local" else config.bucket) or "-"
+        if config.prefix:
+            where = f"{where}/{config.prefix}"
+        rows.append((config.name, config.kind, where, config.endpoint or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
+        for row in rows
+    )
+
+
+def print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str), flush=True)
+
+
+# -- copy jobs ------------------------------------------------------------------------------------------------
+
+
+class JobReporter:
+    """Receives a job's events from any of its threads and prints them; ``finish`` prints the outcome.
+
+    The base class keeps the counts a summary needs; subclasses decide how events look.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.started = time.monotonic()
+        self.move = False
+        self.job_started = False
+        self.counts: Counter[str] = Counter()
+        self.bytes_done = 0
+        self.failures: list[FileFailed] = []
+
+    def __call__(self, event: JobEvent) -> None:
+        with self.lock:
+            if isinstance(event, JobStarted):
+                self.move = event.move
+                self.job_started = True
+            elif isinstance(event, FileDone):
+                self.counts["done"] += 1
+                self.counts[event.verified] += 1
+                self.bytes_done += event.size
+            elif isinstance(event, FileSkipped):
+                self.counts["skipped"] += 1
+            elif isinstance(event, FileFailed):
+                self.failures.append(event)
+            self.show(event)
+
+    def show(self, event: JobEvent) -> None:
+        """Print one event (called under the lock)."""
+
+    def close(self) -> None:
+        """Stop any live display before the outcome is printed."""
+
+    def note(self, message: str) -> None:
+        """A remark from the command itself (cancelling...), on stderr."""
+        with self.lock:
+            error_line(message)
+
+    def finish(self, final: JobEvent) -> int:
+        """Print the outcome and return the exit code: 0 finished, 1 failed, 130 cancelled."""
+        self.close()
+        if isinstance(final, JobFinished):
+            self.summary(final)
+            return EXIT_OK
+        if isinstance(final, JobCancelled):
+            verb = "moved" if self.move else "copied"
+            error_line(f"cancelled; {final.files_done} files were {verb} before, nothing partial was left")
+            return EXIT_CANCELLED
+        if isinstance(final, JobFailed):
+            if self.job_started:  # a request refused before any file was looked at has nothing to sum up
+                self.summary(None)
+            messages = [failure.message for failure in self.failures]
+            if final.message not in messages:  # a fatal error (bad credentials...) also failed its file
+                messages.append(final.message)
+            for message in messages:
+                error_line(message)
+        return EXIT_FAILED
+
+    def summary(self, final: JobFinished | None) -> None:
+        print(self.summary_text(final), flush=True)
+
+    def summary_text(self, final: JobFinished | None) -> str:
+        if final is not None:
+            done, skipped, size, elapsed = final.files_done, final.files_skipped, final.bytes_done, final.elapsed_s
+            checks = (final.verified, final.provider_checked, final.unverified)
+        else:
+            done, skipped, size = self.counts["done"], self.counts["skipped"], self.bytes_done
+            elapsed = time.monotonic() - self.started
+            checks = (self.counts["verified"], self.counts["provider-checked"], self.counts["unverified"])
+        rate = f", {human_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
+        text = (
+            f"{'moved' if self.move else 'copied'} {done} {'file' if done == 1 else 'files'}, {human_size(size)} "
+            f"in {elapsed:.1f} s{rate}: {checks[0]} verified, {checks[1]} provider-checked, {checks[2]} unverified"
+        )
+        if skipped:
+            text += f"; {skipped} skipped (already there)"
+        if self.failures:
+            text += f"; {len(self.failures)} failed"
+        return text
+
+
+class JsonReporter(JobReporter):
+    """Every event as one JSON object per line on stdout, flushed at once; errors also as a line on stderr."""
+
+    def show(self, event: JobEvent) -> None:
+        print_json(event.to_dict())
+
+    def finish(self, final: JobEvent) -> int:
+        if isinstance(final, JobFinished):
+            return EXIT_OK
+        if isinstance(final, JobCancelled):
+            error_line("cancelled")
+            return EXIT_CANCELLED
+        if isinstance(final, JobFailed):
+            error_line(final.message)
+        return EXIT_FAILED
+
+
+class PlainReporter(JobReporter):
+    """For pipes and logs: a line per file and a progress line every few seconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_progress = 0.0
+
+    def _print(self, text: str) -> None:
+        print(text, flush=True)
+
+    def show(self, event: JobEvent) -> None:
+        if isinstance(event, JobStarted):
+            self._print(started_text(event))
+        elif isinstance(event, Progress) and event.phase == "transferring" and event.bytes_done:
+            now = time.monotonic()
+            if now - self._last_progress >= PLAIN_PROGRESS_INTERVAL_S:
+                self._last_progress = now
+                self._print("  " + progress_text(event))
+        elif isinstance(event, FileDone):
+            self._print(f"  ✓ {event.source} → {event.destination} ({human_size(event.size)}, {event.verified})")
+        elif isinstance(event, FileSkipped):
+            self._print(f"  - {event.source}: skipped, {event.destination} already exists")
+        elif isinstance(event, FileFailed):
+            self._print(f"  ✗ {event.source}: {event.error}")
+
+
+def started_text(event: JobStarted) -> str:
+    verb = "moving" if event.move else "copying"
+    files = "file" if event.files == 1 else "files"
+    return f"{verb} {event.files} {files} ({human_size(event.bytes_total)}) to {event.destination} [{event.strategy}]"
+
+
+def progress_text(event: Progress) -> str:
+    percent = f" ({100 * event.bytes_done // event.bytes_total}%)" if event.bytes_total else ""
+    return (
+        f"{human_size(event.bytes_done)} of {human_size(event.bytes_total)}{percent}, "
+        f"{human_size(int(event.rate))}/s, ETA {human_duration(event.eta_s)}, "
+        f"{event.files_done}/{event.files_total} files"
+    )
+
+
+class RichReporter(JobReporter):
+    """For a terminal: a live bar with bytes, rate, ETA and the current file; skips and failures above it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.console = Console()
+        self.progress = ProgressBar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(binary_units=True),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("[dim]{task.fields[current]}"),
+            console=self.console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("starting", total=None, rate="", eta="?", current="")
+        self.progress.start()
+
+    def show(self, event: JobEvent) -> None:
+        if isinstance(event, JobStarted):
+            self.console.print(started_text(event), highlight=False, markup=False)
+            verb = "moving" if event.move else "copying"
+            self.progress.update(self.task, total=event.bytes_total or None, description=verb)
+        elif isinstance(event, Progress):
+            current = event.current_file.rsplit("/", 1)[-1]
+            self.progress.update(
+                self.task,
+                completed=event.bytes_done,
+                total=event.bytes_total or None,
+                description=event.phase,
+                rate=f"{human_size(int(event.rate))}/s",
+                eta=human_duration(event.eta_s),
+                current=escape(current[:40]),
+            )
+        elif isinstance(event, FileSkipped):
+            self.console.print(f"  - {event.source}: skipped, already exists", highlight=False, markup=False)
+        elif isinstance(event, FileFailed):
+            self.console.print(f"  ✗ {event.source}: {event.error}", highlight=False, markup=False)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def make_reporter(json_lines: bool) -> JobReporter:
+    """JSON lines when asked, a live bar on a terminal, plain lines otherwise."""
+    if json_lines:
+        return JsonReporter()
+    if sys.stdout.isatty():
+        return RichReporter()
+    return PlainReporter()

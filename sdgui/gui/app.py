@@ -1,0 +1,70 @@
+"""Start the window: a QApplication driven by a qasync event loop (asyncio and Qt on one thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from sdgui.core.paths import SdPath
+from sdgui.core.secrets import RedactingFilter
+
+log = logging.getLogger(__name__)
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+def run(demo: bool = False) -> int:
+    """Open the dual-pane window; with ``demo`` start the embedded S3 server and show its volume on the right."""
+    from sdgui.gui.main_window import MainWindow
+
+    _configure_logging()
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("sdgui")
+    app.setOrganizationName("sdgui")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with contextlib.ExitStack() as stack:
+        right = None
+        if demo:
+            from sdgui.demo import DemoServer
+
+            server = stack.enter_context(DemoServer())
+            _seed_demo(server)
+            right = SdPath.parse("demo:")
+        window = MainWindow(right_location=right)
+        window.show()
+        closed = asyncio.Event()
+        app.aboutToQuit.connect(closed.set)
+        with loop:
+            loop.run_until_complete(closed.wait())
+    return 0
+
+
+def _seed_demo(server: object) -> None:
+    """Give an empty demo bucket a sample folder, uploaded through the core so it carries blake3 metadata."""
+    from sdgui.core.backends.factory import BackendCache
+    from sdgui.core.copy.action import CopyAction, CopyOptions
+    from sdgui.core.copy.job import FileCopyJob
+    from sdgui.core.volumes import VolumeRegistry, data_dir
+    from sdgui.demo import DemoServer, make_sample
+
+    assert isinstance(server, DemoServer)
+    if any(server.bucket_dir.iterdir()):
+        return
+    sample = data_dir() / "demo-sample"
+    sources = [SdPath(None, str(path), path.is_dir()) for path in make_sample(sample)]
+    action = CopyAction(sources, SdPath("demo", "sample", True), CopyOptions(on_conflict="overwrite"))
+    final = FileCopyJob(action, BackendCache(VolumeRegistry())).run(lambda event: None)
+    if final.type != "job_finished":
+        log.warning("could not seed the demo volume: %s", getattr(final, "message", final.type))

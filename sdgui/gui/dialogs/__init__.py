@@ -1,0 +1,1 @@
+"""Dialogs: volumes, conflicts, preferences."""

@@ -1,0 +1,713 @@
+"""Add, edit, test and remove cloud volumes; secrets go to the OS keyring or stay in an environment variable."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sdgui.core.backends.factory import backend_for_config
+from sdgui.core.errors import ConfigError, KeyringUnavailableError, SdError
+from sdgui.core.probe import ProbeStep, probe_volume
+from sdgui.core.secrets import SecretStore
+from sdgui.core.volumes import VolumeConfig, VolumeKind, VolumeRegistry
+
+log = logging.getLogger(__name__)
+
+OK_COLOR = "#1a7f37"
+ERROR_COLOR = "#cf222e"
+B2_ENDPOINT = "https://s3.{region}.backblazeb2.com"
+
+# What to check after each kind of failure; shown under the step list.
+HINTS = {
+    "credentials": "check the access key ID and the secret",
+    "network": "check the endpoint address and that the service is reachable",
+    "permission": "the key is valid but may not use this bucket",
+    "not-found": "check the bucket name and the region",
+    "config": "check the fields above",
+    "keyring": "keep the secret in an environment variable instead",
+    "throttled": "the service is busy; try again in a moment",
+    "service": "the service answered with an error; try again later",
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One provider as the user knows it, mapped to a VolumeConfig kind and the fields that kind needs."""
+
+    key: str
+    title: str
+    kind: VolumeKind
+    fields: frozenset[str]  # optional widgets shown: endpoint, region, path_style, allow_http
+    labels: dict[str, str] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=dict)
+    help: str = ""
+
+
+_S3_LABELS = {"bucket": "Bucket:", "access_key_id": "Access key ID:", "secret": "Secret access key:"}
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "aws",
+        "Amazon S3",
+        "s3",
+        frozenset({"region"}),
+        _S3_LABELS,
+        {"region": "us-east-1", "access_key_id": "AKIA…, or empty for a public bucket"},
+        "An AWS S3 bucket. Create an access key in IAM → Users → Security credentials.",
+    ),
+    Preset(
+        "r2",
+        "Cloudflare R2",
+        "r2",
+        frozenset({"endpoint", "region"}),
+        _S3_LABELS,
+        {"endpoint": "https://<account-id>.r2.cloudflarestorage.com", "region": "auto"},
+        "A Cloudflare R2 bucket. Create an API token under R2 → Manage R2 API Tokens.",
+    ),
+    Preset(
+        "b2",
+        "Backblaze B2",
+        "s3",
+        frozenset({"endpoint", "region"}),
+        {"bucket": "Bucket:", "access_key_id": "Application key ID:", "secret": "Application key:"},
+        {"region": "us-west-004", "endpoint": B2_ENDPOINT.format(region="<region>")},
+        "A Backblaze B2 bucket through its S3 API. The endpoint follows from the region when left empty.",
+    ),
+    Preset(
+        "minio",
+        "MinIO / other S3-compatible",
+        "s3",
+        frozenset({"endpoint", "region", "path_style", "allow_http"}),
+        _S3_LABELS,
+        {"endpoint": "https://minio.example.com:9000", "region": "us-east-1"},
+        "MinIO, Ceph, Wasabi, Garage, rclone serve s3 or any other service speaking the S3 API.",
+    ),
+    Preset(
+        "gcs",
+        "Google Cloud Storage",
+        "gcs",
+        frozenset(),
+        {"bucket": "Bucket:", "secret": "Service-account key:"},
+        {"secret": "paste the JSON key, or load it from a file"},
+        "A Google Cloud Storage bucket, reached with a service account's JSON key.",
+    ),
+    Preset(
+        "azure",
+        "Azure Blob Storage",
+        "azure",
+        frozenset({"endpoint"}),
+        {"bucket": "Container:", "access_key_id": "Storage account name:", "secret": "Account key:"},
+        {"endpoint": "empty for https://<account>.blob.core.windows.net", "access_key_id": "mystorageaccount"},
+        "A container in an Azure storage account; the key is under Security + networking → Access keys.",
+    ),
+)
+PRESETS_BY_KEY = {preset.key: preset for preset in PRESETS}
+
+
+def preset_for(config: VolumeConfig) -> Preset:
+    """The preset a saved volume was most likely made with."""
+    if config.kind == "s3":
+        if not config.endpoint:
+            return PRESETS_BY_KEY["aws"]
+        host = urlsplit(config.endpoint).hostname or ""
+        return PRESETS_BY_KEY["b2" if host.endswith("backblazeb2.com") else "minio"]
+    return PRESETS_BY_KEY.get(config.kind, PRESETS_BY_KEY["minio"])
+
+
+def suggested_env_name(volume: str) -> str:
+    """``my-vol`` → ``SDGUI_SECRET_MY_VOL``."""
+    stem = "".join(c if c.isalnum() else "_" for c in volume.upper())
+    return f"SDGUI_SECRET_{stem}" if stem else "SDGUI_SECRET"
+
+
+class _ProbeSignals(QObject):
+    step = Signal(object)
+    failed = Signal(str, str)  # kind, message: the backend could not even be built
+    finished = Signal(object)
+
+
+class _ProbeRunnable(QRunnable):
+    """Builds the backend from unsaved values and probes it; reports only through its signals."""
+
+    def __init__(self, config: VolumeConfig, secret: str | None, signals: _ProbeSignals) -> None:
+        super().__init__()
+        self.config = config
+        self.secret = secret
+        self.signals = signals
+
+    def run(self) -> None:
+        try:
+            backend = backend_for_config(self.config, secret=self.secret)
+        except SdError as exc:
+            self.signals.failed.emit(exc.kind, exc.detail)
+            return
+        except Exception as exc:
+            log.exception("cannot build a backend for the connection test")
+            self.signals.failed.emit(SdError.kind, f"{type(exc).__name__}: {exc}")
+            return
+        try:
+            # A volume marked read-only is only listed: the user said sdgui must never write there.
+            steps = probe_volume(backend, on_step=self.signals.step.emit, read_only=self.config.read_only)
+        finally:
+            backend.close()
+        self.signals.finished.emit(steps)
+
+
+class VolumeDialog(QDialog):
+    """Add one cloud volume, or edit ``config``; OK saves it to volumes.toml and its secret to the keyring."""
+
+    def __init__(self, parent: QWidget | None = None, config: VolumeConfig | None = None) -> None:
+        super().__init__(parent)
+        self.original = config
+        self.editing = config is not None
+        self.setWindowTitle(f"Edit volume {config.name}" if config else "Add cloud volume")
+        self.probe_steps: list[ProbeStep] = []
+        self._probe_signals: _ProbeSignals | None = None
+        self._preset = PRESETS[0]
+        self._existing_names = _existing_names()
+        self._build()
+        if config is not None:
+            self._load(config)
+        else:
+            self._apply_preset(PRESETS[0])
+        self._update()
+
+    # -- layout ----------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.provider = QComboBox()
+        for preset in PRESETS:
+            self.provider.addItem(preset.title, preset.key)
+        self.provider_help = QLabel()
+        self.provider_help.setWordWrap(True)
+        self.provider_help.setStyleSheet("color: palette(placeholder-text)")
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("a short name, e.g. photos")
+        self.bucket = QLineEdit()
+        self.endpoint = QLineEdit()
+        self.region = QLineEdit()
+        self.prefix = QLineEdit()
+        self.prefix.setPlaceholderText("optional folder inside the bucket, e.g. backups/laptop")
+        self.path_style = QCheckBox("Path-style addressing (endpoint/bucket/key)")
+        self.allow_http = QCheckBox("Allow plain http (credentials travel unencrypted)")
+        self.read_only = QCheckBox("Read-only (never write to this volume)")
+        self.access_key_id = QLineEdit()
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.load_secret_button = QPushButton("Load from file…")
+        self.load_secret_button.clicked.connect(self._choose_secret_file)
+        secret_row = QWidget()
+        secret_layout = QHBoxLayout(secret_row)
+        secret_layout.setContentsMargins(0, 0, 0, 0)
+        secret_layout.addWidget(self.secret, 1)
+        secret_layout.addWidget(self.load_secret_button)
+        self.use_env = QCheckBox("Keep the secret in an environment variable instead")
+        self.env_name = QLineEdit()
+        self.env_name.setPlaceholderText("SDGUI_SECRET_PHOTOS")
+        self.env_status = QLabel()
+        self.env_status.setWordWrap(True)
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setStyleSheet(f"color: {ERROR_COLOR}")
+        self.keyring_note.hide()
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Provider:", self.provider)
+        form.addRow("", self.provider_help)
+        form.addRow("Name:", self.name)
+        form.addRow("Bucket:", self.bucket)
+        form.addRow("Endpoint:", self.endpoint)
+        form.addRow("Region:", self.region)
+        form.addRow("", self.path_style)
+        form.addRow("", self.allow_http)
+        form.addRow("Prefix:", self.prefix)
+        form.addRow("Access key ID:", self.access_key_id)
+        form.addRow("Secret:", secret_row)
+        form.addRow("", self.use_env)
+        form.addRow("Variable name:", self.env_name)
+        form.addRow("", self.env_status)
+        form.addRow("", self.keyring_note)
+        form.addRow("", self.read_only)
+        self.form = form
+        self._secret_row = secret_row
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR}")
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setAutoDefault(False)
+        self.test_button.clicked.connect(self.start_test)
+        self.test_steps = QLabel()
+        self.test_steps.setTextFormat(Qt.TextFormat.RichText)
+        self.test_steps.setWordWrap(True)
+        self.test_steps.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_summary = QLabel()
+        self.test_summary.setWordWrap(True)
+        self.test_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save" if self.editing else "Add")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_summary, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addLayout(test_row)
+        layout.addWidget(self.test_steps)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(600)
+
+        self.provider.currentIndexChanged.connect(
+            lambda _: self._apply_preset(PRESETS_BY_KEY[self.provider.currentData()])
+        )
+        for edit in (self.name, self.bucket, self.endpoint, self.region, self.prefix, self.access_key_id):
+            edit.textChanged.connect(self._update)
+        for edit in (self.secret, self.env_name):
+            edit.textChanged.connect(self._update)
+        for box in (self.path_style, self.allow_http, self.use_env, self.read_only):
+            box.toggled.connect(self._update)
+
+    def _load(self, config: VolumeConfig) -> None:
+        preset = preset_for(config)
+        self.provider.blockSignals(True)
+        self.provider.setCurrentIndex(self.provider.findData(preset.key))
+        self.provider.blockSignals(False)
+        self._apply_preset(preset, fill_defaults=False)
+        self.name.setText(config.name)
+        self.name.setReadOnly(True)
+        self.name.setToolTip("A volume's name cannot change; add a new volume and remove this one instead")
+        self.bucket.setText(config.bucket or "")
+        self.endpoint.setText(config.endpoint or "")
+        self.region.setText(config.region or "")
+        self.prefix.setText(config.prefix)
+        self.path_style.setChecked(config.effective_path_style())
+        self.allow_http.setChecked(config.allow_http)
+        self.read_only.setChecked(config.read_only)
+        self.access_key_id.setText(config.access_key_id or "")
+        self.use_env.setChecked(config.secret_env is not None)
+        self.env_name.setText(config.secret_env or "")
+
+    def _apply_preset(self, preset: Preset, *, fill_defaults: bool = True) -> None:
+        previous, self._preset = self._preset, preset
+        self.provider_help.setText(preset.help)
+        for key, widget, default in (
+            ("bucket", self.bucket, "Bucket:"),
+            ("access_key_id", self.access_key_id, "Access key ID:"),
+            ("secret", self._secret_row, "Secret:"),
+        ):
+            label = self.form.labelForField(widget)
+            if isinstance(label, QLabel):
+                label.setText(preset.labels.get(key, default))
+        self.bucket.setPlaceholderText("container name" if preset.kind == "azure" else "bucket name")
+        self.endpoint.setPlaceholderText(preset.placeholders.get("endpoint", ""))
+        self.region.setPlaceholderText(preset.placeholders.get("region", ""))
+        self.access_key_id.setPlaceholderText(preset.placeholders.get("access_key_id", ""))
+        self.form.setRowVisible(self.access_key_id, preset.kind != "gcs")
+        self.load_secret_button.setVisible(preset.kind == "gcs")
+        for name, widget in (("endpoint", self.endpoint), ("region", self.region), ("path_style", self.path_style)):
+            self.form.setRowVisible(widget, name in preset.fields)
+        if fill_defaults:
+            if preset.key == "r2" and not self.region.text():
+                self.region.setText("auto")
+            elif previous.key == "r2" and self.region.text() == "auto":
+                self.region.clear()
+            self.path_style.setChecked(preset.key == "minio")
+        self._update()
+
+    # -- values ----------------------------------------------------------------------------------------------
+    def _text(self, edit: QLineEdit) -> str | None:
+        return edit.text().strip() or None
+
+    def config(self) -> VolumeConfig:
+        """The volume the fields describe now (not validated)."""
+        preset = self._preset
+        fields = preset.fields
+        endpoint = self._text(self.endpoint) if "endpoint" in fields else None
+        region = self._text(self.region) if "region" in fields else None
+        if preset.key == "b2" and endpoint is None and region:
+            endpoint = B2_ENDPOINT.format(region=region)
+        return VolumeConfig(
+            name=self.name.text().strip(),
+            kind=preset.kind,
+            bucket=self._text(self.bucket),
+            endpoint=endpoint,
+            region=region,
+            prefix=self.prefix.text().strip().strip("/"),
+            path_style=self.path_style.isChecked() if "path_style" in fields else None,
+            access_key_id=self._text(self.access_key_id) if preset.kind != "gcs" else None,
+            secret_env=self.env_name.text().strip() if self.use_env.isChecked() else None,
+            allow_http=self.allow_http.isChecked() and self._allow_http_offered(endpoint),
+            read_only=self.read_only.isChecked(),
+        )
+
+    def typed_secret(self) -> str | None:
+        """The secret typed (or loaded) in the dialog; a JSON key is compacted to one line."""
+        if self.use_env.isChecked():
+            return None
+        secret = self.secret.text().strip()
+        if secret and self._preset.kind == "gcs":
+            with contextlib.suppress(ValueError):
+                secret = json.dumps(json.loads(secret), separators=(",", ":"))
+        return secret or None
+
+    def _allow_http_offered(self, endpoint: str | None) -> bool:
+        return "allow_http" in self._preset.fields or (endpoint or "").startswith("http://")
+
+    def _keeps_stored_secret(self) -> bool:
+        """Editing, and the saved volume already has a keyring secret that this config would use."""
+        original = self.original
+        return (
+            original is not None
+            and original.secret_env is None
+            and (original.access_key_id is not None or original.kind == "gcs")
+        )
+
+    def problem(self, *, for_test: bool = False) -> str | None:
+        """What keeps the dialog from saving (or testing) its values, as one sentence; None when all is well."""
+        config = self.config()
+        noun = "container" if config.kind == "azure" else "bucket"
+        if not config.name:
+            return "Enter a name for the volume."
+        if not config.bucket:
+            return f"Enter the {noun} name."
+        if config.kind == "r2" and not config.endpoint:
+            return "Enter the R2 endpoint, https://<account-id>.r2.cloudflarestorage.com."
+        if self._preset.key == "b2" and not config.endpoint:
+            return "Enter the bucket's region (e.g. us-west-004) or its endpoint."
+        if self._preset.key == "minio" and not config.endpoint:
+            return "Enter the service's endpoint URL."
+        if config.kind == "azure" and not config.access_key_id:
+            return "Enter the storage account name."
+        if self.use_env.isChecked() and not config.secret_env:
+            return "Enter the name of the environment variable that holds the secret."
+        if (config.endpoint or "").startswith("http://") and not config.allow_http:
+            return "The endpoint uses plain http: use https, or tick “Allow plain http” to send keys unencrypted."
+        try:
+            config.validate()
+        except ConfigError as exc:
+            return exc.detail[:1].upper() + exc.detail[1:] + "."
+        secret = self.typed_secret()
+        if secret and config.kind == "gcs":
+            try:
+                key = json.loads(secret)
+            except ValueError:
+                return "The service-account key must be the contents of its JSON file."
+            if not isinstance(key, dict) or "private_key" not in key:
+                return "This JSON is not a service-account key (it has no private_key)."
+        if secret and config.kind != "gcs" and not config.access_key_id:
+            return "A secret needs an access key ID."
+        if config.access_key_id and config.secret_env is None and not secret and not self._keeps_stored_secret():
+            return "Enter the secret, or keep it in an environment variable."
+        if not for_test and not self.editing and config.name in self._existing_names:
+            return f"A volume named {config.name} already exists."
+        return None
+
+    @Slot()
+    def _update(self) -> None:
+        config = self.config()
+        self.form.setRowVisible(self.allow_http, self._allow_http_offered(config.endpoint))
+        using_env = self.use_env.isChecked()
+        self.form.setRowVisible(self._secret_row, not using_env)
+        self.form.setRowVisible(self.env_name, using_env)
+        self.form.setRowVisible(self.env_status, using_env and bool(config.secret_env))
+        if using_env and config.secret_env:
+            if os.environ.get(config.secret_env):
+                self.env_status.setText(f"{config.secret_env} is set in this session.")
+            else:
+                self.env_status.setText(f"{config.secret_env} is not set here: export it before starting sdgui.")
+        if self._preset.key == "b2":
+            region = self.region.text().strip() or "<region>"
+            self.endpoint.setPlaceholderText(B2_ENDPOINT.format(region=region))
+        stored = self._keeps_stored_secret()
+        self.secret.setPlaceholderText(
+            "leave empty to keep the stored secret"
+            if stored
+            else self._preset.placeholders.get("secret", "stored in the OS keyring")
+        )
+        problem = self.problem()
+        self.error_label.setText(problem or "")
+        self.error_label.setVisible(problem is not None)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
+        self.test_button.setEnabled(self._probe_signals is None and self.problem(for_test=True) is None)
+
+    # -- secret from a file (GCS) ----------------------------------------------------------------------------
+    def _choose_secret_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Service-account key", "", "JSON files (*.json);;All files (*)")
+        if path:
+            self.load_secret_file(path)
+
+    def load_secret_file(self, path: str) -> None:
+        """Put the contents of a key file into the secret field (it is never shown)."""
+        try:
+            with open(path, encoding="utf-8") as file:
+                self.secret.setText(file.read().strip())
+        except (OSError, UnicodeDecodeError) as exc:
+            self.error_label.setText(f"Cannot read {path}: {exc}")
+            self.error_label.show()
+
+    # -- test connection -------------------------------------------------------------------------------------
+    @Slot()
+    def start_test(self) -> None:
+        """Probe the volume the fields describe, on the thread pool; nothing is saved."""
+        if self._probe_signals is not None or self.problem(for_test=True) is not None:
+            return
+        config, secret = self.config(), self.typed_secret()
+        signals = _ProbeSignals()
+        signals.step.connect(self._on_probe_step)
+        signals.failed.connect(self._on_probe_failed)
+        signals.finished.connect(self._on_probe_finished)
+        self._probe_signals = signals
+        self.probe_steps = []
+        self.test_steps.clear()
+        self.test_summary.setStyleSheet("")
+        self.test_summary.setText("Testing…")
+        self.test_button.setEnabled(False)
+
+        QThreadPool.globalInstance().start(_ProbeRunnable(config, secret, signals))
+
+    @Slot(object)
+    def _on_probe_step(self, step: ProbeStep) -> None:
+        self.probe_steps.append(step)
+        self.test_steps.setText(_steps_html(self.probe_steps))
+
+    @Slot(str, str)
+    def _on_probe_failed(self, kind: str, message: str) -> None:
+        self.test_steps.setText(_row_html(False, "connect", None, message))
+        self._finish_test(f"✗ Cannot connect: {kind} error — {HINTS.get(kind, 'see the message below')}.", False)
+
+    @Slot(object)
+    def _on_probe_finished(self, steps: list[ProbeStep]) -> None:
+        self.probe_steps = list(steps)
+        self.test_steps.setText(_steps_html(self.probe_steps))
+        failed = next((step for step in steps if not step.ok), None)
+        if failed is None and len(steps) == 1:
+            self._finish_test("✓ The volume can be listed (read-only: nothing was written).", True)
+        elif failed is None:
+            self._finish_test("✓ All steps passed: the volume can be listed, written, read and deleted.", True)
+        else:
+            kind = failed.error_kind or "unknown"
+            self._finish_test(
+                f"✗ Failed at {failed.name}: {kind} error — {HINTS.get(kind, 'see the message below')}.", False
+            )
+
+    def _finish_test(self, summary: str, ok: bool) -> None:
+        self._probe_signals = None
+        self.test_summary.setStyleSheet(f"color: {OK_COLOR if ok else ERROR_COLOR}")
+        self.test_summary.setText(summary)
+        self._update()
+
+    # -- saving ----------------------------------------------------------------------------------------------
+    def accept(self) -> None:
+        """Store the secret in the keyring and the volume in volumes.toml; stay open and explain on failure."""
+        if self.problem() is not None:
+            return
+        config, secret = self.config(), self.typed_secret()
+        registry = VolumeRegistry()  # a fresh one: nothing added here survives a failure below
+        try:
+            registry.add(config, replace=self.editing)
+            if secret:
+                SecretStore().set(config.name, secret)
+            registry.save()
+        except KeyringUnavailableError:
+            self._offer_environment_variable(config.name)
+            return
+        except SdError as exc:
+            self.error_label.setText(exc.message)
+            self.error_label.show()
+            return
+        if config.secret_env is not None or (config.access_key_id is None and config.kind != "gcs"):
+            # The keyring entry would never be read again; do not leave a secret lying around.
+            with contextlib.suppress(KeyringUnavailableError):
+                SecretStore().delete(config.name)
+        super().accept()
+
+    def _offer_environment_variable(self, name: str) -> None:
+        self.keyring_note.setText(
+            "No OS keyring is available here, so the secret cannot be stored safely, and sdgui never writes "
+            "secrets to a file. Keep it in an environment variable instead: enter the variable's name, export "
+            "it with the secret before starting sdgui, then save again. Nothing was saved."
+        )
+        self.keyring_note.show()
+        self.secret.clear()
+        if not self.env_name.text().strip():
+            self.env_name.setText(suggested_env_name(name))
+        self.use_env.setChecked(True)
+        self.env_name.setFocus()
+        self._update()
+
+    def done(self, result: int) -> None:
+        if self._probe_signals is not None:
+            # A probe still running reports to nobody; its thread ends on its own.
+            signals, self._probe_signals = self._probe_signals, None
+            for signal in (signals.step, signals.failed, signals.finished):
+                signal.disconnect()
+        super().done(result)
+
+
+def _existing_names() -> set[str]:
+    try:
+        return {config.name for config in VolumeRegistry().list()}
+    except SdError:
+        return set()
+
+
+def _row_html(ok: bool, name: str, seconds: float | None, message: str) -> str:
+    mark = f"<span style='color:{OK_COLOR}'>✓</span>" if ok else f"<span style='color:{ERROR_COLOR}'>✗</span>"
+    took = "" if seconds is None else f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+    return (
+        f"<tr><td>{mark}</td><td style='white-space:nowrap'><b>{html.escape(name)}</b></td>"
+        f"<td align='right' style='white-space:nowrap'>{took}</td><td>{html.escape(message)}</td></tr>"
+    )
+
+
+def _steps_html(steps: list[ProbeStep]) -> str:
+    rows = "".join(_row_html(s.ok, s.name, s.seconds, s.message) for s in steps)
+    return f"<table cellspacing='0' cellpadding='3'>{rows}</table>"
+
+
+class VolumesDialog(QDialog):
+    """The configured volumes with Add / Edit / Remove; ``volumes_changed`` fires after every change."""
+
+    volumes_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Volumes")
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Name", "Provider", "Bucket", "Endpoint", "Secret"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemDoubleClicked.connect(lambda *_: self.edit_selected())
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR}")
+        self.error_label.hide()
+        self.add_button = QPushButton("Add…")
+        self.edit_button = QPushButton("Edit…")
+        self.remove_button = QPushButton("Remove")
+        self.add_button.clicked.connect(self.add_volume)
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.remove_button.clicked.connect(self.remove_selected)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        side = QVBoxLayout()
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            button.setAutoDefault(False)
+            side.addWidget(button)
+        side.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.tree, 1)
+        body.addLayout(side)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addWidget(self.error_label)
+        layout.addWidget(close)
+        self.resize(760, 360)
+        self.configs: dict[str, VolumeConfig] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Read volumes.toml again and show its volumes."""
+        self.tree.clear()
+        self.configs.clear()
+        try:
+            volumes = VolumeRegistry().list()
+        except SdError as exc:
+            self.error_label.setText(exc.message)
+            self.error_label.show()
+            volumes = []
+        else:
+            self.error_label.hide()
+        for config in volumes:
+            self.configs[config.name] = config
+            provider = "Local folder" if config.kind == "local" else preset_for(config).title
+            if config.secret_env:
+                secret = f"${config.secret_env}"
+            elif config.kind == "local" or (config.access_key_id is None and config.kind != "gcs"):
+                secret = "none"
+            else:
+                secret = "OS keyring"
+            where = config.root if config.kind == "local" else config.endpoint or ""
+            QTreeWidgetItem(self.tree, [config.name, provider, config.bucket or "", where or "", secret])
+        for column in range(self.tree.columnCount()):
+            self.tree.resizeColumnToContents(column)
+        self._update_buttons()
+
+    def selected(self) -> VolumeConfig | None:
+        """The config of the selected row, if any."""
+        items = self.tree.selectedItems()
+        return self.configs.get(items[0].text(0)) if items else None
+
+    def _update_buttons(self) -> None:
+        config = self.selected()
+        self.edit_button.setEnabled(config is not None and config.kind != "local")
+        self.remove_button.setEnabled(config is not None)
+
+    def add_volume(self) -> None:
+        self._open(VolumeDialog(self))
+
+    def edit_selected(self) -> None:
+        config = self.selected()
+        if config is not None and config.kind != "local":
+            self._open(VolumeDialog(self, config))
+
+    def _open(self, dialog: VolumeDialog) -> None:
+        try:
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                self.reload()
+                self.volumes_changed.emit()
+        finally:
+            dialog.deleteLater()
+
+    def remove_selected(self) -> None:
+        """Ask, then forget the selected volume and its keyring entry; its files are not touched."""
+        config = self.selected()
+        if config is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Remove volume",
+            f"Remove the volume “{config.name}”?\n\nIts files stay where they are; sdgui forgets the volume "
+            "and its stored secret.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        registry = VolumeRegistry()
+        try:
+            registry.remove(config.name)
+            registry.save()
+        except SdError as exc:
+            self.error_label.setText(exc.message)
+            self.error_label.show()
+            return
+        with contextlib.suppress(KeyringUnavailableError):  # nothing was stored where there is no keyring
+            SecretStore().delete(config.name)
+        self.reload()
+        self.volumes_changed.emit()

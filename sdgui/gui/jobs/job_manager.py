@@ -1,0 +1,293 @@
+"""JobManager: runs copy jobs on its own thread pool and turns their events into coalesced GUI-thread signals.
+
+Workers never touch a model or a widget. A job's sink only appends to a locked buffer; a timer in the GUI thread
+drains it every 250 ms, folds the events into JobState objects and emits one ``jobs_changed`` for the jobs that
+moved, so a thousand small files cost four signals a second, not a thousand.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+
+from sdgui.core.backends.factory import BackendCache
+from sdgui.core.copy.action import CopyAction
+from sdgui.core.copy.events import JobEvent, JobFailed
+from sdgui.core.copy.job import FileCopyJob
+from sdgui.core.settings import TransferSettings
+from sdgui.gui.jobs.job_state import JobState, retry_action
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 250
+DEFAULT_MAX_CONCURRENT = 2
+# The manager's own queue enforces max_concurrent. The pool must start whatever it is handed at once (a thread
+# still returning from a finished job counts as busy for a moment), so its cap only guards against runaways.
+POOL_THREADS = 64
+STALL_S = 3.0
+"""A running job that reported nothing for this long shows no rate or ETA (the core reports on bytes moved)."""
+
+
+class EventBuffer:
+    """Events reported by worker threads, taken by the GUI thread in one batch per tick."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[JobEvent] = []
+
+    def put(self, event: JobEvent) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    def take_all(self) -> list[JobEvent]:
+        with self._lock:
+            events, self._events = self._events, []
+        return events
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+
+class JobSignals(QObject):
+    """A job worker's emitter (superqt's WorkerBase pattern): lives in the GUI thread, emitted from the worker."""
+
+    done = Signal(str)
+
+
+class JobRunnable(QRunnable):
+    """Runs one FileCopyJob on a pool thread; everything it reports goes into the buffer."""
+
+    def __init__(self, job: FileCopyJob, backends: BackendCache, buffer: EventBuffer) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the manager holds it until ``done`` has been delivered
+        self.job = job
+        self.backends = backends
+        self.buffer = buffer
+        self.signals = JobSignals()
+
+    def run(self) -> None:
+        try:
+            self.job.run(self.buffer.put)
+        except Exception as exc:  # a bug below must still end the job visibly, not leave it "running"
+            log.exception("copy job %s crashed", self.job.job_id)
+            self.buffer.put(JobFailed(self.job.job_id, "internal", f"internal error: {exc}"))
+        finally:
+            try:
+                self.backends.close()
+            except Exception:
+                log.exception("closing the backends of job %s failed", self.job.job_id)
+            self.signals.done.emit(self.job.job_id)
+
+
+class JobManager(QObject):
+    """Queues copy jobs, runs at most ``max_concurrent`` at once and reports their progress to the GUI thread.
+
+    ``jobs_changed(ids)`` comes at most once per tick for the jobs whose state moved; ``job_ended(id, state,
+    destination)`` once per job when it finishes, fails or is cancelled.
+    """
+
+    job_added = Signal(str)
+    jobs_changed = Signal(list)
+    job_ended = Signal(str, str, str)
+    jobs_removed = Signal(list)
+    queue_paused_changed = Signal(bool)
+
+    def __init__(
+        self,
+        backends_factory: Callable[[], BackendCache],
+        settings: TransferSettings | None = None,
+        *,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        tick_ms: int = TICK_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._backends_factory = backends_factory
+        self._settings = settings
+        self._max_concurrent = max(1, max_concurrent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max(POOL_THREADS, self._max_concurrent))
+        self._states: dict[str, JobState] = {}
+        self._queue: deque[str] = deque()
+        self._running: dict[str, JobRunnable] = {}
+        self._buffer = EventBuffer()
+        self._dirty: dict[str, None] = {}
+        self._paused = False
+        self._closed = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(tick_ms)
+        self._timer.timeout.connect(self._tick)
+
+    # -- queries --------------------------------------------------------------------------------------------
+    def state(self, job_id: str) -> JobState:
+        return self._states[job_id]
+
+    def job_ids(self) -> list[str]:
+        """Every known job, oldest first."""
+        return list(self._states)
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
+    @property
+    def max_concurrent(self) -> int:
+        return self._max_concurrent
+
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
+    @property
+    def queued_count(self) -> int:
+        return len(self._queue)
+
+    # -- commands -------------------------------------------------------------------------------------------
+    def submit(self, action: CopyAction, title: str = "") -> str:
+        """Queue ``action``; it starts as soon as a slot is free and the queue is not paused."""
+        return self._submit(action, title)
+
+    def _submit(self, action: CopyAction, title: str, retry_of: str | None = None) -> str:
+        if self._closed:
+            raise RuntimeError("the job manager has shut down")
+        job_id = uuid.uuid4().hex[:12]
+        self._states[job_id] = JobState.for_action(job_id, action, title, retry_of=retry_of)
+        self._queue.append(job_id)
+        self.job_added.emit(job_id)
+        self._start_queued()
+        return job_id
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a queued job at once, or ask a running one to stop; False if it had already ended."""
+        state = self._states[job_id]
+        if state.state == "queued":
+            self._queue.remove(job_id)
+            state.mark_cancelled()
+            self.jobs_changed.emit([job_id])
+            self._emit_ended(job_id)
+            return True
+        runnable = self._running.get(job_id)
+        if state.state == "running" and runnable is not None:
+            runnable.job.cancel()
+            state.cancel_requested = True
+            self.jobs_changed.emit([job_id])
+            return True
+        return False
+
+    def retry(self, job_id: str) -> str:
+        """A new job doing what ``job_id`` left undone (only its failed files when that is exact)."""
+        state = self._states[job_id]
+        if not state.is_ended:
+            raise ValueError(f"job {job_id} is still {state.state}")
+        return self._submit(retry_action(state), state.title, retry_of=job_id)
+
+    def pause_queue(self) -> None:
+        """Queued jobs stay queued; running ones continue."""
+        if not self._paused:
+            self._paused = True
+            self.queue_paused_changed.emit(True)
+
+    def resume_queue(self) -> None:
+        if self._paused:
+            self._paused = False
+            self.queue_paused_changed.emit(False)
+            self._start_queued()
+
+    def set_max_concurrent(self, n: int) -> None:
+        """At most ``n`` jobs run at once; lowering it lets running jobs finish."""
+        self._max_concurrent = max(1, n)
+        self._pool.setMaxThreadCount(max(POOL_THREADS, self._max_concurrent))
+        self._start_queued()
+
+    def clear_finished(self) -> list[str]:
+        """Forget the jobs that finished successfully; failed and cancelled ones stay for Retry."""
+        removed = [job_id for job_id, state in self._states.items() if state.state == "finished"]
+        for job_id in removed:
+            del self._states[job_id]
+            self._dirty.pop(job_id, None)
+        if removed:
+            self.jobs_removed.emit(removed)
+        return removed
+
+    def shutdown(self, timeout_s: float = 5.0) -> bool:
+        """Cancel everything and wait up to ``timeout_s`` for the workers; True if they all stopped."""
+        self._closed = True
+        self._paused = True
+        for job_id in list(self._queue):
+            self.cancel(job_id)
+        for runnable in list(self._running.values()):
+            runnable.job.cancel()
+        stopped = self._pool.waitForDone(max(0, int(timeout_s * 1000)))
+        if stopped:
+            self._running.clear()
+        self._tick()
+        self._timer.stop()
+        if not stopped:
+            log.warning("%d copy jobs did not stop within %.1f s", len(self._running), timeout_s)
+        return stopped
+
+    # -- running --------------------------------------------------------------------------------------------
+    def _start_queued(self) -> None:
+        while self._queue and not self._paused and len(self._running) < self._max_concurrent:
+            self._dispatch(self._queue.popleft())
+
+    def _dispatch(self, job_id: str) -> None:
+        state = self._states[job_id]
+        state.mark_running()
+        self._mark_dirty(job_id)
+        try:
+            backends = self._backends_factory()
+        except Exception as exc:  # e.g. an unreadable volumes file: the job fails, the window stays up
+            log.exception("cannot open the volumes for job %s", job_id)
+            self._buffer.put(JobFailed(job_id, "config", f"cannot open the volumes: {exc}"))
+            return
+        job = FileCopyJob(state.action, backends, settings=self._settings, job_id=job_id)
+        runnable = JobRunnable(job, backends, self._buffer)
+        runnable.signals.done.connect(self._on_worker_done)
+        self._running[job_id] = runnable
+        self._pool.start(runnable)
+
+    def _on_worker_done(self, job_id: str) -> None:
+        self._running.pop(job_id, None)
+        self._start_queued()
+
+    def _mark_dirty(self, job_id: str) -> None:
+        self._dirty[job_id] = None
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _tick(self) -> None:
+        """Apply every buffered event; one jobs_changed for all the jobs that moved, then their job_ended."""
+        changed, self._dirty = self._dirty, {}
+        ended: list[str] = []
+        for event in self._buffer.take_all():
+            state = self._states.get(event.job_id)
+            if state is None:
+                continue
+            was_ended = state.is_ended
+            state.apply(event)
+            changed[event.job_id] = None
+            if state.is_ended and not was_ended:
+                ended.append(event.job_id)
+        now = time.time()
+        for job_id in self._running:
+            state = self._states.get(job_id)
+            if state is not None and state.mark_stalled_if_quiet(STALL_S, now):
+                changed[job_id] = None
+        if changed:
+            self.jobs_changed.emit(list(changed))
+        for job_id in ended:
+            self._emit_ended(job_id)
+        if not self._running and not self._dirty and not len(self._buffer):
+            self._timer.stop()
+
+    def _emit_ended(self, job_id: str) -> None:
+        state = self._states[job_id]
+        self.job_ended.emit(job_id, state.state, state.destination_text)

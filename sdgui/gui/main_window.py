@@ -1,0 +1,355 @@
+"""The dual-pane window: two FilePanes, a function-key bar, and the transfers dock."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QByteArray, QMimeData, QPoint, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QInputDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sdgui.core.backends.factory import BackendCache
+from sdgui.core.copy.action import CopyAction, CopyOptions, backend_key
+from sdgui.core.paths import SdPath
+from sdgui.core.volumes import VolumeRegistry
+from sdgui.gui.copy_requests import plan_copy
+from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
+from sdgui.gui.dialogs.volume_dialog import VolumesDialog
+from sdgui.gui.jobs.background import run_in_background
+from sdgui.gui.jobs.job_manager import JobManager
+from sdgui.gui.models.listing_model import paths_from_mime
+from sdgui.gui.preferences import load_preferences
+from sdgui.gui.widgets.file_pane import FilePane
+from sdgui.gui.widgets.transfers_dock import TransfersDock
+
+log = logging.getLogger(__name__)
+PATHS_MIME = "application/x-sdgui-paths"
+
+
+class MainWindow(QMainWindow):
+    """Local and cloud volumes side by side; gestures become CopyActions run by the JobManager."""
+
+    def __init__(self, *, right_location: SdPath | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("sdgui")
+        self.preferences = load_preferences()
+        self.backends = BackendCache(VolumeRegistry(), settings=self.preferences.transfer_settings())
+        self.jobs = JobManager(self._job_backends, self.preferences.transfer_settings())
+        self.jobs.set_max_concurrent(self.preferences.concurrent_jobs)
+        self.left = FilePane(self.backends)
+        self.right = FilePane(self.backends)
+        self.active = self.left
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.left)
+        self.splitter.addWidget(self.right)
+        self.splitter.setChildrenCollapsible(False)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(self._function_key_bar())
+        self.setCentralWidget(central)
+        self.transfers = TransfersDock(self.jobs)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers)
+        self._build_menus()
+        for pane in (self.left, self.right):
+            pane.copy_requested.connect(self.start_copy)
+            pane.focused.connect(lambda p=pane: self._set_active(p))
+            pane.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            pane.view.customContextMenuRequested.connect(lambda pos, p=pane: self._context_menu(p, pos))
+        self.jobs.job_ended.connect(self._on_job_ended)
+        self.transfers.reveal_requested.connect(self._reveal)
+        self.resize(1200, 760)
+        self._restore_state(right_location)
+
+    def _job_backends(self) -> BackendCache:
+        return BackendCache(VolumeRegistry(), settings=self.preferences.transfer_settings())
+
+    # -- layout ---------------------------------------------------------------
+    def _function_key_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.setSpacing(2)
+        self.function_buttons: dict[str, QPushButton] = {}
+        for key, label, slot in (
+            ("F3", "Properties", self.show_properties),
+            ("F5", "Copy", lambda: self.copy_to_other(move=False)),
+            ("F6", "Move", lambda: self.copy_to_other(move=True)),
+            ("F7", "New folder", self.new_folder),
+            ("F8", "Delete", self.delete_selected),
+            ("F9", "Volumes…", self.edit_volumes),
+        ):
+            button = QPushButton(f"{key} {label}")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(slot)
+            bar.addWidget(button)
+            self.function_buttons[key] = button
+        return bar
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._add_action(file_menu, "Volumes…", self.edit_volumes, "F9")
+        self._add_action(file_menu, "Preferences…", self.edit_preferences, QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self._add_action(edit_menu, "Copy", self.copy_to_clipboard, QKeySequence.StandardKey.Copy)
+        self._add_action(edit_menu, "Paste", self.paste_from_clipboard, QKeySequence.StandardKey.Paste)
+        edit_menu.addSeparator()
+        self._add_action(edit_menu, "Copy to other pane", lambda: self.copy_to_other(move=False), "F5")
+        self._add_action(edit_menu, "Move to other pane", lambda: self.copy_to_other(move=True), "F6")
+        self._add_action(edit_menu, "New folder", self.new_folder, "F7")
+        self._add_action(edit_menu, "Delete", self.delete_selected, "F8")
+        self._add_action(edit_menu, "Properties", self.show_properties, "F3")
+        view_menu = self.menuBar().addMenu("&View")
+        self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), QKeySequence.StandardKey.Refresh)
+        self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
+        view_menu.addAction(self.transfers.toggleViewAction())
+
+    def _add_action(self, menu: QMenu, text: str, slot: object, shortcut: object = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)  # type: ignore[call-overload]
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    # -- panes ----------------------------------------------------------------
+    def _set_active(self, pane: FilePane) -> None:
+        self.active = pane
+
+    def other(self, pane: FilePane | None = None) -> FilePane:
+        return self.right if (pane or self.active) is self.left else self.left
+
+    def switch_pane(self) -> None:
+        target = self.other()
+        self._set_active(target)
+        target.view.setFocus()
+
+    def _context_menu(self, pane: FilePane, pos: QPoint) -> None:
+        self._set_active(pane)
+        menu = QMenu(self)
+        has_selection = bool(pane.selected_paths())
+        for text, slot, enabled in (
+            ("Copy to other pane", lambda: self.copy_to_other(move=False), has_selection),
+            ("Move to other pane", lambda: self.copy_to_other(move=True), has_selection),
+            (None, None, True),
+            ("Copy", self.copy_to_clipboard, has_selection),
+            ("Paste", self.paste_from_clipboard, True),
+            (None, None, True),
+            ("New folder…", self.new_folder, True),
+            ("Delete…", self.delete_selected, has_selection),
+            ("Refresh", pane.refresh, True),
+            ("Properties", self.show_properties, has_selection),
+        ):
+            if text is None:
+                menu.addSeparator()
+                continue
+            action = menu.addAction(text)
+            action.setEnabled(enabled)
+            action.triggered.connect(slot)
+        menu.popup(pane.view.viewport().mapToGlobal(pos))
+        self.context_menu = menu
+
+    # -- copy gestures ----------------------------------------------------------
+    def copy_to_other(self, *, move: bool) -> None:
+        sources = self.active.selected_paths()
+        if sources:
+            self.start_copy(sources, self.other().location(), move)
+
+    def copy_to_clipboard(self) -> None:
+        sources = self.active.selected_paths()
+        if not sources:
+            return
+        mime = QMimeData()
+        mime.setData(PATHS_MIME, QByteArray("\n".join(str(s) for s in sources).encode()))
+        mime.setText("\n".join(str(s) for s in sources))
+        QApplication.clipboard().setMimeData(mime)
+
+    def paste_from_clipboard(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        sources = paths_from_mime(mime) if mime is not None else []
+        if sources:
+            self.start_copy(sources, self.active.location(), False)
+
+    def start_copy(self, sources: list[SdPath], destination: SdPath, move: bool) -> list[str]:
+        """Turn a gesture into CopyActions (asking about conflicts) and submit them; returns the job ids."""
+        destination = destination.as_dir()
+        pane = next((p for p in (self.left, self.right) if p.location() == destination), None)
+        existing = pane.model.names() if pane is not None else set()
+        default = self.preferences.conflict_policy
+        groups = plan_copy(sources, destination, existing, default, self)
+        ids = []
+        for policy, group in groups.items():
+            options = CopyOptions(
+                on_conflict=policy, verify=self.preferences.verify, delete_after_copy=move
+            )
+            action = CopyAction(group, destination, options)
+            verb = "Move" if move else "Copy"
+            title = f"{verb} {len(group)} item{'s' if len(group) != 1 else ''} to {destination}"
+            ids.append(self.jobs.submit(action, title))
+        if ids:
+            self.statusBar().showMessage(f"{len(ids)} job(s) queued", 4000)
+        return ids
+
+    def _on_job_ended(self, job_id: str, state: str, destination: str) -> None:
+        for pane in (self.left, self.right):
+            location = str(pane.location())
+            if destination.startswith(location) or location.startswith(destination.rstrip("/")):
+                pane.refresh()
+        if state == "failed":
+            self.statusBar().showMessage(f"A transfer failed: {self.jobs.state(job_id).error}", 8000)
+
+    def _reveal(self, destination: str) -> None:
+        try:
+            path = SdPath.parse(destination)
+        except Exception:
+            return
+        self.other().set_location(path if path.is_dir else path.parent())
+
+    # -- file operations ----------------------------------------------------------
+    def new_folder(self) -> None:
+        pane = self.active
+        name, ok = QInputDialog.getText(self, "New folder", f"Name of the new folder in {pane.location()}:")
+        if not ok or not name.strip():
+            return
+        try:
+            target = pane.location().join(name.strip())
+        except Exception as exc:
+            QMessageBox.warning(self, "New folder", str(exc))
+            return
+        backend = self.backends.get(target.volume)
+        run_in_background(
+            lambda: backend.make_dir(backend_key(target)),
+            lambda _: pane.refresh(),
+            lambda message: QMessageBox.warning(self, "New folder", message),
+        )
+
+    def delete_selected(self) -> None:
+        pane = self.active
+        paths = pane.selected_paths()
+        if not paths:
+            return
+        names = "\n".join(str(p) for p in paths[:10]) + ("\n…" if len(paths) > 10 else "")
+        answer = QMessageBox.question(self, "Delete", f"Delete {len(paths)} item(s)? This cannot be undone.\n\n{names}")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        run_in_background(
+            lambda: _delete_all(self.backends, paths),
+            lambda _: pane.refresh(),
+            lambda message: self._delete_failed(pane, message),
+        )
+
+    def _delete_failed(self, pane: FilePane, message: str) -> None:
+        QMessageBox.warning(self, "Delete", message)
+        pane.refresh()
+
+    def show_properties(self) -> None:
+        paths = self.active.selected_paths()
+        if not paths:
+            return
+        path = paths[0]
+        backend = self.backends.get(path.volume)
+
+        def describe() -> str:
+            if path.is_dir:
+                return f"{path}\nDirectory"
+            entry = backend.stat(backend_key(path))
+            lines = [
+                str(path),
+                f"Size: {entry.size:,} bytes",
+                f"Modified: {entry.modified:%Y-%m-%d %H:%M:%S}" if entry.modified else "Modified: unknown",
+                f"ETag: {entry.etag or '—'}",
+                f"Stored blake3: {entry.blake3 or '— (not copied by sdgui)'}",
+                "Verification: the blake3 is checked on every download" if entry.blake3 else "",
+            ]
+            return "\n".join(line for line in lines if line)
+
+        run_in_background(
+            describe,
+            lambda text: QMessageBox.information(self, "Properties", text),
+            lambda message: QMessageBox.warning(self, "Properties", message),
+        )
+
+    # -- dialogs ------------------------------------------------------------------
+    def edit_volumes(self) -> None:
+        dialog = VolumesDialog(self)
+        dialog.volumes_changed.connect(self._volumes_changed)
+        dialog.exec()
+
+    def _volumes_changed(self) -> None:
+        self.backends.close()
+        self.backends.registry = VolumeRegistry()
+        for pane in (self.left, self.right):
+            pane.reload_volumes()
+
+    def edit_preferences(self) -> None:
+        if PreferencesDialog(self).exec():
+            self.preferences = load_preferences()
+            self.jobs.set_max_concurrent(self.preferences.concurrent_jobs)
+
+    # -- state ----------------------------------------------------------------------
+    def _restore_state(self, right_location: SdPath | None) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = settings.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        window_state = settings.value("window/state")
+        if window_state is not None:
+            self.restoreState(window_state)
+        for name, pane, fallback in (
+            ("left", self.left, SdPath.parse("~/")),
+            ("right", self.right, right_location or SdPath.parse("~/")),
+        ):
+            saved = settings.value(f"panes/{name}")
+            location = fallback
+            if saved and not (name == "right" and right_location is not None):
+                try:
+                    location = SdPath.parse(str(saved))
+                except Exception:
+                    location = fallback
+            pane.set_location(location)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("panes/left", str(self.left.location()))
+        settings.setValue("panes/right", str(self.right.location()))
+        self.jobs.shutdown(5.0)
+        self.backends.close()
+        super().closeEvent(event)
+
+
+def _delete_all(backends: BackendCache, paths: list[SdPath]) -> None:
+    for path in paths:
+        backend = backends.get(path.volume)
+        key = backend_key(path)
+        if path.is_dir:
+            keys = [e.key for page in backend.list(key, recursive=True) for e in page]
+            for child in keys:
+                backend.delete(child)
+            if backend.capabilities.is_local:
+                import shutil
+
+                shutil.rmtree(backend.path(key), ignore_errors=False)  # type: ignore[attr-defined]
+            else:
+                backend.delete(key + "/")
+        else:
+            backend.delete(key)

@@ -1,0 +1,580 @@
+"""ListingModel: one directory of a volume as a table, filled page by page from a background listing.
+
+Ordering: every page is sorted (folders first, then by the sort column) as it arrives and appended, so the
+first rows show at once. A global order is only possible once every page is in, so when the listing ends the
+model sorts everything once more (one layoutChanged) unless the pages already arrived in order (an S3 prefix
+without sub-prefixes does). ``fully_sorted`` says whether the order holds now; ``sort()`` sorts what has arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QLocale,
+    QMimeData,
+    QMimeDatabase,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QFileIconProvider
+
+from sdgui.core.backends.base import Entry, VolumeBackend
+from sdgui.core.copy.action import backend_key
+from sdgui.core.errors import SdError
+from sdgui.core.paths import SdPath
+
+log = logging.getLogger(__name__)
+
+PATHS_MIME = "application/x-sdgui-paths"
+URI_LIST_MIME = "text/uri-list"
+DEFAULT_PAGE_SIZE = 1000
+
+BackendSource = VolumeBackend | Callable[[], VolumeBackend]
+"""A backend, or a callable that opens one (called on the reader's thread: it may touch the keyring)."""
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    NAME = 0
+    SIZE = 1
+    MODIFIED = 2
+    KIND = 3
+
+
+HEADERS = ("Name", "Size", "Modified", "Kind")
+
+
+def format_size(size: int) -> str:
+    """Bytes in SI units as people read them in file managers: ``512 bytes``, ``12.3 MB``."""
+    return QLocale().formattedDataSize(size, 1, QLocale.DataSizeFormat.DataSizeSIFormat)
+
+
+def paths_from_mime(mime: QMimeData) -> list[SdPath]:
+    """The SdPaths a drag or the clipboard carries: our own format first, else local ``file://`` URLs."""
+    if mime.hasFormat(PATHS_MIME):
+        raw = bytes(mime.data(PATHS_MIME).data()).decode("utf-8", "replace")
+        try:
+            items: Any = json.loads(raw)
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            items = raw.splitlines()  # the plain one-path-a-line form also works (clipboard)
+        paths: list[SdPath] = []
+        for text in items:
+            if not isinstance(text, str) or not text.strip():
+                continue
+            try:
+                paths.append(SdPath.parse(text.strip()))
+            except SdError as exc:
+                log.warning("dropped path refused: %s", exc)
+        return paths
+    paths = []
+    for url in mime.urls() if mime.hasUrls() else []:
+        local = url.toLocalFile() if url.isLocalFile() else ""
+        if local:
+            paths.append(SdPath(None, os.path.abspath(local), os.path.isdir(local)))
+    return paths
+
+
+def _is_inside(path: SdPath, ancestor: SdPath) -> bool:
+    """Whether ``path`` is ``ancestor`` or lies under it (same volume)."""
+    if path.volume != ancestor.volume:
+        return False
+    if path.path == ancestor.path or (ancestor.volume is not None and ancestor.path == ""):
+        return True
+    sep = "/" if ancestor.volume is not None else os.sep
+    return path.path.startswith(ancestor.path.rstrip(sep) + sep)
+
+
+class _ReaderSignals(QObject):
+    """Signals of one listing; lives in the GUI thread, emitted from the reader's thread (queued)."""
+
+    opened = Signal(int, object)  # generation, VolumeBackend
+    page = Signal(int, object)  # generation, list[Entry]
+    failed = Signal(int, str)  # generation, message
+    done = Signal(int)  # generation
+
+
+class _ListingReader(QRunnable):
+    """Opens the backend and streams ``backend.list(key)`` page by page; never touches the model."""
+
+    def __init__(
+        self,
+        generation: int,
+        source: BackendSource,
+        location: SdPath,
+        page_size: int,
+        signals: _ReaderSignals,
+        cancel: threading.Event,
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.source = source
+        self.location = location
+        self.page_size = page_size
+        self.signals = signals
+        self.cancel = cancel
+
+    def _emit(self, signal: Any, *args: Any) -> bool:
+        try:
+            signal.emit(self.generation, *args)
+        except RuntimeError:  # the model (and our signals object) is gone: nobody is listening any more
+            self.cancel.set()
+            return False
+        return True
+
+    def run(self) -> None:
+        try:
+            backend = self.source if isinstance(self.source, VolumeBackend) else self.source()
+            if not self._emit(self.signals.opened, backend):
+                return
+            for page in backend.list(backend_key(self.location), page_size=self.page_size):
+                if self.cancel.is_set() or not self._emit(self.signals.page, page):
+                    break
+        except SdError as exc:
+            self._emit(self.signals.failed, exc.message)
+        except (
+            Exception
+        ) as exc:  # a bug or an untranslated library error: one line for the user, a traceback in the log
+            log.exception("listing %s failed", self.location)
+            self._emit(self.signals.failed, f"cannot list {self.location}: {exc}")
+        else:
+            self._emit(self.signals.done)
+
+
+class ListingModel(QAbstractTableModel):
+    """The entries of one directory, read in the background and shown a page at a time (fetchMore)."""
+
+    loading_changed = Signal(bool)
+    error = Signal(str)
+    finished_listing = Signal(int)
+    arrived = Signal(int)  # entries received so far, loaded or not
+    drop_requested = Signal(list, SdPath, bool)  # sources, destination directory, move
+
+    def __init__(self, parent: QObject | None = None, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        super().__init__(parent)
+        self.page_size = page_size
+        self._rows: list[Entry] = []
+        self._pending: list[Entry] = []
+        self._location: SdPath | None = None
+        self._source: BackendSource | None = None
+        self._backend: VolumeBackend | None = None
+        self._generation = 0
+        self._readers: dict[int, tuple[_ReaderSignals, threading.Event]] = {}
+        self._loading = False
+        self._last_error: str | None = None
+        self._sort_column = Column.NAME
+        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._fully_sorted = True
+        self._changing = False
+        self._icons: dict[str, QIcon] = {}
+        self._kinds: dict[str, str] = {}
+        self._mime_db = QMimeDatabase()
+
+    # -- state ------------------------------------------------------------------
+    @property
+    def location(self) -> SdPath | None:
+        return self._location
+
+    @property
+    def backend(self) -> VolumeBackend | None:
+        return self._backend
+
+    @property
+    def is_loading(self) -> bool:
+        return self._loading
+
+    @property
+    def last_error(self) -> str | None:
+        return self._last_error
+
+    @property
+    def total_count(self) -> int:
+        """Entries received so far, including those not yet fetched into rows."""
+        return len(self._rows) + len(self._pending)
+
+    @property
+    def fully_sorted(self) -> bool:
+        """True when every entry received so far is in the order of the current sort."""
+        return self._fully_sorted
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def entry(self, row: int) -> Entry:
+        return self._rows[row]
+
+    def entries(self) -> list[Entry]:
+        """Every entry received so far, loaded rows first."""
+        return self._rows + self._pending
+
+    def names(self) -> set[str]:
+        """The names of every entry received so far (for conflict checks)."""
+        return {entry.name for entry in self.entries()}
+
+    def path_for(self, row: int) -> SdPath:
+        """The SdPath of ``row``: a child of the location, marked as a directory for folders and prefixes."""
+        return self._child(self._rows[row])
+
+    def _child(self, entry: Entry) -> SdPath:
+        location = self._location
+        assert location is not None
+        if location.volume is None:
+            return SdPath(None, os.path.join(location.path, entry.name), entry.is_dir)
+        key = f"{location.path}/{entry.name}" if location.path else entry.name
+        return SdPath(location.volume, key, entry.is_dir)
+
+    # -- listing ----------------------------------------------------------------
+    def set_location(self, backend: BackendSource, location: SdPath) -> None:
+        """Show ``location`` (a directory of ``backend``); the listing runs on the global thread pool."""
+        self._source = backend
+        self._backend = backend if isinstance(backend, VolumeBackend) else None
+        self._location = location.as_dir()
+        self._start()
+
+    def refresh(self) -> None:
+        """List the current location again."""
+        if self._location is not None and self._source is not None:
+            self._start()
+
+    def cancel(self) -> None:
+        """Stop the running listing; what has arrived stays."""
+        self._generation += 1
+        for _, cancel in self._readers.values():
+            cancel.set()
+        self._set_loading(False)
+
+    def _start(self) -> None:
+        assert self._location is not None and self._source is not None
+        self.cancel()
+        generation = self._generation
+        self.beginResetModel()
+        self._rows = []
+        self._pending = []
+        self._fully_sorted = True
+        self._last_error = None
+        self.endResetModel()
+        signals = _ReaderSignals(self)
+        signals.opened.connect(self._on_opened)
+        signals.page.connect(self._on_page)
+        signals.failed.connect(self._on_failed)
+        signals.done.connect(self._on_done)
+        cancel = threading.Event()
+        self._readers[generation] = (signals, cancel)
+        self._set_loading(True)
+        reader = _ListingReader(generation, self._source, self._location, self.page_size, signals, cancel)
+        QThreadPool.globalInstance().start(reader)
+
+    def _set_loading(self, loading: bool) -> None:
+        if loading != self._loading:
+            self._loading = loading
+            self.loading_changed.emit(loading)
+
+    def _forget_reader(self, generation: int) -> None:
+        signals, _ = self._readers.pop(generation, (None, None))
+        if signals is not None:
+            signals.deleteLater()
+
+    @Slot(int, object)
+    def _on_opened(self, generation: int, backend: VolumeBackend) -> None:
+        if generation == self._generation:
+            self._backend = backend
+
+    @Slot(int, object)
+    def _on_page(self, generation: int, page: list[Entry]) -> None:
+        if generation != self._generation or self._location is None:
+            return  # a page of a listing the user has left
+        own_key = backend_key(self._location).rstrip("/")
+        page = [entry for entry in page if entry.name and entry.key.rstrip("/") != own_key]
+        if not page:
+            return
+        page = self._sorted(page)
+        tail = self._pending[-1] if self._pending else (self._rows[-1] if self._rows else None)
+        if tail is not None and not self._precedes(tail, page[0]):
+            self._fully_sorted = False  # S3 lists in key order, so usually it stays sorted; local disks do not
+        self._pending.extend(page)
+        if len(self._rows) < self.page_size:
+            self.fetchMore(QModelIndex())  # the first page shows at once; later ones wait for the view to scroll
+        self.arrived.emit(self.total_count)
+
+    @Slot(int, str)
+    def _on_failed(self, generation: int, message: str) -> None:
+        self._forget_reader(generation)
+        if generation != self._generation:
+            return
+        self._last_error = message
+        self._set_loading(False)
+        self.error.emit(message)
+
+    @Slot(int)
+    def _on_done(self, generation: int) -> None:
+        self._forget_reader(generation)
+        if generation != self._generation:
+            return
+        if not self._fully_sorted:
+            self._resort()
+        self._set_loading(False)
+        self.finished_listing.emit(self.total_count)
+
+    # -- paging -----------------------------------------------------------------
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        # Not while our own change signals run: a listener (QAbstractItemModelTester does) may call fetchMore
+        # from inside rowsInserted or layoutChanged, which would nest one change inside another.
+        return not parent.isValid() and bool(self._pending) and not self._changing
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent):
+            return
+        batch = self._pending[: self.page_size]
+        del self._pending[: len(batch)]
+        first = len(self._rows)
+        self._changing = True
+        try:
+            self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
+            self._rows.extend(batch)
+            self.endInsertRows()
+        finally:
+            self._changing = False
+
+    # -- sorting ----------------------------------------------------------------
+    def _sort_key(self, column: int) -> Callable[[Entry], Any]:
+        if column == Column.SIZE:
+            return lambda e: (e.size, e.name.casefold(), e.name)
+        if column == Column.MODIFIED:
+            return lambda e: (e.modified.timestamp() if e.modified else float("-inf"), e.name.casefold(), e.name)
+        if column == Column.KIND:
+            return lambda e: (self._kind(e).casefold(), e.name.casefold(), e.name)
+        return lambda e: (e.name.casefold(), e.name)
+
+    def _sorted(self, entries: Sequence[Entry]) -> list[Entry]:
+        """Folders first in either order, each group by the current column."""
+        key = self._sort_key(self._sort_column)
+        reverse = self._sort_order == Qt.SortOrder.DescendingOrder
+        dirs = sorted((e for e in entries if e.is_dir), key=key, reverse=reverse)
+        files = sorted((e for e in entries if not e.is_dir), key=key, reverse=reverse)
+        return dirs + files
+
+    def _precedes(self, a: Entry, b: Entry) -> bool:
+        """Whether ``a`` may come before ``b`` in the current order."""
+        if a.is_dir != b.is_dir:
+            return a.is_dir
+        key = self._sort_key(self._sort_column)
+        ka, kb = key(a), key(b)
+        return bool(ka <= kb) if self._sort_order == Qt.SortOrder.AscendingOrder else bool(ka >= kb)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort what has arrived; pages still to come are sorted among themselves until the listing ends."""
+        if not 0 <= column < len(HEADERS):
+            return
+        self._sort_column = Column(column)
+        self._sort_order = order
+        self._resort()
+
+    def _resort(self) -> None:
+        combined = self._sorted(self._rows + self._pending)
+        visible = len(self._rows)
+        if all(a is b for a, b in zip(combined[:visible], self._rows, strict=True)):
+            self._pending = combined[visible:]  # shown rows keep their places: no layout change
+            self._fully_sorted = True
+            return
+        self._changing = True
+        try:
+            self.layoutAboutToBeChanged.emit()
+            old = self.persistentIndexList()
+            old_entries = [self._rows[index.row()] for index in old]
+            self._rows = combined[:visible]
+            self._pending = combined[visible:]
+            new_rows = {id(entry): row for row, entry in enumerate(self._rows)}
+            new = [
+                self.index(new_rows[id(entry)], index.column()) if id(entry) in new_rows else QModelIndex()
+                for entry, index in zip(old_entries, old, strict=True)
+            ]
+            self.changePersistentIndexList(old, new)
+            self._fully_sorted = True
+            self.layoutChanged.emit()
+        finally:
+            self._changing = False
+
+    # -- table ------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.SIZE:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        entry = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(entry, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
+            return self._icon(entry)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == Column.SIZE and not entry.is_dir:
+                return f"{entry.size:,} bytes"
+            if column == Column.NAME:
+                try:
+                    return str(self._child(entry))
+                except SdError:
+                    return entry.name
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.UserRole:
+            raw: dict[int, Any] = {
+                Column.NAME: entry.name,
+                Column.SIZE: entry.size,
+                Column.MODIFIED: entry.modified.timestamp() if entry.modified else None,
+                Column.KIND: self._kind(entry),
+            }
+            return raw.get(column)
+        return None
+
+    def _display(self, entry: Entry, column: int) -> str:
+        if column == Column.NAME:
+            return entry.name
+        if column == Column.SIZE:
+            return "" if entry.is_dir else format_size(entry.size)
+        if column == Column.MODIFIED:
+            return entry.modified.astimezone().strftime("%Y-%m-%d %H:%M") if entry.modified else ""
+        return self._kind(entry)
+
+    def _suffix_key(self, name: str) -> str:
+        # The MIME type by name depends on the suffixes only: cache by everything after the first dot.
+        _stem, dot, rest = name.lower().lstrip(".").partition(".")
+        return rest if dot else ""
+
+    def _kind(self, entry: Entry) -> str:
+        if entry.is_dir:
+            return "Folder"
+        suffix = self._suffix_key(entry.name)
+        kind = self._kinds.get(suffix)
+        if kind is None:
+            mime = self._mime_db.mimeTypeForFile(f"x.{suffix}", QMimeDatabase.MatchMode.MatchExtension)
+            if suffix and not mime.isDefault() and mime.comment():
+                kind = mime.comment()[:1].upper() + mime.comment()[1:]
+            else:
+                last = suffix.rpartition(".")[2]
+                kind = f"{last.upper()} file" if last else "File"
+            self._kinds[suffix] = kind
+        return kind
+
+    def _icon(self, entry: Entry) -> QIcon:
+        key = "/" if entry.is_dir else self._suffix_key(entry.name)
+        icon = self._icons.get(key)
+        if icon is None:
+            provider = QFileIconProvider()
+            if entry.is_dir:
+                icon = provider.icon(QFileIconProvider.IconType.Folder)
+            else:
+                icon = provider.icon(QFileIconProvider.IconType.File)
+                mime = self._mime_db.mimeTypeForFile(f"x.{key}", QMimeDatabase.MatchMode.MatchExtension)
+                for name in (mime.iconName(), mime.genericIconName()):
+                    if key and name and QIcon.hasThemeIcon(name):
+                        icon = QIcon.fromTheme(name)
+                        break
+            self._icons[key] = icon
+        return icon
+
+    # -- drag and drop ----------------------------------------------------------
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        if 0 <= index.row() < len(self._rows) and self._rows[index.row()].is_dir:
+            flags |= Qt.ItemFlag.ItemIsDropEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        return [PATHS_MIME, URI_LIST_MIME]
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({index.row() for index in indexes if index.isValid() and 0 <= index.row() < len(self._rows)})
+        paths: list[SdPath] = []
+        for row in rows:
+            try:
+                paths.append(self.path_for(row))
+            except SdError as exc:  # a key no SdPath can name (e.g. a ".." segment): it cannot be copied either
+                log.warning("not dragging %r: %s", self._rows[row].key, exc)
+        texts = [str(path) for path in paths]
+        mime = QMimeData()
+        mime.setData(PATHS_MIME, QByteArray(json.dumps(texts).encode("utf-8")))
+        urls = [QUrl.fromLocalFile(path.path) for path in paths if path.volume is None]
+        if urls:
+            mime.setUrls(urls)
+        mime.setText("\n".join(texts))
+        return mime
+
+    def drop_destination(self, parent: AnyIndex) -> SdPath | None:
+        """Where a drop lands: the folder row it was dropped on, else the location."""
+        if parent.isValid() and 0 <= parent.row() < len(self._rows) and self._rows[parent.row()].is_dir:
+            return self.path_for(parent.row())
+        return self._location
+
+    def _drop_plan(
+        self, data: QMimeData, action: Qt.DropAction, parent: AnyIndex
+    ) -> tuple[list[SdPath], SdPath] | None:
+        if action not in (Qt.DropAction.CopyAction, Qt.DropAction.MoveAction):
+            return None
+        if not (data.hasFormat(PATHS_MIME) or data.hasUrls()):
+            return None
+        try:
+            destination = self.drop_destination(parent)
+        except SdError:
+            return None
+        sources = paths_from_mime(data)
+        if destination is None or not sources:
+            return None
+        if any(_is_inside(destination, source) for source in sources):
+            return None  # into itself
+        if all(source.parent() == destination for source in sources):
+            return None  # onto the folder they are already in
+        return sources, destination
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex) -> bool:
+        return self._drop_plan(data, action, parent) is not None
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex) -> bool:
+        """Nothing is copied here: the window turns ``drop_requested`` into a copy job."""
+        plan = self._drop_plan(data, action, parent)
+        if plan is None:
+            return False
+        sources, destination = plan
+        self.drop_requested.emit(sources, destination, action == Qt.DropAction.MoveAction)
+        return True

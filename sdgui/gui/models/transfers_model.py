@@ -1,0 +1,313 @@
+"""TransfersModel: one row per copy job of the JobManager, repainted once per manager tick."""
+
+from __future__ import annotations
+
+import enum
+import time
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import QApplication, QStyle
+
+from sdgui.gui.jobs.job_manager import JobManager
+from sdgui.gui.jobs.job_state import JobState
+
+JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+STATE_ROLE = Qt.ItemDataRole.UserRole + 2
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 3
+"""The share done in 0..1 (a float), or None when it is not known yet."""
+
+UNKNOWN = "—"
+_FAILED_COLOR = QColor(179, 38, 30)
+_MUTED_COLOR = QColor(110, 110, 110)
+_DIRECTION_ICONS = {
+    "upload": QStyle.StandardPixmap.SP_ArrowUp,
+    "download": QStyle.StandardPixmap.SP_ArrowDown,
+    "copy": QStyle.StandardPixmap.SP_ArrowRight,
+    "server-side": QStyle.StandardPixmap.SP_BrowserReload,
+}
+_DIRECTION_TEXT = {"upload": "Upload", "download": "Download", "copy": "Copy", "server-side": "Server-side"}
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(enum.IntEnum):
+    DIRECTION = 0
+    TRANSFER = 1
+    STRATEGY = 2
+    CURRENT = 3
+    PROGRESS = 4
+    TRANSFERRED = 5
+    RATE = 6
+    ETA = 7
+    STATE = 8
+    ACTIONS = 9
+
+
+HEADERS = {
+    Column.DIRECTION: "Direction",
+    Column.TRANSFER: "Source → Destination",
+    Column.STRATEGY: "Strategy",
+    Column.CURRENT: "Current file",
+    Column.PROGRESS: "Progress",
+    Column.TRANSFERRED: "Transferred",
+    Column.RATE: "Rate",
+    Column.ETA: "ETA",
+    Column.STATE: "State",
+    Column.ACTIONS: "",
+}
+_RIGHT_ALIGNED = {Column.TRANSFERRED, Column.RATE, Column.ETA}
+
+
+# -- text -----------------------------------------------------------------------------------------------------
+def format_size(size: int) -> str:
+    """Bytes in decimal units, as file managers show them: ``512 B``, ``12.3 MB``, ``1.0 GB``."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(value) < 1000 or unit == "TB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def format_duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def source_names(state: JobState) -> str:
+    """``holiday.mkv``, ``photos/`` or ``a.txt and 4 more``: the full paths are in the tooltip."""
+    sources = state.action.sources
+    if not sources:
+        return ""
+    first = sources[0]
+    name = str(first) if first.is_root else first.name + ("/" if first.is_dir else "")
+    return f"{name} and {len(sources) - 1} more" if len(sources) > 1 else name
+
+
+def transferred_text(state: JobState) -> str:
+    if state.state == "queued":
+        return ""
+    text = f"{format_size(state.bytes_done)} of {format_size(state.bytes_total)}" if state.bytes_total else ""
+    if state.files_total > 1:
+        files = f"{state.files_done}/{state.files_total}"
+        text = f"{text} ({files})" if text else f"{files} files"
+    return text or (format_size(state.bytes_done) if state.state == "running" else "")
+
+
+def rate_text(state: JobState) -> str:
+    if state.state == "running":
+        return f"{format_size(round(state.rate))}/s" if state.rate > 0 else UNKNOWN
+    elapsed = state.elapsed_s
+    if state.state == "finished" and elapsed and state.bytes_done:
+        return f"{format_size(round(state.bytes_done / elapsed))}/s"
+    return ""
+
+
+def eta_text(state: JobState) -> str:
+    """Only what the core can honestly estimate; a dash while it cannot."""
+    if state.state == "running":
+        return format_duration(state.eta_s) if state.eta_s is not None else UNKNOWN
+    return ""
+
+
+def state_text(state: JobState, *, paused: bool = False) -> str:
+    if state.state == "queued":
+        return "Queued (paused)" if paused else "Queued"
+    if state.state == "running":
+        if state.cancel_requested:
+            return "Cancelling…"
+        return {"scanning": "Scanning…", "finishing": "Finishing…"}.get(state.phase, "Running")
+    if state.state == "finished":
+        parts = ["Done"]
+        if state.verification_summary:
+            parts.append(state.verification_summary)
+        if state.files_skipped:
+            parts.append(f"{state.files_skipped} skipped")
+        return " · ".join(parts)
+    if state.state == "failed":
+        if state.failed_files:
+            return f"Failed · {len(state.failed_files)} failed"
+        return f"Failed · {state.error_kind}" if state.error_kind else "Failed"
+    return "Cancelled"
+
+
+def first_error(state: JobState) -> str:
+    if state.failed_files:
+        source, message = state.failed_files[0]
+        return f"{source}: {message}"
+    return state.error
+
+
+def failure_tooltip(state: JobState, limit: int = 8) -> str:
+    """The job's error and its first failed files, each with why."""
+    lines = [state.error] if state.error else []
+    lines.extend(f"{source}: {message}" for source, message in state.failed_files[:limit])
+    if len(state.failed_files) > limit:
+        lines.append(f"… and {len(state.failed_files) - limit} more (see Details)")
+    return "\n".join(lines)
+
+
+def progress_text(fraction: float | None) -> str:
+    # Floor, so a bar never claims 100 % before the job has finished.
+    return "…" if fraction is None else f"{int(fraction * 100)}%"
+
+
+# -- the model ------------------------------------------------------------------------------------------------
+class TransfersModel(QAbstractTableModel):
+    """Rows are the manager's jobs in submission order; each manager tick repaints only the rows that moved."""
+
+    def __init__(self, manager: JobManager, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.manager = manager
+        # The rows hold the JobState objects themselves (the manager mutates them), so a row stays readable
+        # until it is removed even after the manager has forgotten its job.
+        self._states: list[JobState] = [manager.state(job_id) for job_id in manager.job_ids()]
+        self._rows: dict[str, int] = {state.job_id: row for row, state in enumerate(self._states)}
+        self._icons: dict[str, QIcon] = {}
+        manager.job_added.connect(self._on_job_added)
+        manager.jobs_changed.connect(self._on_jobs_changed)
+        manager.jobs_removed.connect(self._on_jobs_removed)
+        manager.queue_paused_changed.connect(self._on_paused_changed)
+
+    # -- lookups --------------------------------------------------------------------------------------------
+    def job_id(self, row: int) -> str:
+        return self._states[row].job_id
+
+    def row_of(self, job_id: str) -> int:
+        return self._rows[job_id]
+
+    def state_at(self, index: Index) -> JobState:
+        return self._states[index.row()]
+
+    # -- Qt model API ---------------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
+        return 0 if parent.isValid() else len(self._states)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(Column)
+        ):
+            return HEADERS[Column(section)]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._states) or not 0 <= index.column() < len(Column):
+            return None
+        state = self._states[index.row()]
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(state, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(state, column)
+        if role == JOB_ID_ROLE:
+            return state.job_id
+        if role == STATE_ROLE:
+            return state.state
+        if role == PROGRESS_ROLE:
+            return None if state.state == "queued" else state.fraction
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.DIRECTION:
+            return self._icon(state.direction)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_ALIGNED:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATE:
+            if state.state == "failed":
+                return _FAILED_COLOR
+            if state.state == "cancelled":
+                return _MUTED_COLOR
+        return None
+
+    def _display(self, state: JobState, column: Column) -> str:
+        if column == Column.DIRECTION:
+            text = _DIRECTION_TEXT[state.direction]
+            return f"{text} (move)" if state.move else text
+        if column == Column.TRANSFER:
+            return f"{source_names(state)} → {state.destination_text}"
+        if column == Column.STRATEGY:
+            return state.strategy
+        if column == Column.CURRENT:
+            # The name is what tells files apart; the full path is in the tooltip.
+            return state.current_file.rpartition("/")[2].rpartition(":")[2] if state.state == "running" else ""
+        if column == Column.PROGRESS:
+            return "" if state.state == "queued" else progress_text(state.fraction)
+        if column == Column.TRANSFERRED:
+            return transferred_text(state)
+        if column == Column.RATE:
+            return rate_text(state)
+        if column == Column.ETA:
+            return eta_text(state)
+        if column == Column.STATE:
+            return state_text(state, paused=self.manager.is_paused)
+        return ""
+
+    def _tooltip(self, state: JobState, column: Column) -> str | None:
+        if column == Column.TRANSFER:
+            sources = "\n".join(str(source) for source in state.action.sources)
+            return f"{state.title}\n{sources}\n→ {state.destination_text}"
+        if column == Column.CURRENT and state.state == "running":
+            return state.current_file or None
+        if column == Column.RATE and state.state == "finished":
+            return "Average rate over the whole job"
+        if column == Column.TRANSFERRED and state.files_total:
+            return f"{state.files_done} of {state.files_total} files processed"
+        if column == Column.STATE:
+            if state.state == "failed":
+                return failure_tooltip(state) or None
+            if state.started_at is not None:
+                started = time.strftime("%H:%M:%S", time.localtime(state.started_at))
+                elapsed = state.elapsed_s
+                return f"Started {started}" + (f", {format_duration(elapsed)}" if elapsed is not None else "")
+        return None
+
+    def _icon(self, direction: str) -> QIcon:
+        if direction not in self._icons:
+            style = QApplication.style()
+            self._icons[direction] = style.standardIcon(_DIRECTION_ICONS[direction]) if style else QIcon()
+        return self._icons[direction]
+
+    # -- manager signals ------------------------------------------------------------------------------------
+    def _on_job_added(self, job_id: str) -> None:
+        row = len(self._states)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._states.append(self.manager.state(job_id))
+        self._rows[job_id] = row
+        self.endInsertRows()
+
+    def _on_jobs_changed(self, job_ids: list[str]) -> None:
+        last = len(Column) - 1
+        for job_id in job_ids:
+            row = self._rows.get(job_id)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+
+    def _on_jobs_removed(self, job_ids: list[str]) -> None:
+        rows = sorted((self._rows[job_id] for job_id in job_ids if job_id in self._rows), reverse=True)
+        for row in rows:
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._states[row]
+            self.endRemoveRows()
+        self._rows = {state.job_id: i for i, state in enumerate(self._states)}
+
+    def _on_paused_changed(self, _paused: bool) -> None:
+        column = Column.STATE
+        for row, state in enumerate(self._states):
+            if state.state == "queued":
+                index = self.index(row, column)
+                self.dataChanged.emit(index, index)

@@ -1,0 +1,170 @@
+"""JobState folds core events into what the transfers list shows; retry_action picks what is left to do."""
+
+from __future__ import annotations
+
+from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.copy.events import (
+    FileDone,
+    FileFailed,
+    FileSkipped,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    Progress,
+)
+from sdgui.core.paths import SdPath
+from sdgui.gui.jobs.job_state import JobState, direction_of, retry_action
+
+
+def _action(sources: list[str], destination: str, **options: object) -> CopyAction:
+    return CopyAction([SdPath.parse(s) for s in sources], SdPath.parse(destination), CopyOptions(**options))  # type: ignore[arg-type]
+
+
+def _state(sources: list[str] | None = None, destination: str = "cloud:dst/", **options: object) -> JobState:
+    return JobState.for_action("j1", _action(sources or ["/data/a.bin"], destination, **options))
+
+
+def test_a_new_job_is_queued_with_texts_from_its_action() -> None:
+    state = JobState.for_action("j1", _action(["/data/a.bin", "/data/b.bin"], "cloud:dst/"), "")
+    assert state.state == "queued"
+    assert state.direction == "upload"
+    assert state.source_text == "/data/a.bin and 1 more"
+    assert state.destination_text == "cloud:dst/"
+    assert state.title == "Upload /data/a.bin and 1 more"
+    assert state.fraction == 0.0
+    assert state.verification_summary == ""
+
+
+def test_direction_from_paths() -> None:
+    assert direction_of(_action(["/a"], "/b/")) == "copy"
+    assert direction_of(_action(["/a"], "cloud:x")) == "upload"
+    assert direction_of(_action(["cloud:x"], "/b/")) == "download"
+    assert direction_of(_action(["cloud:x"], "cloud:y")) == "server-side"
+    assert direction_of(_action(["cloud:x"], "other:y")) == "copy"
+
+
+def test_events_drive_a_job_to_finished() -> None:
+    state = _state()
+    state.mark_running(now=100.0)
+    assert state.state == "running"
+    assert state.fraction is None  # running, nothing known yet
+    state.apply(JobStarted("j1", files=2, bytes_total=1000, strategy="streaming upload"), now=100.5)
+    assert (state.files_total, state.bytes_total, state.strategy) == (2, 1000, "streaming upload")
+    assert state.started_at == 100.0
+    state.apply(Progress("j1", "transferring", "/data/a.bin", 250, 1000, 0, 2, 500.0, 1.5))
+    assert state.fraction == 0.25
+    assert (state.current_file, state.rate, state.eta_s) == ("/data/a.bin", 500.0, 1.5)
+    state.apply(FileDone("j1", "/data/a.bin", "cloud:dst/a.bin", 500, "h", "verified", "streaming upload"))
+    state.apply(FileSkipped("j1", "/data/b.bin", "cloud:dst/b.bin", "exists"))
+    state.apply(JobFinished("j1", 1, 1, 500, 2.0, 1, 0, 0), now=102.0)
+    assert state.state == "finished"
+    assert state.is_ended and not state.is_active
+    assert state.fraction == 1.0
+    assert (state.files_done, state.files_skipped, state.files_copied) == (2, 1, 1)
+    assert (state.rate, state.eta_s, state.current_file) == (0.0, None, "")
+    assert state.ended_at == 102.0
+    assert state.elapsed_s == 2.0
+    assert state.verification_summary == "verified"
+
+
+def test_strategy_refines_the_direction() -> None:
+    state = _state(["cloud:a"], "cloud:b")
+    assert state.direction == "server-side"
+    state.apply(JobStarted("j1", files=1, bytes_total=1, strategy="cross-volume streaming"))
+    assert state.direction == "copy"
+
+
+def test_a_quiet_transfer_loses_its_rate_and_eta() -> None:
+    state = _state()
+    state.mark_running(now=0.0)
+    state.apply(Progress("j1", "transferring", "a", 10, 100, 0, 1, 5.0, 18.0), now=10.0)
+    assert not state.mark_stalled_if_quiet(3.0, now=12.0)
+    assert state.mark_stalled_if_quiet(3.0, now=13.5)
+    assert (state.rate, state.eta_s) == (0.0, None)
+    assert not state.mark_stalled_if_quiet(3.0, now=20.0)  # already a dash: nothing to repaint
+
+
+def test_verification_summary_counts_a_mix() -> None:
+    state = _state()
+    assert state.verification_summary == ""
+    state.provider_checked = 3
+    assert state.verification_summary == "provider-checked"
+    state.verified, state.unverified = 2, 1
+    assert state.verification_summary == "2 verified, 3 provider-checked, 1 unverified"
+
+
+def test_failed_files_and_the_job_error_are_kept() -> None:
+    state = _state()
+    state.mark_running()
+    state.apply(FileFailed("j1", "/data/a.bin", "cloud:dst/a.bin", "network", "network error: reset"))
+    state.apply(JobFailed("j1", "network", "1 of 1 files failed; first: network error: reset", 0, 1))
+    assert state.state == "failed"
+    assert state.failed_files == [("/data/a.bin", "network error: reset")]
+    assert state.error_kind == "network"
+    assert state.error.startswith("1 of 1 files failed")
+
+
+def test_events_after_the_end_and_of_other_jobs_are_ignored() -> None:
+    state = _state()
+    state.apply(JobCancelled("j1", 0))
+    assert state.state == "cancelled"
+    state.apply(Progress("j1", "transferring", "x", 5, 10, 0, 1, 1.0, 1.0))
+    assert state.bytes_done == 0
+    other = _state()
+    other.apply(JobStarted("someone-else", files=1, bytes_total=1, strategy="local copy"))
+    assert other.state == "queued"
+
+
+def test_a_queued_job_cancelled_never_started() -> None:
+    state = _state()
+    state.mark_cancelled(now=5.0)
+    assert state.state == "cancelled"
+    assert state.started_at is None
+    assert state.elapsed_s is None
+
+
+# -- retry -----------------------------------------------------------------------------------------------------
+def test_retry_of_a_job_that_failed_before_copying_repeats_it() -> None:
+    state = _state()
+    state.apply(JobFailed("j1", "not-found", "the source does not exist"))
+    assert retry_action(state) == state.action
+
+
+def test_retry_of_one_failed_file_targets_exactly_that_file() -> None:
+    state = _state(["/data/dir/"], "cloud:dst/", on_conflict="rename")
+    state.apply(FileDone("j1", "/data/dir/a", "cloud:dst/dir/a", 1, None, "verified", "streaming upload"))
+    state.apply(FileFailed("j1", "/data/dir/b", "cloud:dst/dir/b (1)", "network", "reset"))
+    state.apply(JobFailed("j1", "network", "1 of 2 files failed", 1, 1))
+    action = retry_action(state)
+    assert action.sources == [SdPath.parse("/data/dir/b")]
+    assert action.destination == SdPath.parse("cloud:dst/dir/b (1)")
+    assert action.options == state.action.options
+
+
+def test_retry_of_failed_files_in_one_directory_copies_only_them() -> None:
+    state = _state(["/data/dir/"], "cloud:dst/")
+    for name in ("b", "c"):
+        state.apply(FileFailed("j1", f"/data/dir/{name}", f"cloud:dst/dir/{name}", "network", "reset"))
+    state.apply(JobFailed("j1", "network", "2 of 3 files failed", 1, 2))
+    action = retry_action(state)
+    assert action.sources == [SdPath.parse("/data/dir/b"), SdPath.parse("/data/dir/c")]
+    assert action.destination == SdPath.parse("cloud:dst/dir/")
+
+
+def test_retry_of_failures_in_several_directories_skips_what_the_first_run_copied() -> None:
+    state = _state(["/data/dir/"], "cloud:dst/")
+    state.apply(FileDone("j1", "/data/dir/a", "cloud:dst/dir/a", 1, None, "verified", "streaming upload"))
+    state.apply(FileFailed("j1", "/data/dir/x/b", "cloud:dst/dir/x/b", "network", "reset"))
+    state.apply(FileFailed("j1", "/data/dir/y/c", "cloud:dst/dir/y/c", "network", "reset"))
+    state.apply(JobFailed("j1", "network", "2 of 3 files failed", 1, 2))
+    action = retry_action(state)
+    assert action.sources == state.action.sources
+    assert action.options.on_conflict == "skip"
+
+
+def test_retry_after_cancel_keeps_an_overwrite_policy() -> None:
+    state = _state(["/data/dir/"], "cloud:dst/", on_conflict="overwrite")
+    state.apply(FileDone("j1", "/data/dir/a", "cloud:dst/dir/a", 1, None, "verified", "streaming upload"))
+    state.apply(JobCancelled("j1", 1))
+    assert retry_action(state) == state.action

@@ -1,0 +1,167 @@
+"""TransfersDock with real jobs against moto: rows show their state, and Cancel / Retry / Reveal work by click."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from sdgui.core.backends.factory import BackendCache
+from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.paths import SdPath
+from sdgui.core.settings import MiB, TransferSettings
+from sdgui.core.volumes import VolumeRegistry
+from sdgui.gui.jobs.job_manager import JobManager
+from sdgui.gui.jobs.job_state import JobState
+from sdgui.gui.models.transfers_model import Column
+from sdgui.gui.widgets.transfers_dock import RowActions, TransfersDock
+from tests.copying import add_volume, read_object
+from tests.servers import S3Server
+
+pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
+
+SETTINGS = TransferSettings(upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, download_part_size=4 * MiB)
+JOB_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def cloud(moto_s3: S3Server) -> Iterator[str]:
+    moto_s3.ensure_running()
+    bucket = moto_s3.new_bucket("dock")
+    add_volume(moto_s3, bucket)
+    yield bucket
+    moto_s3.delete_bucket(bucket)
+
+
+@pytest.fixture
+def manager(qtbot: QtBot) -> Iterator[JobManager]:
+    jobs = JobManager(lambda: BackendCache(VolumeRegistry(), settings=SETTINGS), SETTINGS)
+    yield jobs
+    assert jobs.shutdown(10.0), "a copy job outlived its test"
+
+
+@pytest.fixture
+def dock(qtbot: QtBot, manager: JobManager) -> TransfersDock:
+    widget = TransfersDock(manager)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 300)
+    widget.show()
+    return widget
+
+
+def action(sources: list[str], destination: str) -> CopyAction:
+    return CopyAction([SdPath.parse(s) for s in sources], SdPath.parse(destination), CopyOptions())
+
+
+def wait_ended(qtbot: QtBot, manager: JobManager, job_id: str, timeout: int = JOB_TIMEOUT_MS) -> JobState:
+    if not manager.state(job_id).is_ended:
+        with qtbot.waitSignal(manager.job_ended, timeout=timeout, check_params_cb=lambda jid, *_: jid == job_id):
+            pass
+    return manager.state(job_id)
+
+
+def cell(dock: TransfersDock, job_id: str, column: Column, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    row = dock.proxy_row_of(job_id)
+    assert row is not None, f"{job_id} is not on the current tab"
+    return dock.proxy.index(row, column).data(role)
+
+
+def actions_of(dock: TransfersDock, job_id: str) -> RowActions:
+    widget = dock.row_actions(job_id)
+    assert widget is not None, f"no action buttons for {job_id}"
+    return widget
+
+
+def test_models_pass_the_qt_model_tester(
+    qtbot: QtBot, qtmodeltester: ModelTester, dock: TransfersDock, manager: JobManager, tmp_path: Path
+) -> None:
+    qtmodeltester.check(dock.model)
+    (tmp_path / "a.txt").write_bytes(b"a")
+    done = manager.submit(action([str(tmp_path / "a.txt")], f"{tmp_path}/b.txt"))
+    failed = manager.submit(action([str(tmp_path / "missing")], f"{tmp_path}/c.txt"))
+    wait_ended(qtbot, manager, done)
+    wait_ended(qtbot, manager, failed)
+    for tab in ("Done", "Failed", "Active"):
+        dock.show_tab(tab)
+    manager.clear_finished()
+    assert dock.model.rowCount() == 1
+
+
+def test_queued_row_cancel_then_retry_then_reveal(
+    qtbot: QtBot, moto_s3: S3Server, cloud: str, dock: TransfersDock, manager: JobManager, tmp_path: Path
+) -> None:
+    (tmp_path / "small.txt").write_bytes(b"small")
+    dock.pause_action.trigger()
+    assert manager.is_paused and dock.pause_action.text() == "Resume queue"
+    job_id = manager.submit(action([str(tmp_path / "small.txt")], "cloud:small.txt"))
+    assert cell(dock, job_id, Column.STATE) == "Queued (paused)"
+    assert cell(dock, job_id, Column.TRANSFER) == "small.txt → cloud:small.txt"
+    assert dock.tabs.tabText(0) == "Active (1)"
+    buttons = actions_of(dock, job_id)
+    assert buttons.cancel_button.isVisible() and not buttons.retry_button.isVisible()
+
+    qtbot.mouseClick(buttons.cancel_button, Qt.MouseButton.LeftButton)
+    assert manager.state(job_id).state == "cancelled"
+    assert dock.proxy_row_of(job_id) is None  # gone from Active
+    dock.show_tab("Failed")
+    assert cell(dock, job_id, Column.STATE) == "Cancelled"
+    buttons = actions_of(dock, job_id)
+    assert buttons.retry_button.isVisible() and not buttons.cancel_button.isVisible()
+
+    with qtbot.waitSignal(manager.job_added, timeout=0) as added:
+        qtbot.mouseClick(buttons.retry_button, Qt.MouseButton.LeftButton)
+    retry_id = added.args[0]
+    dock.pause_action.trigger()  # resume
+    assert dock.pause_action.text() == "Pause queue"
+    assert wait_ended(qtbot, manager, retry_id).state == "finished"
+    assert read_object(moto_s3, cloud, "small.txt") == b"small"
+
+    dock.show_tab("Done")
+    assert str(cell(dock, retry_id, Column.STATE)).startswith("Done")
+    assert cell(dock, retry_id, Column.PROGRESS) == "100%"
+    with qtbot.waitSignal(dock.reveal_requested, timeout=0) as revealed:
+        qtbot.mouseClick(actions_of(dock, retry_id).reveal_button, Qt.MouseButton.LeftButton)
+    assert revealed.args == ["cloud:small.txt"]
+    dock.clear_action.trigger()
+    assert dock.proxy.rowCount() == 0
+
+
+def test_running_upload_shows_progress_and_cancel_stops_it(
+    qtbot: QtBot, moto_s3: S3Server, cloud: str, dock: TransfersDock, manager: JobManager, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(200 * MiB))
+    job_id = manager.submit(action([str(big)], "cloud:big.bin"))
+    qtbot.waitUntil(lambda: manager.state(job_id).bytes_done > 0, timeout=JOB_TIMEOUT_MS)
+    assert cell(dock, job_id, Column.STATE) == "Running"
+    assert cell(dock, job_id, Column.DIRECTION) == "Upload"
+    assert str(cell(dock, job_id, Column.PROGRESS)).endswith("%")
+    assert " of 209.7 MB" in str(cell(dock, job_id, Column.TRANSFERRED))
+    assert not dock.grab().isNull()  # paints the progress bar delegate mid-way
+
+    cancelled_at = time.monotonic()
+    qtbot.mouseClick(actions_of(dock, job_id).cancel_button, Qt.MouseButton.LeftButton)
+    assert cell(dock, job_id, Column.STATE) == "Cancelling…"
+    assert wait_ended(qtbot, manager, job_id, timeout=2_000).state == "cancelled"
+    assert time.monotonic() - cancelled_at < 2.0
+    assert moto_s3.open_multipart_uploads(cloud) == []
+    assert dock.tabs.tabText(1) == "Failed (1)"
+
+
+def test_failed_row_says_why(
+    qtbot: QtBot, cloud: str, dock: TransfersDock, manager: JobManager, tmp_path: Path
+) -> None:
+    job_id = manager.submit(action([str(tmp_path / "nowhere.txt")], "cloud:nowhere.txt"))
+    wait_ended(qtbot, manager, job_id)
+    dock.show_tab("Failed")
+    assert cell(dock, job_id, Column.STATE) == "Failed · not-found"
+    assert "does not exist" in str(cell(dock, job_id, Column.STATE, Qt.ItemDataRole.ToolTipRole))
+    dock.view.selectRow(dock.proxy_row_of(job_id) or 0)
+    assert "Error: not-found error" in dock.details.toPlainText()
+    assert actions_of(dock, job_id).retry_button.isVisible()
