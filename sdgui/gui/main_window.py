@@ -193,9 +193,7 @@ class MainWindow(QMainWindow):
         groups = plan_copy(sources, destination, existing, default, self)
         ids = []
         for policy, group in groups.items():
-            options = CopyOptions(
-                on_conflict=policy, verify=self.preferences.verify, delete_after_copy=move
-            )
+            options = CopyOptions(on_conflict=policy, verify=self.preferences.verify, delete_after_copy=move)
             action = CopyAction(group, destination, options)
             verb = "Move" if move else "Copy"
             title = f"{verb} {len(group)} item{'s' if len(group) != 1 else ''} to {destination}"
@@ -325,7 +323,7 @@ class MainWindow(QMainWindow):
                     location = fallback
             pane.set_location(location)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())

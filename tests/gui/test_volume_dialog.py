@@ -221,7 +221,12 @@ def test_the_right_typed_secret_passes_on_rclone(qtbot: QtBot, rclone_s3: S3Serv
 def test_a_closed_port_names_a_network_error(qtbot: QtBot, closed_port_endpoint: str) -> None:
     dialog = open_dialog(qtbot)
     fill_other_s3(
-        dialog, name="nowhere", bucket="bucket", endpoint=closed_port_endpoint, access_key_id="key", secret="wrong-secret-xyz"
+        dialog,
+        name="nowhere",
+        bucket="bucket",
+        endpoint=closed_port_endpoint,
+        access_key_id="key",
+        secret="wrong-secret-xyz",
     )
 
     summary = run_test(qtbot, dialog)
@@ -525,7 +530,12 @@ def test_removing_without_a_keyring_still_removes_the_volume(
 def test_closing_during_a_test_drops_its_late_report(qtbot: QtBot, closed_port_endpoint: str) -> None:
     dialog = open_dialog(qtbot)
     fill_other_s3(
-        dialog, name="nowhere", bucket="bucket", endpoint=closed_port_endpoint, access_key_id="key", secret="wrong-secret-xyz"
+        dialog,
+        name="nowhere",
+        bucket="bucket",
+        endpoint=closed_port_endpoint,
+        access_key_id="key",
+        secret="wrong-secret-xyz",
     )
     dialog.test_button.click()
     assert dialog.test_summary.text() == "Testing…"
