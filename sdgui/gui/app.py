@@ -23,6 +23,12 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
+def apply_style(app: QApplication) -> None:
+    """Use Fusion where Qt found no platform theme: its fallback "Windows" style draws progress text under the bar."""
+    if app.style().name().lower() == "windows" and sys.platform != "win32":
+        app.setStyle("Fusion")
+
+
 def run(demo: bool = False) -> int:
     """Open the dual-pane window; with ``demo`` start the embedded S3 server and show its volume on the right."""
     from sdgui.gui.main_window import MainWindow
@@ -32,6 +38,7 @@ def run(demo: bool = False) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("sdgui")
     app.setOrganizationName("sdgui")
+    apply_style(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with contextlib.ExitStack() as stack:
