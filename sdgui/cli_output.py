@@ -29,6 +29,7 @@ from sdgui.core.copy.events import (
     Progress,
 )
 from sdgui.core.secrets import redact
+from sdgui.core.units import format_duration, format_size
 from sdgui.core.volumes import VolumeConfig
 
 EXIT_OK = 0
@@ -48,27 +49,8 @@ def error_line(message: str) -> None:
     print(f"sdgui: {one_line(message)}", file=sys.stderr, flush=True)
 
 
-def human_size(size: int) -> str:
-    """Bytes in binary units: ``512 B``, ``1.5 KiB``, ``20.0 MiB``."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
 def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return "?" if seconds is None else format_duration(seconds)
 
 
 # -- listings and volumes -------------------------------------------------------------------------------------
@@ -88,7 +70,7 @@ def entry_dict(entry: Entry, location: str) -> dict[str, Any]:
 
 def entry_line(entry: Entry) -> str:
     """One ``ls`` row: kind, size, modified (local time), name; a directory's name ends in ``/``."""
-    size = "-" if entry.is_dir else human_size(entry.size)
+    size = "-" if entry.is_dir else format_size(entry.size)
     modified = entry.modified.astimezone().strftime("%Y-%m-%d %H:%M") if entry.modified else "-"
     name = entry.name + "/" if entry.is_dir else entry.name
     return f"{'dir' if entry.is_dir else 'file':4}  {size:>10}  {modified:16}  {name}"
@@ -188,9 +170,9 @@ class JobReporter:
             done, skipped, size = self.counts["done"], self.counts["skipped"], self.bytes_done
             elapsed = time.monotonic() - self.started
             checks = (self.counts["verified"], self.counts["provider-checked"], self.counts["unverified"])
-        rate = f", {human_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
+        rate = f", {format_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
         text = (
-            f"{'moved' if self.move else 'copied'} {done} {'file' if done == 1 else 'files'}, {human_size(size)} "
+            f"{'moved' if self.move else 'copied'} {done} {'file' if done == 1 else 'files'}, {format_size(size)} "
             f"in {elapsed:.1f} s{rate}: {checks[0]} verified, {checks[1]} provider-checked, {checks[2]} unverified"
         )
         if skipped:
@@ -236,7 +218,7 @@ class PlainReporter(JobReporter):
                 self._last_progress = now
                 self._print("  " + progress_text(event))
         elif isinstance(event, FileDone):
-            self._print(f"  ✓ {event.source} → {event.destination} ({human_size(event.size)}, {event.verified})")
+            self._print(f"  ✓ {event.source} → {event.destination} ({format_size(event.size)}, {event.verified})")
         elif isinstance(event, FileSkipped):
             self._print(f"  - {event.source}: skipped, {event.destination} already exists")
         elif isinstance(event, FileFailed):
@@ -246,14 +228,14 @@ class PlainReporter(JobReporter):
 def started_text(event: JobStarted) -> str:
     verb = "moving" if event.move else "copying"
     files = "file" if event.files == 1 else "files"
-    return f"{verb} {event.files} {files} ({human_size(event.bytes_total)}) to {event.destination} [{event.strategy}]"
+    return f"{verb} {event.files} {files} ({format_size(event.bytes_total)}) to {event.destination} [{event.strategy}]"
 
 
 def progress_text(event: Progress) -> str:
     percent = f" ({100 * event.bytes_done // event.bytes_total}%)" if event.bytes_total else ""
     return (
-        f"{human_size(event.bytes_done)} of {human_size(event.bytes_total)}{percent}, "
-        f"{human_size(int(event.rate))}/s, ETA {human_duration(event.eta_s)}, "
+        f"{format_size(event.bytes_done)} of {format_size(event.bytes_total)}{percent}, "
+        f"{format_size(int(event.rate))}/s, ETA {human_duration(event.eta_s)}, "
         f"{event.files_done}/{event.files_total} files"
     )
 
@@ -289,7 +271,7 @@ class RichReporter(JobReporter):
                 completed=event.bytes_done,
                 total=event.bytes_total or None,
                 description=event.phase,
-                rate=f"{human_size(int(event.rate))}/s",
+                rate=f"{format_size(int(event.rate))}/s",
                 eta=human_duration(event.eta_s),
                 current=escape(current[:40]),
             )

@@ -309,7 +309,7 @@ def test_ls_prefix_file_and_root(
     assert (code, err) == (0, "")
     rows = [line.split() for line in out.splitlines()]
     assert [(row[0], row[-1]) for row in rows] == [("file", "a.txt"), ("file", "b.txt"), ("dir", "sub/")]
-    assert rows[0][1:3] == ["10", "B"]
+    assert rows[0][1:3] == ["10", "bytes"]
 
     code, out, _ = run(capsys, "ls", "cloud:docs", "--json")
     listed = {entry["name"]: entry for entry in events(out)}
@@ -405,7 +405,7 @@ def test_copy_plain_output_summary(capsys: pytest.CaptureFixture[str], tmp_path:
     (tmp_path / "a.txt").write_bytes(b"hello")
     code, out, err = run(capsys, "copy", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), "--no-verify")
     assert (code, err) == (0, "")
-    assert out.splitlines()[-1].startswith("copied 1 file, 5 B in ")
+    assert out.splitlines()[-1].startswith("copied 1 file, 5 bytes in ")
     assert out.splitlines()[-1].endswith("0 verified, 0 provider-checked, 1 unverified")
     assert (tmp_path / "b.txt").read_bytes() == b"hello"
 

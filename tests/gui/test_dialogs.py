@@ -12,7 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from sdgui.core.backends.base import Entry
 from sdgui.core.settings import MiB, TransferSettings
-from sdgui.gui.dialogs.conflict_dialog import ConflictDialog, ask, format_size
+from sdgui.core.units import format_size
+from sdgui.gui.dialogs.conflict_dialog import ConflictDialog, ask
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
 from sdgui.gui.preferences import Preferences, load_preferences, save_preferences
 
@@ -34,8 +35,8 @@ def test_conflict_dialog_shows_both_files(qtbot: QtBot) -> None:
     dialog = ConflictDialog(None, "report.pdf", "cloud:docs/", src, dst)
     qtbot.addWidget(dialog)
     assert "“report.pdf” already exists in cloud:docs/" in dialog.heading.text()
-    assert [label.text() for label in dialog.rows["source"][1:3]] == ["3.0 MiB", "modified " + _local(NOW)]
-    assert dialog.rows["destination"][1].text() == "1.0 KiB"
+    assert [label.text() for label in dialog.rows["source"][1:3]] == ["3.1 MB", "modified " + _local(NOW)]
+    assert dialog.rows["destination"][1].text() == "1.0 kB"
     assert "newer, larger" in dialog.rows["source"][3].text()
     assert dialog.rows["destination"][3].text() == ""
 
@@ -78,8 +79,8 @@ def test_ask_runs_the_dialog_modally(qtbot: QtBot) -> None:
 def test_sizes_read_like_a_file_manager() -> None:
     assert format_size(0) == "0 bytes"
     assert format_size(1) == "1 byte"
-    assert format_size(1536) == "1.5 KiB"
-    assert format_size(5 * 1024**3) == "5.0 GiB"
+    assert format_size(1536) == "1.5 kB"
+    assert format_size(5 * 1000**3) == "5.0 GB"
 
 
 def _local(moment: datetime) -> str:

@@ -22,20 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from sdgui.core.backends.base import Entry
+from sdgui.core.units import format_size
 
 ConflictAnswer = Literal["skip", "overwrite", "rename"]
-
-
-def format_size(size: int) -> str:
-    """``1536`` → ``1.5 KiB``; sizes under 1 KiB in bytes."""
-    if size < 1024:
-        return f"{size:,} byte{'s' if size != 1 else ''}"
-    value = float(size)
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
-        value /= 1024
-        if value < 1024 or unit == "PiB":
-            break
-    return f"{value:,.1f} {unit}"
 
 
 def format_modified(modified: datetime | None) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
-    QLocale,
     QMimeData,
     QMimeDatabase,
     QModelIndex,
@@ -39,6 +38,7 @@ from sdgui.core.backends.base import Entry, VolumeBackend
 from sdgui.core.copy.action import backend_key
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
+from sdgui.core.units import format_size
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,6 @@ class Column(IntEnum):
 
 
 HEADERS = ("Name", "Size", "Modified", "Kind")
-
-
-def format_size(size: int) -> str:
-    """Bytes in SI units as people read them in file managers: ``512 bytes``, ``12.3 MB``."""
-    return QLocale().formattedDataSize(size, 1, QLocale.DataSizeFormat.DataSizeSIFormat)
 
 
 def paths_from_mime(mime: QMimeData) -> list[SdPath]:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
+from sdgui.core.units import format_duration, format_size
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import JobState
 
@@ -61,27 +62,6 @@ _RIGHT_ALIGNED = {Column.TRANSFERRED, Column.RATE, Column.ETA}
 
 
 # -- text -----------------------------------------------------------------------------------------------------
-def format_size(size: int) -> str:
-    """Bytes in decimal units, as file managers show them: ``512 B``, ``12.3 MB``, ``1.0 GB``."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
-def format_duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
 def source_names(state: JobState) -> str:
     """``holiday.mkv``, ``photos/`` or ``a.txt and 4 more``: the full paths are in the tooltip."""
     sources = state.action.sources

@@ -41,7 +41,8 @@ from sdgui.core.backends.base import VolumeBackend
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
-from sdgui.gui.models.listing_model import DEFAULT_PAGE_SIZE, Column, ListingModel, format_size
+from sdgui.core.units import format_size
+from sdgui.gui.models.listing_model import DEFAULT_PAGE_SIZE, Column, ListingModel
 
 log = logging.getLogger(__name__)
 

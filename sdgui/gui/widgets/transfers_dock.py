@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sdgui.core.units import format_duration, format_size
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import JobState
 from sdgui.gui.models.transfers_model import (
@@ -32,8 +33,6 @@ from sdgui.gui.models.transfers_model import (
     Column,
     TransfersModel,
     first_error,
-    format_duration,
-    format_size,
     state_text,
 )
 from sdgui.gui.widgets.progress_delegate import ProgressDelegate
