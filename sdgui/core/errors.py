@@ -21,7 +21,7 @@ class SdError(Exception):
 
     @property
     def where(self) -> str:
-        if self.volume and self.path is not None:
+        if self.volume and self.path:
             return f"{self.volume}:{self.path}"
         if self.volume:
             return f"volume {self.volume}"

@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
         self._add_action(edit_menu, "Delete", self.delete_selected, "F8")
         self._add_action(edit_menu, "Properties", self.show_properties, "F3")
         view_menu = self.menuBar().addMenu("&View")
-        self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), QKeySequence.StandardKey.Refresh)
+        # Not StandardKey.Refresh: it includes F5, which is "Copy to other pane" here (Qt then runs neither).
+        self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), "Ctrl+R")
         self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
         view_menu.addAction(self.transfers.toggleViewAction())
 
@@ -203,9 +204,13 @@ class MainWindow(QMainWindow):
         return ids
 
     def _on_job_ended(self, job_id: str, state: str, destination: str) -> None:
+        changed = [destination]
+        job = self.jobs.state(job_id)
+        if job.move:  # the sources' folders lost entries too
+            changed += [str(source.parent()) for source in job.action.sources]
         for pane in (self.left, self.right):
             location = str(pane.location())
-            if destination.startswith(location) or location.startswith(destination.rstrip("/")):
+            if any(where.startswith(location) or location.startswith(where.rstrip("/")) for where in changed):
                 pane.refresh()
         if state == "failed":
             self.statusBar().showMessage(f"A transfer failed: {self.jobs.state(job_id).error}", 8000)

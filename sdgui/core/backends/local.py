@@ -20,7 +20,7 @@ READ_CHUNK = 4 * MiB
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
-def os_error(exc: OSError, *, volume: str, path: str) -> errors.SdError:
+def os_error(exc: OSError, *, volume: str | None, path: str) -> errors.SdError:
     """Translate an OSError into the SdError a user should see."""
     reason = exc.strerror or str(exc)
     if exc.errno in _DISK_FULL:
@@ -42,7 +42,7 @@ class AtomicFile:
     Supports positional writes so parallel ranged downloads can fill it out of order.
     """
 
-    def __init__(self, target: Path, *, volume: str, key: str) -> None:
+    def __init__(self, target: Path, *, volume: str | None, key: str) -> None:
         self.target = target
         self.volume = volume
         self.key = key
@@ -117,12 +117,14 @@ class LocalBackend(VolumeBackend):
         self.root = Path(os.path.abspath(root))
         self.volume = volume
         self.capabilities = Capabilities(is_local=True)
+        # Plain local paths are named by their absolute path alone in messages, not as a volume called "local".
+        self.error_volume = None if volume == "local" else volume
 
     def path(self, key: str) -> Path:
         """The filesystem path of ``key``, refusing anything that would leave ``root``."""
         joined = os.path.normpath(os.path.join(self.root, key.strip("/")))
         if os.path.commonpath([joined, self.root]) != str(self.root):
-            raise errors.InvalidPathError("the path leaves the volume", volume=self.volume, path=key)
+            raise errors.InvalidPathError("the path leaves the volume", volume=self.error_volume, path=key)
         return Path(joined)
 
     def key_of(self, path: Path) -> str:
@@ -163,7 +165,7 @@ class LocalBackend(VolumeBackend):
                             yield page
                             page = []
             except OSError as exc:
-                raise os_error(exc, volume=self.volume, path=self._where(current)) from None
+                raise os_error(exc, volume=self.error_volume, path=self._where(current)) from None
         if page:
             yield page
 
@@ -171,7 +173,7 @@ class LocalBackend(VolumeBackend):
         try:
             return self._entry(key.strip("/"), os.stat(self.path(key)))
         except OSError as exc:
-            raise os_error(exc, volume=self.volume, path=self._where(key)) from None
+            raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
 
     def is_dir(self, key: str) -> bool:
         return self.path(key).is_dir()
@@ -192,11 +194,11 @@ class LocalBackend(VolumeBackend):
                         remaining -= len(chunk)
                     yield chunk
         except OSError as exc:
-            raise os_error(exc, volume=self.volume, path=self._where(key)) from None
+            raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
 
     def open_atomic(self, key: str) -> AtomicFile:
         """A temporary file that replaces ``key`` on commit."""
-        return AtomicFile(self.path(key), volume=self.volume, key=self._where(key))
+        return AtomicFile(self.path(key), volume=self.error_volume, key=self._where(key))
 
     def write(
         self,
@@ -236,13 +238,13 @@ class LocalBackend(VolumeBackend):
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise os_error(exc, volume=self.volume, path=self._where(key)) from None
+            raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
 
     def make_dir(self, key: str) -> None:
         try:
             self.path(key).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise os_error(exc, volume=self.volume, path=self._where(key)) from None
+            raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
 
     def free_space(self, key: str) -> int | None:
         path = self.path(key)

@@ -85,28 +85,23 @@ class CopyAction:
         if source.is_dir or not key:
             is_dir, size = True, 0
             if key and not backend.is_dir(key):
-                raise errors.NotFoundError("no such directory or prefix", volume=source.volume, path=str(source))
+                raise errors.NotFoundError("no such directory or prefix", path=str(source))
         else:
             try:
                 entry = backend.stat(key)
                 is_dir, size = entry.is_dir, entry.size
             except errors.NotFoundError:
                 if backend.capabilities.is_local or not backend.is_dir(key):
-                    raise errors.NotFoundError(
-                        "the source does not exist", volume=source.volume or "local", path=str(source)
-                    ) from None
+                    raise errors.NotFoundError("the source does not exist", path=str(source)) from None
                 is_dir, size = True, 0
         name = source.name or (source.volume or "root")
         target = (f"{dst_key}/{name}" if dst_key else name) if dst_is_dir else dst_key
         same_volume = backend is dst_backend
         if same_volume and is_dir and (target == key or target.startswith(key + "/") or not key):
-            raise errors.InvalidPathError(
-                "cannot copy a directory into itself", volume=source.volume or "local", path=str(source)
-            )
+            raise errors.InvalidPathError("cannot copy a directory into itself", path=str(source))
         if same_volume and not is_dir and target == key and self.options.on_conflict != "rename":
             raise errors.InvalidPathError(
                 "cannot copy a file onto itself (use --on-conflict rename to make a duplicate)",
-                volume=source.volume or "local",
                 path=str(source),
             )
         return ResolvedSource(source, backend, key, is_dir, size, target)
@@ -121,6 +116,4 @@ def _check_writable(backend: VolumeBackend, key: str, destination: SdPath) -> No
     if not path.is_dir():
         path = path.parent
     if not os.access(path, os.W_OK):
-        raise errors.PermissionDeniedError(
-            f"cannot write into {path}", volume=destination.volume or "local", path=str(destination)
-        )
+        raise errors.PermissionDeniedError(f"cannot write into {path}", path=str(destination))

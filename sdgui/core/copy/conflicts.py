@@ -52,7 +52,7 @@ class DestinationIndex:
             return self.backend.path(key).exists()  # type: ignore[attr-defined, no-any-return]
         return key in self._dir_keys(key.rpartition("/")[0])
 
-    def resolve(self, key: str, policy: ConflictPolicy, *, volume: str) -> str | None:
+    def resolve(self, key: str, policy: ConflictPolicy, *, where: str) -> str | None:
         """The key to write, None to skip; ConflictError when the policy is ``fail``."""
         with self._lock:
             if not self.exists(key):
@@ -64,7 +64,7 @@ class DestinationIndex:
                 return key
             if policy == "fail":
                 raise errors.ConflictError(
-                    "the destination exists; choose --on-conflict skip, overwrite or rename", volume=volume, path=key
+                    "the destination exists; choose --on-conflict skip, overwrite or rename", path=where
                 )
             n = 1
             while self.exists(numbered_name(key, n)):

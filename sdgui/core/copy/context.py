@@ -29,14 +29,15 @@ class CopyItem:
 
     @property
     def source_label(self) -> str:
-        return _label(self.src, self.src_key)
+        return label_of(self.src, self.src_key)
 
     @property
     def destination_label(self) -> str:
-        return _label(self.dst, self.dst_key)
+        return label_of(self.dst, self.dst_key)
 
 
-def _label(backend: VolumeBackend, key: str) -> str:
+def label_of(backend: VolumeBackend, key: str) -> str:
+    """How a user names ``key`` on ``backend``: ``/abs/path`` for local files, ``volume:key`` otherwise."""
     if backend.capabilities.is_local and backend.volume == "local":
         return "/" + key.lstrip("/")
     return f"{backend.volume}:{key}"

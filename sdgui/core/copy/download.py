@@ -22,7 +22,7 @@ def download_into(ctx: CopyContext, item: CopyItem, dst: LocalBackend, progress:
     free = dst.free_space(item.dst_key)
     if free is not None and free < entry.size:
         raise errors.DiskFullError(
-            f"needs {entry.size} bytes, only {free} free on the device", volume=dst.volume, path=item.destination_label
+            f"needs {entry.size} bytes, only {free} free on the device", path=item.destination_label
         )
     target = dst.open_atomic(item.dst_key)
     try:
@@ -34,8 +34,7 @@ def download_into(ctx: CopyContext, item: CopyItem, dst: LocalBackend, progress:
             if actual != entry.blake3:
                 raise errors.ChecksumMismatchError(
                     f"downloaded blake3 {actual[:16]}… differs from the stored {entry.blake3[:16]}…",
-                    volume=item.src.volume,
-                    path=item.src_key,
+                    path=item.source_label,
                 )
             verified = "verified"
         target.commit(mtime=entry.mtime if ctx.preserve_mtime else None)
@@ -69,9 +68,7 @@ def _fill(ctx: CopyContext, item: CopyItem, entry: Entry, target: AtomicFile, pr
         offset += len(chunk)
         progress.add(len(chunk))
     if offset != entry.size:
-        raise errors.NetworkError(
-            f"the stream ended after {offset} of {entry.size} bytes", volume=volume, path=item.src_key
-        )
+        raise errors.NetworkError(f"the stream ended after {offset} of {entry.size} bytes", path=item.source_label)
 
 
 def _ranged(ctx: CopyContext, item: CopyItem, entry: Entry, target: AtomicFile, progress: FileProgress) -> None:
@@ -89,9 +86,7 @@ def _ranged(ctx: CopyContext, item: CopyItem, entry: Entry, target: AtomicFile, 
             position += len(chunk)
             progress.add(len(chunk))
         if position != end:
-            raise errors.NetworkError(
-                f"a ranged read ended at {position} instead of {end}", volume=item.src.volume, path=item.src_key
-            )
+            raise errors.NetworkError(f"a ranged read ended at {position} instead of {end}", path=item.source_label)
 
     if ctx.range_support.get(item.src.volume) is None:
         # First big file from this volume: probe with the first part alone, so a server that ignores

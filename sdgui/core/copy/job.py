@@ -16,7 +16,7 @@ from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, ResolvedAction, ResolvedSource
 from sdgui.core.copy.cancel import CancelToken
 from sdgui.core.copy.conflicts import DestinationIndex
-from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
+from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress, label_of
 from sdgui.core.copy.events import (
     FileDone,
     FileFailed,
@@ -159,7 +159,8 @@ class FileCopyJob:
                 try:
                     target = self._target_key(dst, source.target_key, rel)
                 except errors.InvalidPathError as exc:
-                    target, refused = f"{source.target_key}/{rel}", exc.at(volume=dst.volume)
+                    target = f"{source.target_key}/{rel}"
+                    refused = exc.at(path=label_of(dst, target))
                 yield CopyItem(source.backend, entry.key, dst, target, entry.size, entry, refused)
 
     def _target_key(self, dst: object, base: str, rel: str) -> str:
@@ -212,7 +213,7 @@ class FileCopyJob:
             if item.refused is not None:
                 raise item.refused
             options = self.action.options
-            chosen = index.resolve(item.dst_key, options.on_conflict, volume=item.dst.volume)
+            chosen = index.resolve(item.dst_key, options.on_conflict, where=item.destination_label)
             if chosen is None:
                 progress.confirm()
                 self._count(counts, "skipped")
@@ -262,7 +263,7 @@ class FileCopyJob:
         """Move: remove the source only once its copy is confirmed at the right size."""
         if outcome.size != item.size and item.size:
             raise errors.ChecksumMismatchError(
-                "copied size differs from the source; the source was kept", volume=item.src.volume, path=item.src_key
+                "copied size differs from the source; the source was kept", path=item.source_label
             )
         item.src.delete(item.src_key)
         return True

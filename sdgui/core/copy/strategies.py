@@ -43,7 +43,7 @@ def _metadata(ctx: CopyContext, entry: Entry, blake3: str | None) -> dict[str, s
 
 
 def _mismatch(item: CopyItem, detail: str) -> errors.ChecksumMismatchError:
-    return errors.ChecksumMismatchError(detail, volume=item.dst.volume, path=item.dst_key)
+    return errors.ChecksumMismatchError(detail, path=item.destination_label)
 
 
 def _readback(ctx: CopyContext, item: CopyItem, expected: str) -> Verification:
@@ -124,7 +124,6 @@ class UploadStrategy(CloudCopyStrategy):
             if running.hexdigest() != expected or running.size != entry.size:
                 raise errors.ChecksumMismatchError(
                     "the file changed while it was being uploaded; nothing was written",
-                    volume=src.volume,
                     path=item.source_label,
                 )
 
