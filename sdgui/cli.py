@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from types import FrameType
 
 from sdgui import __version__
@@ -23,6 +24,8 @@ from sdgui.cli_output import (
     entry_dict,
     entry_line,
     error_line,
+    human_duration,
+    jobs_table,
     make_reporter,
     one_line,
     print_json,
@@ -31,11 +34,14 @@ from sdgui.cli_output import (
 from sdgui.core import errors
 from sdgui.core.backends.base import Entry
 from sdgui.core.backends.factory import BackendCache
+from sdgui.core.backends.s3_multipart import S3MultipartClient
+from sdgui.core.cleanup import StaleUpload, abort_uploads, find_stale_uploads, parse_age
 from sdgui.core.copy.action import CopyAction, CopyOptions, backend_key
 from sdgui.core.copy.conflicts import CONFLICT_POLICIES
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.copy.job import FileCopyJob
 from sdgui.core.copy.verify import VerifyMode
+from sdgui.core.journal import Journal, JournalError
 from sdgui.core.paths import SdPath
 from sdgui.core.probe import ProbeStep, probe_volume
 from sdgui.core.secrets import RedactingFilter, SecretStore
@@ -58,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help='start a local demo S3 server as volume "demo" first')
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    volume = commands.add_parser("volume", help="add, list, test or remove volumes").add_subparsers(
+    volume = commands.add_parser("volume", help="add, list, test, clean up or remove volumes").add_subparsers(
         dest="volume_command", metavar="ACTION", required=True
     )
     add = volume.add_parser("add", help="define a volume (a bucket, container or local directory)")
@@ -78,6 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     volume.add_parser("test", help="list, write, read back and delete a probe object").add_argument("name")
     volume.add_parser("remove", help="forget a volume and its stored secret").add_argument("name")
+    cleanup = volume.add_parser("cleanup", help="abort incomplete multipart uploads (s3, r2) older than an age")
+    cleanup.add_argument("name")
+    cleanup.add_argument(
+        "--older-than",
+        default="24h",
+        type=_age,
+        metavar="AGE",
+        help="only uploads started this long ago: 90s, 30m, 24h, 7d",
+    )
+    cleanup.add_argument("--dry-run", action="store_true", help="list them, abort nothing")
+    cleanup.add_argument("--json", action="store_true", help="one JSON object per line")
 
     ls = commands.add_parser("ls", help="list a directory or prefix, or show one file")
     ls.add_argument("target", help="NAME:key, NAME:dir/, NAME: or a local path")
@@ -95,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
         checks.add_argument("--no-verify", action="store_true", help="skip checksum verification")
         checks.add_argument("--verify-readback", action="store_true", help="also read cloud copies back and compare")
         job.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
+
+    jobs = commands.add_parser("jobs", help="list, resume or discard unfinished copy and move jobs")
+    jobs.add_argument("--json", action="store_true", help="one JSON object per line")
+    jobs_actions = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
+    resume = jobs_actions.add_parser("resume", help="carry on with an interrupted, cancelled or failed job")
+    resume.add_argument("id", help="the job's id (or the start of it)")
+    resume.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
+    jobs_actions.add_parser("discard", help="forget a job and remove its partial files").add_argument("id")
     return parser
 
 
@@ -173,10 +198,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             "list": volume_list,
             "test": volume_test,
             "remove": volume_remove,
+            "cleanup": volume_cleanup,
         }
         return commands[args.volume_command](args)
     if args.command == "ls":
         return ls(args)
+    if args.command == "jobs":
+        return {None: jobs_list, "resume": jobs_resume, "discard": jobs_discard}[args.jobs_command](args)
     return copy_or_move(args, move=args.command == "move")
 
 
@@ -277,6 +305,71 @@ def volume_test(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _age(text: str) -> timedelta:
+    try:
+        return parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _age_text(seconds: float | None) -> str:
+    """An upload's age: ``42 s``, ``3 h 05 min``, and in days past two of them (``9 d 04 h``)."""
+    if seconds is None or seconds < 2 * 86400:
+        return human_duration(seconds)
+    days, rest = divmod(round(seconds), 86400)
+    return f"{days} d {rest // 3600:02d} h"
+
+
+def volume_cleanup(args: argparse.Namespace) -> int:
+    """Abort the volume's multipart uploads started at least --older-than ago (only list them with --dry-run)."""
+    config = VolumeRegistry().get(args.name)
+    if config.read_only and not args.dry_run:
+        raise errors.ConfigError(
+            "the volume is read-only: nothing is aborted there; list with --dry-run", volume=args.name
+        )
+    client = S3MultipartClient.for_volume(config)
+    verb = "would abort" if args.dry_run else "aborted"
+
+    def show(stale: StaleUpload, failure: errors.SdError | None = None) -> None:
+        age = None if stale.age is None else stale.age.total_seconds()
+        action = "failed" if failure else verb
+        if args.json:
+            row = {"type": "upload", "action": action, "key": stale.key, "upload_id": stale.upload_id, "age_s": age}
+            print_json({**row, "error": str(failure)} if failure else row)
+        else:
+            print(one_line(f"{action}  {stale.key}  (upload {stale.upload_id}, {_age_text(age)} old)"), flush=True)
+
+    try:
+        report = find_stale_uploads(client, args.older_than)
+        if args.dry_run:
+            for stale in report.stale:
+                show(stale)
+        else:
+            abort_uploads(client, report.stale, report, on_done=show)
+    finally:
+        client.close()
+    done = len(report.stale) if args.dry_run else len(report.aborted)
+    if args.json:
+        print_json(
+            {
+                "type": "summary",
+                "volume": config.name,
+                "dry_run": args.dry_run,
+                "older_than_s": args.older_than.total_seconds(),
+                verb.replace(" ", "_"): done,
+                "failed": len(report.failed),
+                "kept": report.kept,
+            }
+        )
+    else:
+        older = _age_text(args.older_than.total_seconds())
+        kept = f"; {report.kept} younger than {older} left alone" if report.kept else ""
+        print(f"{verb} {done} incomplete upload(s) older than {older} in volume {config.name}{kept}")
+    for stale, failure in report.failed:
+        error_line(f"could not abort the upload of {stale.key}: {failure}")
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
 def _print_step(step: ProbeStep) -> None:
     # A failed step's message goes to stderr afterwards, as the command's one error line.
     detail = f"  {one_line(step.message)}" if step.ok else ""
@@ -334,10 +427,27 @@ def copy_or_move(args: argparse.Namespace, *, move: bool) -> int:
     return run_copy(CopyAction(sources, destination, options), json_lines=args.json)
 
 
-def run_copy(action: CopyAction, *, json_lines: bool = False, registry: VolumeRegistry | None = None) -> int:
-    """Run one copy job with the CLI's output and Ctrl-C handling; returns the exit code."""
+def run_copy(
+    action: CopyAction,
+    *,
+    json_lines: bool = False,
+    registry: VolumeRegistry | None = None,
+    job_id: str | None = None,
+    journal: Journal | None = None,
+) -> int:
+    """Run one copy job with the CLI's output and Ctrl-C handling; returns the exit code.
+
+    The job is recorded in the journal (``journal``, else the user's), so an interrupted one can be resumed with
+    ``sdgui jobs resume``; a ``job_id`` the journal holds is taken up where it stopped.
+    """
+    own_journal = journal is None
+    if journal is None:
+        try:
+            journal = Journal()
+        except JournalError as exc:
+            error_line(f"{exc}; this job runs without it and cannot be resumed")
     backends = BackendCache(registry or VolumeRegistry())
-    job = FileCopyJob(action, backends)
+    job = FileCopyJob(action, backends, job_id=job_id, journal=journal)
     reporter = make_reporter(json_lines)
     try:
         final = run_cancellable(job, reporter, on_cancel=reporter.note)
@@ -346,7 +456,49 @@ def run_copy(action: CopyAction, *, json_lines: bool = False, registry: VolumeRe
         raise
     finally:
         backends.close()
-    return reporter.finish(final)
+        if own_journal and journal is not None:
+            journal.close()
+    code = reporter.finish(final)
+    if job.journal_record is not None and code == EXIT_CANCELLED and not json_lines:
+        error_line(f"to carry on with this job later: sdgui jobs resume {job.job_id}")
+    return code
+
+
+# -- jobs -----------------------------------------------------------------------------------------------------
+
+
+def jobs_list(args: argparse.Namespace) -> int:
+    """The unfinished jobs: interrupted, cancelled, failed, or running in another process."""
+    with Journal() as journal:
+        jobs = journal.unfinished_jobs()
+    if args.json:
+        for info in jobs:
+            print_json(info.to_dict())
+    elif jobs:
+        print(jobs_table(jobs))
+    else:
+        print("no unfinished jobs")
+    return EXIT_OK
+
+
+def jobs_resume(args: argparse.Namespace) -> int:
+    """Run an unfinished job again: files done before are checked and skipped, partial downloads resumed."""
+    with Journal() as journal:
+        info = journal.job(args.id)
+        if info.state == "finished":
+            raise errors.ConflictError("the job has already finished", path=f"job {info.id}")
+        if info.state == "running":
+            raise errors.ConflictError("the job is running in another sdgui process", path=f"job {info.id}")
+        return run_copy(info.action, json_lines=args.json, job_id=info.id, journal=journal)
+
+
+def jobs_discard(args: argparse.Namespace) -> int:
+    with Journal() as journal:
+        info = journal.job(args.id)
+        removed = journal.discard(info.id)
+    partials = f"; removed {len(removed)} partial {'file' if len(removed) == 1 else 'files'}" if removed else ""
+    print(f"discarded job {info.id}{partials}")
+    return EXIT_OK
 
 
 def run_cancellable(

@@ -28,6 +28,7 @@ from sdgui.core.copy.events import (
     JobStarted,
     Progress,
 )
+from sdgui.core.journal import JobInfo
 from sdgui.core.secrets import redact
 from sdgui.core.units import format_duration, format_size
 from sdgui.core.volumes import VolumeConfig
@@ -124,6 +125,7 @@ class JobReporter:
                 self.bytes_done += event.size
             elif isinstance(event, FileSkipped):
                 self.counts["skipped"] += 1
+                self.counts[f"skipped:{event.reason}"] += 1
             elif isinstance(event, FileFailed):
                 self.failures.append(event)
             self.show(event)
@@ -175,8 +177,14 @@ class JobReporter:
             f"{'moved' if self.move else 'copied'} {done} {'file' if done == 1 else 'files'}, {format_size(size)} "
             f"in {elapsed:.1f} s{rate}: {checks[0]} verified, {checks[1]} provider-checked, {checks[2]} unverified"
         )
-        if skipped:
-            text += f"; {skipped} skipped (already there)"
+        before = self.counts["skipped:copied-before"]
+        if skipped - before:
+            text += f"; {skipped - before} skipped (already there)"
+        if before:
+            text += f"; {before} copied by an earlier run"
+        if final is not None and (before or final.bytes_resumed):
+            kept = f", {format_size(final.bytes_resumed)} kept from partial files" if final.bytes_resumed else ""
+            text += f"; {format_size(final.bytes_transferred)} transferred this time{kept}"
         if self.failures:
             text += f"; {len(self.failures)} failed"
         return text
@@ -218,11 +226,22 @@ class PlainReporter(JobReporter):
                 self._last_progress = now
                 self._print("  " + progress_text(event))
         elif isinstance(event, FileDone):
-            self._print(f"  ✓ {event.source} → {event.destination} ({format_size(event.size)}, {event.verified})")
+            resumed = f", resumed after {format_size(event.bytes_resumed)}" if event.bytes_resumed else ""
+            self._print(
+                f"  ✓ {event.source} → {event.destination} ({format_size(event.size)}, {event.verified}{resumed})"
+            )
+            if event.note:
+                self._print(f"    {event.note}")
         elif isinstance(event, FileSkipped):
-            self._print(f"  - {event.source}: skipped, {event.destination} already exists")
+            self._print(f"  - {event.source}: {skipped_text(event)}")
         elif isinstance(event, FileFailed):
             self._print(f"  ✗ {event.source}: {event.error}")
+
+
+def skipped_text(event: FileSkipped) -> str:
+    if event.reason == "copied-before":
+        return "already copied by an earlier run of this job (checked)"
+    return f"skipped, {event.destination} already exists"
 
 
 def started_text(event: JobStarted) -> str:
@@ -276,12 +295,29 @@ class RichReporter(JobReporter):
                 current=escape(current[:40]),
             )
         elif isinstance(event, FileSkipped):
-            self.console.print(f"  - {event.source}: skipped, already exists", highlight=False, markup=False)
+            self.console.print(f"  - {event.source}: {skipped_text(event)}", highlight=False, markup=False)
+        elif isinstance(event, FileDone) and event.note:
+            self.console.print(f"  {event.source}: {event.note}", highlight=False, markup=False)
         elif isinstance(event, FileFailed):
             self.console.print(f"  ✗ {event.source}: {event.error}", highlight=False, markup=False)
 
     def close(self) -> None:
         self.progress.stop()
+
+
+def jobs_table(jobs: Iterable[JobInfo]) -> str:
+    """Unfinished jobs as aligned columns: id, created (local time), state, files, bytes, what."""
+    rows = [("ID", "CREATED", "STATE", "FILES", "BYTES", "ACTION")]
+    for job in jobs:
+        files = f"{job.files_done}/{job.files_total}" + (f" ({job.files_failed} failed)" if job.files_failed else "")
+        size = f"{format_size(job.bytes_done)} of {format_size(job.bytes_total)}"
+        created = job.created.astimezone().strftime("%Y-%m-%d %H:%M")
+        rows.append((job.id, created, job.state, files, size, one_line(job.summary)))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)), row[5]]).rstrip()
+        for row in rows
+    )
 
 
 def make_reporter(json_lines: bool) -> JobReporter:

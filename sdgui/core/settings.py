@@ -23,5 +23,23 @@ class TransferSettings:
     multipart_threshold: int = 16 * MiB
     file_concurrency: int = 16
     large_file_slots: int = 2
-    read_timeout_s: float = 60.0
     connect_timeout_s: float = 10.0
+    stall_timeout_s: float = 60.0
+    """A transfer that moves no byte for this long is aborted and retried. It is the HTTP read timeout, which
+    also bounds sending one upload part (the server answers only once the whole part arrived)."""
+    request_retries: int = 4
+    """How often the HTTP client retries one request by itself (network errors, 5xx, 429) before a file fails."""
+    retry_attempts: int = 5
+    """Attempts per file: a file whose retryable failure outlasts the request retries is copied again."""
+    retry_base_s: float = 0.5
+    retry_cap_s: float = 30.0
+    """Backoff between attempts of one file: full jitter, up to ``base * 2**(attempt-1)`` capped here."""
+    concurrency_recovery_after: int = 8
+    """After throttling halved the files in flight, this many successes in a row add one back."""
+    bandwidth_limit: int | None = None
+    """Bytes per second for one job (None: unlimited); a process-wide limit is in ``copy.bandwidth``."""
+
+    @property
+    def read_timeout_s(self) -> float:
+        """The HTTP read timeout: how long a response may send no byte (the stall timeout)."""
+        return self.stall_timeout_s

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 
-from PySide6.QtCore import QByteArray, QMimeData, QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -174,16 +175,35 @@ class MainWindow(QMainWindow):
         sources = self.active.selected_paths()
         if not sources:
             return
-        mime = QMimeData()
-        mime.setData(PATHS_MIME, QByteArray("\n".join(str(s) for s in sources).encode()))
-        mime.setText("\n".join(str(s) for s in sources))
-        QApplication.clipboard().setMimeData(mime)
+        # Plain text, one SdPath a line: a QMimeData handed to the clipboard from Python crashes PySide6 at exit,
+        # and text also pastes into a terminal as `sdgui copy` arguments.
+        QApplication.clipboard().setText("\n".join(str(s) for s in sources))
 
     def paste_from_clipboard(self) -> None:
         mime = QApplication.clipboard().mimeData()
         sources = paths_from_mime(mime) if mime is not None else []
+        if not sources and mime is not None and mime.hasText():
+            sources = self._paths_from_text(mime.text())
         if sources:
             self.start_copy(sources, self.active.location(), False)
+        else:
+            self.statusBar().showMessage("The clipboard holds no files or volume paths", 4000)
+
+    def _paths_from_text(self, text: str) -> list[SdPath]:
+        """Lines that each name an existing local path or a key on a configured volume; else nothing."""
+        known = {v.name for v in self.backends.registry.list()}
+        paths = []
+        for line in filter(None, (raw.strip() for raw in text.splitlines())):
+            try:
+                path = SdPath.parse(line)
+            except Exception:
+                return []
+            if (path.volume is None and not os.path.exists(path.path)) or (
+                path.volume is not None and path.volume not in known
+            ):
+                return []
+            paths.append(path)
+        return paths
 
     def start_copy(self, sources: list[SdPath], destination: SdPath, move: bool) -> list[str]:
         """Turn a gesture into CopyActions (asking about conflicts) and submit them; returns the job ids."""

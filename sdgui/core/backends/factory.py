@@ -10,6 +10,8 @@ from sdgui.core import errors
 from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, VolumeBackend
 from sdgui.core.backends.local import LocalBackend
 from sdgui.core.backends.object_store import ObjectStoreBackend
+from sdgui.core.backends.obstore_errors import note_read_timeout
+from sdgui.core.backends.s3_multipart import MULTIPART_KINDS, S3MultipartClient
 from sdgui.core.secrets import SecretStore, register_secret, resolve_secret
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
@@ -18,23 +20,33 @@ LOCAL_VOLUME = "local"
 """The name under which plain local paths appear in events and errors."""
 
 
+REQUEST_TIMEOUT = timedelta(hours=12)
+"""A backstop on one whole request. Stalls are the read timeout's job: measured with obstore 0.12, the read
+timeout also cuts an upload whose part stops moving (reqwest counts it from the last byte the server sent,
+which for a PUT is nothing until the whole part arrived), while a short whole-request timeout cuts a long
+streamed GET again and again, each cut spending one of the request's retries."""
+
+
 def client_options(config: VolumeConfig, settings: TransferSettings) -> dict[str, Any]:
     """HTTP client options: stalls are caught by the read timeout, never by a cap on a whole body."""
     return {
         "allow_http": bool(config.allow_http),
         "connect_timeout": timedelta(seconds=settings.connect_timeout_s),
-        "read_timeout": timedelta(seconds=settings.read_timeout_s),
-        "timeout": timedelta(hours=12),
+        "read_timeout": timedelta(seconds=settings.stall_timeout_s),
+        "timeout": REQUEST_TIMEOUT,
         "pool_max_idle_per_host": "32",
         "user_agent": "sdgui/0.1",
     }
 
 
-def retry_config(config: VolumeConfig) -> dict[str, Any]:
-    """Bounded retries with backoff; a closed port fails in seconds, not minutes."""
+def retry_config(config: VolumeConfig, settings: TransferSettings | None = None) -> dict[str, Any]:
+    """Bounded per-request retries with backoff (network errors, 5xx, 429, a stalled body); a closed port fails
+    in seconds, not minutes. What outlasts them fails the file, and the job's per-file retry takes over."""
+    settings = settings or TransferSettings()
     return {
-        "max_retries": 4,
-        "retry_timeout": timedelta(seconds=60),
+        "max_retries": max(0, settings.request_retries),
+        # Long enough for a stalled request to be tried again once (a retried GET resumes where it stopped).
+        "retry_timeout": timedelta(seconds=max(60.0, 2 * settings.stall_timeout_s)),
         "backoff": {"init_backoff": timedelta(milliseconds=200), "max_backoff": timedelta(seconds=8), "base": 2},
     }
 
@@ -57,7 +69,7 @@ def _s3_store(config: VolumeConfig, secret: str | None, settings: TransferSettin
     return S3Store(
         config.bucket or "",
         client_options=client_options(config, settings),  # type: ignore[arg-type]
-        retry_config=retry_config(config),  # type: ignore[arg-type]
+        retry_config=retry_config(config, settings),  # type: ignore[arg-type]
         **kwargs,
     )
 
@@ -73,7 +85,7 @@ def _gcs_store(config: VolumeConfig, secret: str | None, settings: TransferSetti
     return GCSStore(
         config.bucket or "",
         client_options=client_options(config, settings),  # type: ignore[arg-type]
-        retry_config=retry_config(config),  # type: ignore[arg-type]
+        retry_config=retry_config(config, settings),  # type: ignore[arg-type]
         **kwargs,
     )
 
@@ -91,7 +103,7 @@ def _azure_store(config: VolumeConfig, secret: str | None, settings: TransferSet
     return AzureStore(
         config.bucket or "",
         client_options=client_options(config, settings),  # type: ignore[arg-type]
-        retry_config=retry_config(config),  # type: ignore[arg-type]
+        retry_config=retry_config(config, settings),  # type: ignore[arg-type]
         **kwargs,
     )
 
@@ -131,6 +143,7 @@ def backend_for_config(
         register_secret(secret)
     else:
         secret = resolve_secret(config, secrets)
+    note_read_timeout(config.name, settings.stall_timeout_s)
     builders = {"s3": _s3_store, "r2": _s3_store, "gcs": _gcs_store, "azure": _azure_store}
     try:
         store = builders[config.kind](config, secret, settings)
@@ -138,7 +151,10 @@ def backend_for_config(
         raise
     except Exception as exc:  # obstore raises plain ValueError/GenericError on bad builder input
         raise errors.ConfigError(f"cannot configure the store: {exc}", volume=config.name) from None
-    return ObjectStoreBackend(config.name, store, capabilities_for(config), prefix=config.prefix, settings=settings)
+    backend = ObjectStoreBackend(config.name, store, capabilities_for(config), prefix=config.prefix, settings=settings)
+    if config.kind in MULTIPART_KINDS:
+        backend.multipart = S3MultipartClient(config, secret, settings=settings)  # built on first use
+    return backend
 
 
 class BackendCache:

@@ -39,20 +39,28 @@ def os_error(exc: OSError, *, volume: str | None, path: str) -> errors.SdError:
 class AtomicFile:
     """A temporary file beside the target that becomes the target only on ``commit``.
 
-    Supports positional writes so parallel ranged downloads can fill it out of order.
+    Supports positional writes so parallel ranged downloads can fill it out of order. With a ``tag`` the name is
+    fixed (``.NAME.sdgui-TAG.part``) and an existing file of that name is opened as it is, so a download
+    interrupted by a crash can carry on from the bytes it holds.
     """
 
-    def __init__(self, target: Path, *, volume: str | None, key: str) -> None:
+    def __init__(self, target: Path, *, volume: str | None, key: str, tag: str | None = None) -> None:
         self.target = target
         self.volume = volume
         self.key = key
-        self.temp = target.with_name(f".{target.name[:180]}.sdgui-{secrets.token_hex(4)}.part")
+        self.temp = target.with_name(f".{target.name[:180]}.sdgui-{tag or secrets.token_hex(4)}.part")
+        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | (0 if tag else os.O_EXCL)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            self.fd = os.open(self.temp, flags, 0o666)
         except OSError as exc:
             raise os_error(exc, volume=volume, path=key) from None
         self.closed = False
+
+    @property
+    def size(self) -> int:
+        """The temporary file's current length."""
+        return os.fstat(self.fd).st_size
 
     def pwrite(self, data: bytes | memoryview, offset: int) -> None:
         view = memoryview(data)
@@ -73,6 +81,13 @@ class AtomicFile:
     def sync(self) -> None:
         try:
             os.fsync(self.fd)
+        except OSError as exc:
+            raise os_error(exc, volume=self.volume, path=self.key) from None
+
+    def datasync(self) -> None:
+        """Make the bytes written so far durable (not the metadata): cheaper than ``sync``."""
+        try:
+            getattr(os, "fdatasync", os.fsync)(self.fd)
         except OSError as exc:
             raise os_error(exc, volume=self.volume, path=self.key) from None
 
@@ -196,9 +211,9 @@ class LocalBackend(VolumeBackend):
         except OSError as exc:
             raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
 
-    def open_atomic(self, key: str) -> AtomicFile:
-        """A temporary file that replaces ``key`` on commit."""
-        return AtomicFile(self.path(key), volume=self.error_volume, key=self._where(key))
+    def open_atomic(self, key: str, *, tag: str | None = None) -> AtomicFile:
+        """A temporary file that replaces ``key`` on commit; ``tag`` fixes its name and keeps what it holds."""
+        return AtomicFile(self.path(key), volume=self.error_volume, key=self._where(key), tag=tag)
 
     def write(
         self,

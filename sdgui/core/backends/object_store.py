@@ -14,6 +14,7 @@ import obstore
 from sdgui.core import errors
 from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, VolumeBackend, WriteResult
 from sdgui.core.backends.obstore_errors import translated
+from sdgui.core.backends.s3_multipart import S3MultipartClient
 from sdgui.core.settings import MiB, TransferSettings
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ _PUMP_DEPTH = 4
 
 class ObjectStoreBackend(VolumeBackend):
     """One bucket/container (optionally under a prefix) reached through an obstore store."""
+
+    multipart: S3MultipartClient | None = None
+    """For s3/r2 volumes: the multipart control plane obstore lacks (resumable uploads, open uploads)."""
 
     def __init__(
         self, volume: str, store: Any, capabilities: Capabilities, *, prefix: str = "", settings: TransferSettings
@@ -67,7 +71,7 @@ class ObjectStoreBackend(VolumeBackend):
         if recursive:
             with translated(self.volume, prefix):
                 for batch in obstore.list(self.store, prefix=full_prefix or None, chunk_size=page_size):
-                    entries = [self._entry(m) for m in batch if not str(m["path"]).endswith("/")]
+                    entries = [self._entry(m) for m in batch if not self._is_folder_marker(m)]
                     if entries:
                         yield entries
             return
@@ -93,7 +97,11 @@ class ObjectStoreBackend(VolumeBackend):
                     for meta in batch:
                         rest = str(meta["path"])[len(base) :]
                         head, sep, _ = rest.partition("/")
-                        if not sep:
+                        if not sep and self._is_folder_marker(meta):
+                            if rest not in seen_dirs:
+                                seen_dirs.add(rest)
+                                page.append(Entry(key=self._relative(base + rest), is_dir=True))
+                        elif not sep:
                             page.append(self._entry(meta))
                         elif head not in seen_dirs:
                             seen_dirs.add(head)
@@ -114,6 +122,22 @@ class ObjectStoreBackend(VolumeBackend):
                 offset = restart_at
         if page:
             yield page
+
+    def _is_folder_marker(self, meta: Mapping[str, Any]) -> bool:
+        """A zero-byte ``name/`` object (an S3 console's empty folder). obstore lists it as ``name``; a HEAD of
+        ``name`` then finds nothing. Only zero-byte objects pay for that HEAD, and they are rare."""
+        if int(meta["size"]) != 0:
+            return False
+        path = str(meta["path"])
+        if path.endswith("/"):
+            return True
+        try:
+            obstore.head(self.store, path)
+        except FileNotFoundError:
+            return True
+        except Exception:
+            return False
+        return False
 
     def stat(self, key: str) -> Entry:
         with translated(self.volume, key):
@@ -206,8 +230,18 @@ class ObjectStoreBackend(VolumeBackend):
             pass
 
     def make_dir(self, key: str) -> None:
-        with translated(self.volume, key):
-            obstore.put(self.store, self._full(key) + "/", b"", use_multipart=False)
+        if self.multipart is None:
+            # GCS and Azure have no S3 control plane here; obstore cannot write a key ending in "/".
+            raise errors.SdError(
+                "empty folders exist only as S3 folder markers; copy files into the new path instead",
+                volume=self.volume,
+                path=key,
+            )
+        self.multipart.put_folder_marker(key)
+
+    def close(self) -> None:
+        if self.multipart is not None:
+            self.multipart.close()
 
 
 class _PumpedReader:

@@ -29,6 +29,11 @@ _CREDENTIAL_CODES = {
     "AuthorizationHeaderMalformed",
 }
 _THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServerBusy"}
+_TIMEOUT = re.compile(r"HttpError \{\s*kind: Timeout\b")
+"""object_store's kind for a read timeout (a stalled body or no answer), as opposed to Connect or Request."""
+_TRANSPORT = re.compile(r"HttpError \{\s*kind: (?:Connect|Request|Interrupted|Decode)\b")
+"""object_store's kinds for a connection refused, reset or cut mid-body (``Interrupted``): worth retrying."""
+_RETRY_AFTER = re.compile(r"Retry-?After(?:Seconds)?\W{1,3}(\d+(?:\.\d+)?)", re.IGNORECASE)
 _NETWORK_HINTS = (
     "error sending request",
     "connection refused",
@@ -41,7 +46,21 @@ _NETWORK_HINTS = (
     "unexpected eof",
     "error decoding response body",
     "connection closed",
+    "request or response body error",
 )
+
+_read_timeouts: dict[str, float] = {}
+"""Per volume name; set by the factory (a volume's backends share its settings in practice)."""
+
+
+def note_read_timeout(volume: str, seconds: float) -> None:
+    """Remember the read timeout ``volume``'s client was built with, so a stall names it."""
+    _read_timeouts[volume] = seconds
+
+
+def _stalled(volume: str) -> str:
+    seconds = _read_timeouts.get(volume)
+    return f"stalled: no bytes for {seconds:g} s" if seconds else "stalled: no bytes within the read timeout"
 
 
 def summarize(message: str) -> str:
@@ -67,6 +86,9 @@ def classify(exc: BaseException, *, volume: str, path: str) -> errors.SdError:
     status_match = _STATUS.search(message)
     status = int(status_match.group(1)) if status_match else 0
     lowered = message.lower()
+    if code == "NoSuchUpload":
+        # The server lost a multipart upload under way (a restart): the file can be uploaded again.
+        return errors.ServiceError(f"the service lost the upload in progress ({text})", volume=volume, path=path)
     if isinstance(exc, FileNotFoundError | obx.NotFoundError) or status == 404:
         if code == "NoSuchBucket" or "nosuchbucket" in lowered:
             return errors.NotFoundError(f"the bucket does not exist ({text})", volume=volume, path=path)
@@ -86,10 +108,14 @@ def classify(exc: BaseException, *, volume: str, path: str) -> errors.SdError:
     if isinstance(exc, obx.InvalidPathError):
         return errors.InvalidPathError(text, volume=volume, path=path)
     if status == 429 or status == 503 or code in _THROTTLE_CODES:
-        return errors.ThrottledError(f"the service is throttling requests ({text})", volume=volume, path=path)
+        hint = _RETRY_AFTER.search(message)
+        wait = f"; retry after {hint.group(1)} s" if hint else ""
+        return errors.ThrottledError(f"the service is throttling requests ({text}){wait}", volume=volume, path=path)
     if status >= 500:
         return errors.ServiceError(f"the service failed ({text})", volume=volume, path=path)
-    if any(hint in lowered for hint in _NETWORK_HINTS):
+    if _TIMEOUT.search(message):
+        return errors.NetworkError(f"{_stalled(volume)} ({text})", volume=volume, path=path)
+    if _TRANSPORT.search(message) or any(hint in lowered for hint in _NETWORK_HINTS):
         return errors.NetworkError(f"cannot reach the service ({text})", volume=volume, path=path)
     if status:
         return errors.ServiceError(f"unexpected answer ({text})", volume=volume, path=path)

@@ -54,6 +54,12 @@ class FileDone(JobEvent):
     verified: Verification
     strategy: str
     source_deleted: bool = False
+    bytes_resumed: int = 0
+    """Bytes kept from an interrupted run's partial file (a resumed download)."""
+    note: str = ""
+    """E.g. why a resumable file was copied again from the start (its source changed)."""
+    attempts: int = 1
+    """How many attempts the file took (more than 1 after retries)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class FileSkipped(JobEvent):
     source: str
     destination: str
     reason: str
+    """Why: ``exists`` (the conflict policy said skip) or ``copied-before`` (an earlier run of this job did it)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ class FileFailed(JobEvent):
     destination: str
     error: str
     message: str
+    attempts: int = 1
+    """How many attempts were made; the message says whether the error was retried."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,10 @@ class JobFinished(JobEvent):
     verified: int
     provider_checked: int
     unverified: int
+    bytes_transferred: int = 0
+    """Bytes this run actually moved; less than ``bytes_done`` when files or parts were done before."""
+    bytes_resumed: int = 0
+    """Bytes kept from partial files an interrupted run left."""
 
 
 @dataclass(frozen=True)
@@ -98,3 +111,26 @@ class JobFailed(JobEvent):
 class JobCancelled(JobEvent):
     type: ClassVar[str] = "job_cancelled"
     files_done: int = 0
+
+
+@dataclass(frozen=True)
+class FileRetrying(JobEvent):
+    """Attempt ``attempt`` of ``max_attempts`` failed with a retryable error; the next starts after ``delay_s``."""
+
+    type: ClassVar[str] = "file_retrying"
+    source: str
+    destination: str
+    attempt: int
+    max_attempts: int
+    delay_s: float
+    error: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ConcurrencyChanged(JobEvent):
+    """How many files the job copies at once changed: halved when throttled, one more when recovered."""
+
+    type: ClassVar[str] = "concurrency_changed"
+    limit: int
+    reason: Literal["throttled", "recovered"]

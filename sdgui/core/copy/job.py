@@ -14,10 +14,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, ResolvedAction, ResolvedSource
+from sdgui.core.copy.bandwidth import BandwidthLimiter
 from sdgui.core.copy.cancel import CancelToken
 from sdgui.core.copy.conflicts import DestinationIndex
-from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress, label_of
+from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, TransferTally, label_of
 from sdgui.core.copy.events import (
+    ConcurrencyChanged,
     FileDone,
     FileFailed,
     FileSkipped,
@@ -30,7 +32,11 @@ from sdgui.core.copy.events import (
     Progress,
 )
 from sdgui.core.copy.rate import RateMeter
+from sdgui.core.copy.resume import copied_before
+from sdgui.core.copy.retry import FileAttempts, FileRetrier, RetryPolicy
 from sdgui.core.copy.router import CopyStrategyRouter
+from sdgui.core.copy.throttle import ChangeReason, ConcurrencyGate
+from sdgui.core.journal import JobRecord, Journal, JournalError
 from sdgui.core.paths import relative_key, safe_local_target
 from sdgui.core.settings import TransferSettings
 
@@ -52,7 +58,10 @@ class FileCopyJob:
         settings: TransferSettings | None = None,
         job_id: str | None = None,
         router: CopyStrategyRouter | None = None,
+        journal: Journal | None = None,
     ) -> None:
+        """With a ``journal`` the job and each file's state are recorded there, and a job whose ``job_id`` the
+        journal already holds carries on where it stopped: done files are skipped, partial downloads resumed."""
         self.action = action
         self.backends = backends
         self.settings = settings or backends.settings
@@ -69,6 +78,10 @@ class FileCopyJob:
         self._rate = RateMeter()
         self._sink: EventSink = lambda event: None
         self._first_failure: errors.SdError | None = None
+        self.journal = journal
+        self.journal_record: JobRecord | None = None
+        """Set once the job is recorded in the journal (after its files are known)."""
+        self._tally = TransferTally()
 
     def cancel(self) -> None:
         self.cancel_token.cancel()
@@ -82,6 +95,7 @@ class FileCopyJob:
         try:
             resolved = self.action.validate(self.backends)
             items = self._expand(resolved)
+            self._attach_journal(items)
             self._files_total = len(items)
             self._bytes_total = sum(item.size for item in items)
             strategies = Counter(self.router.select(i.src, i.dst, i.size).name for i in items)
@@ -131,12 +145,33 @@ class FileCopyJob:
                 verified=counts["verified"],
                 provider_checked=counts["provider-checked"],
                 unverified=counts["unverified"],
+                bytes_transferred=self._tally.transferred,
+                bytes_resumed=self._tally.resumed,
             )
         )
 
     def _final(self, event: JobEvent) -> JobEvent:
+        if self.journal_record is not None:
+            finished, cancelled = isinstance(event, JobFinished), isinstance(event, JobCancelled)
+            self.journal_record.end("finished" if finished else "cancelled" if cancelled else "failed")
         self._emit(event)
         return event
+
+    def _attach_journal(self, items: list[CopyItem]) -> None:
+        """Record the job and its files, or take up the journal's record of them when resuming."""
+        if self.journal is None:
+            return
+        try:
+            self.journal_record = self.journal.begin(self.job_id, self.action)
+            records = self.journal_record.files([(item.source_label, item.dst_key, item.size) for item in items])
+        except JournalError as exc:
+            log.warning("%s; this job runs without it and cannot be resumed", exc)
+            if self.journal_record is not None:
+                self.journal_record.end("failed")
+                self.journal_record = None
+            return
+        for item, record in zip(items, records, strict=True):
+            item.record = record
 
     # -- expansion --------------------------------------------------------------
     def _expand(self, resolved: ResolvedAction) -> list[CopyItem]:
@@ -179,17 +214,28 @@ class FileCopyJob:
             cancel=self.cancel_token,
             verify=resolved.options.verify,
             preserve_mtime=resolved.options.preserve_mtime,
+            resume_tokens=self.journal_record,
+            bandwidth=BandwidthLimiter(self.settings.bandwidth_limit),
         )
         index = DestinationIndex(resolved.dst_backend)
         large = threading.Semaphore(max(1, self.settings.large_file_slots))
         fatal: list[errors.SdError] = []
+        # The pool stays at the maximum; the gate decides how many files transfer (fewer while throttled).
+        gate = ConcurrencyGate(
+            self.settings.file_concurrency,
+            recover_after=self.settings.concurrency_recovery_after,
+            on_change=self._concurrency_changed,
+        )
+        retrier = FileRetrier(
+            self.job_id, RetryPolicy.from_settings(self.settings), gate, self.cancel_token, self._emit, fatal
+        )
         self._progress("transferring", force=True)
         with ThreadPoolExecutor(self.settings.file_concurrency, thread_name_prefix="sdgui-file") as pool:
             pending: set[Future[None]] = set()
             for item in items:
                 if self.cancel_token.cancelled or fatal:
                     break
-                pending.add(pool.submit(self._copy_one, ctx, item, index, large, counts, fatal))
+                pending.add(pool.submit(self._copy_one, ctx, item, index, large, counts, fatal, retrier))
                 if len(pending) >= self.settings.file_concurrency * 2:
                     _, pending = wait(pending, return_when=FIRST_COMPLETED)
             wait(pending)
@@ -205,33 +251,49 @@ class FileCopyJob:
         large: threading.Semaphore,
         counts: Counter[str],
         fatal: list[errors.SdError],
+        retrier: FileRetrier,
     ) -> None:
         if self.cancel_token.cancelled or fatal:
             return
-        progress = FileProgress(item.size, self._add_bytes)
+        tries = FileAttempts(item.size, self._add_bytes, self._tally)
         try:
             if item.refused is not None:
                 raise item.refused
+            if copied_before(item):
+                tries.progress.confirm()
+                self._count(counts, "skipped")
+                self._emit(FileSkipped(self.job_id, item.source_label, item.destination_label, "copied-before"))
+                return
             options = self.action.options
-            chosen = index.resolve(item.dst_key, options.on_conflict, where=item.destination_label)
+            chosen = retrier.run(
+                lambda: index.resolve(item.dst_key, options.on_conflict, where=item.destination_label), item, tries
+            )
             if chosen is None:
-                progress.confirm()
+                tries.progress.confirm()
                 self._count(counts, "skipped")
                 self._emit(FileSkipped(self.job_id, item.source_label, item.destination_label, "exists"))
                 return
             item.dst_key = chosen
+            if item.record is not None:
+                item.record.start(chosen)
             self._current = item.source_label
             strategy = self.router.select(item.src, item.dst, item.size)
             is_large = item.size > self.settings.multipart_threshold
-            if is_large:
-                large.acquire()
-            try:
-                outcome = strategy.copy_file(ctx, item, progress)
-            finally:
+
+            def transfer() -> FileOutcome:
                 if is_large:
-                    large.release()
+                    large.acquire()
+                try:
+                    return strategy.copy_file(ctx, item, tries.progress)
+                finally:
+                    if is_large:
+                        large.release()
+
+            outcome = retrier.run(transfer, item, tries, transfer=True)
             deleted = self._delete_source(item, outcome) if options.delete_after_copy else False
             self._count(counts, "done", outcome.verified)
+            if item.record is not None:
+                item.record.done(outcome.size, outcome.blake3)
             self._emit(
                 FileDone(
                     self.job_id,
@@ -242,22 +304,37 @@ class FileCopyJob:
                     outcome.verified,
                     strategy.name,
                     deleted,
+                    outcome.bytes_resumed,
+                    outcome.note,
+                    attempts=tries.count,
                 )
             )
-            progress.confirm()  # after file_done: listeners never see 100 % before the file is confirmed
+            tries.progress.confirm()  # after file_done: listeners never see 100 % before the file is confirmed
         except errors.CancelledError:
+            if item.record is not None:
+                item.record.reset()
             return
         except errors.SdError as exc:
+            if item.record is not None:
+                item.record.failed(exc.kind, str(exc))
             if isinstance(exc, _FATAL):
                 fatal.append(exc)
-            progress.confirm()  # counted as processed, so progress never goes backwards
+            tries.progress.confirm()  # counted as processed, so progress never goes backwards
             self._count(counts, "failed", f"error:{exc.kind}")
             with self._lock:
                 self._first_failure = self._first_failure or exc
             log.warning("copy failed: %s", exc)
-            self._emit(FileFailed(self.job_id, item.source_label, item.destination_label, exc.kind, str(exc)))
+            self._emit(
+                FileFailed(
+                    self.job_id, item.source_label, item.destination_label, exc.kind, str(exc), attempts=tries.count
+                )
+            )
         finally:
             self._progress("transferring")
+
+    def _concurrency_changed(self, limit: int, reason: ChangeReason) -> None:
+        log.info("copying %d files at once (%s)", limit, reason)
+        self._emit(ConcurrencyChanged(self.job_id, limit, reason))
 
     def _delete_source(self, item: CopyItem, outcome: FileOutcome) -> bool:
         """Move: remove the source only once its copy is confirmed at the right size."""

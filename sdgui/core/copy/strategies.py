@@ -12,6 +12,7 @@ from sdgui.core.backends.local import LocalBackend
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
 from sdgui.core.copy.download import download_into
 from sdgui.core.copy.events import Verification
+from sdgui.core.copy.resumable import supports_resumable_upload, upload_resumable
 from sdgui.core.copy.verify import RunningHash, hash_bytes, hash_file, hash_stream
 
 
@@ -26,9 +27,10 @@ class CopyStrategy(ABC):
 
 
 def _metered(chunks: Iterable[bytes], ctx: CopyContext, progress: FileProgress) -> Iterator[bytes]:
-    """Pass chunks through, checking the cancel token and counting progress between them."""
+    """Pass chunks through, checking the cancel token, paying the bandwidth limit and counting progress."""
     for chunk in chunks:
         ctx.cancel.check()
+        ctx.throttle_bytes(len(chunk))
         progress.add(len(chunk))
         yield chunk
 
@@ -111,7 +113,12 @@ class UploadStrategy(CloudCopyStrategy):
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
         src = cast(LocalBackend, item.src)
         entry = item.entry or src.stat(item.src_key)
-        if entry.size <= ctx.settings.multipart_threshold:
+        large = entry.size > ctx.settings.multipart_threshold
+        if large and ctx.resume_tokens is not None and supports_resumable_upload(item.dst):
+            expected = hash_file(src.path(item.src_key))
+            written = upload_resumable(ctx, item, src.path(item.src_key), _metadata(ctx, entry, expected), progress)
+            return FileOutcome(written.size, expected, _cloud_verdict(ctx, item, expected, written.provider_checked))
+        if not large:
             data = b"".join(_checked(src.read(item.src_key), ctx))
             expected = hash_bytes(data)
             chunks: Iterable[bytes] = _metered([data], ctx, progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -27,7 +28,8 @@ def hash_file(path: Path | str) -> str:
     memory in a task manager.
     """
     hasher = blake3(max_threads=blake3.AUTO)
-    buffer = bytearray(HASH_BUFFER)
+    # Sized to the file: a fresh 16 MiB buffer per small file costs more than hashing it.
+    buffer = bytearray(max(1, min(HASH_BUFFER, os.path.getsize(path))))
     view = memoryview(buffer)
     with open(path, "rb", buffering=0) as handle:
         while n := handle.readinto(buffer):

@@ -296,6 +296,7 @@ class FilePane(QWidget):
         model.error.connect(self._show_error)
         model.loading_changed.connect(lambda _: self._update_status())
         model.arrived.connect(lambda _: self._update_status())
+        model.arrived.connect(lambda _: self._fetch_if_at_end())
         model.finished_listing.connect(self._on_finished)
         model.modelReset.connect(self._update_status)
         model.rowsInserted.connect(self._on_rows_inserted)
@@ -489,6 +490,17 @@ class FilePane(QWidget):
 
     def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
         self._update_status()
+
+    def _fetch_if_at_end(self) -> None:
+        """A page that arrives while the last row is on screen shows at once: the view itself only fetches more
+        when the scroll bar moves to its end, so a user already waiting there would see nothing new."""
+        model = self.model
+        if not model.canFetchMore(QModelIndex()):
+            return
+        rows = model.rowCount()
+        last_visible = self.view.rowAt(self.view.viewport().height() - 1)
+        if rows == 0 or last_visible == -1 or last_visible >= rows - 1:
+            model.fetchMore(QModelIndex())
 
     def _update_status(self) -> None:
         model = self.model

@@ -88,3 +88,15 @@ def test_prefix_volume_keeps_keys_relative(s3_server: S3Server, bucket: str) -> 
     b.write("k.txt", [b"k"], size=1)
     assert s3_server.client().get_object(Bucket=bucket, Key="base/inner/k.txt")["Body"].read() == b"k"
     assert [e.key for page in b.list("") for e in page] == ["k.txt"]
+
+
+def test_folder_markers_list_as_directories(backend: ObjectStoreBackend, s3_server: S3Server, bucket: str) -> None:
+    if s3_server.name == "rclone":
+        pytest.skip("rclone serve s3 keeps a marker as a directory and lists it as a zero-byte object 'empty'")
+    backend.make_dir("empty")
+    backend.write("zero.txt", [b""], size=0)
+    keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
+    assert sorted(keys) == ["empty/", "zero.txt"]
+    children = {e.key: e.is_dir for page in backend.list("") for e in page}
+    assert children == {"empty": True, "zero.txt": False}
+    assert [e.key for page in backend.list("", recursive=True) for e in page] == ["zero.txt"]

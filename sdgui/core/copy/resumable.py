@@ -1,0 +1,337 @@
+"""Multipart uploads that survive a crash: the upload id and the parts done are kept in a resume token, and a
+later run lists the parts the server holds, proves each against the local bytes and sends only the rest.
+
+Rules: a cancel or a changed file aborts the upload (no orphan is left); any other failure, or a crash, leaves
+it open for the next run, whose token names it. Uploads never resumed are found by ``sdgui volume cleanup``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from blake3 import blake3
+
+from sdgui.core import errors
+from sdgui.core.backends.base import BLAKE3_KEY, VolumeBackend, WriteResult
+from sdgui.core.backends.s3_multipart import (
+    MAX_PARTS,
+    MIN_PART_SIZE,
+    NewUpload,
+    PartChecksum,
+    S3MultipartClient,
+    UploadedPart,
+    sha256_b64,
+)
+from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
+from sdgui.core.settings import MiB
+
+log = logging.getLogger(__name__)
+
+TOKEN_VERSION = 1
+
+
+class ResumableUpload(Protocol):
+    """The multipart operations a resumable upload needs (S3MultipartClient; a counting wrapper in tests)."""
+
+    def start(self, key: str, metadata: Mapping[str, str]) -> NewUpload: ...
+
+    def list_parts(self, key: str, upload_id: str) -> dict[int, UploadedPart]: ...
+
+    def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes | memoryview, *, checksum: PartChecksum = "md5"
+    ) -> UploadedPart: ...
+
+    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> str: ...
+
+    def abort(self, key: str, upload_id: str) -> None: ...
+
+
+@dataclass
+class ResumeToken:
+    """What a later run needs to resume one upload; ``to_json`` is what a journal stores."""
+
+    key: str
+    upload_id: str
+    checksum: PartChecksum
+    part_size: int
+    size: int
+    metadata: dict[str, str]
+    parts: dict[int, str] = field(default_factory=dict)
+    """Part number → ETag of the parts confirmed so far (informative: the server's list is what counts)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": TOKEN_VERSION,
+            "key": self.key,
+            "upload_id": self.upload_id,
+            "checksum": self.checksum,
+            "part_size": self.part_size,
+            "size": self.size,
+            "metadata": dict(self.metadata),
+            "parts": {str(number): etag for number, etag in sorted(self.parts.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ResumeToken | None:
+        """The token ``data`` describes, or None when it is from another version or malformed."""
+        try:
+            if data.get("version") != TOKEN_VERSION or data["checksum"] not in ("sha256", "md5"):
+                return None
+            return cls(
+                key=str(data["key"]),
+                upload_id=str(data["upload_id"]),
+                checksum=data["checksum"],
+                part_size=int(data["part_size"]),
+                size=int(data["size"]),
+                metadata={str(k): str(v) for k, v in dict(data["metadata"]).items()},
+                parts={int(n): str(etag) for n, etag in dict(data.get("parts", {})).items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+    def fits(self, key: str, size: int, metadata: Mapping[str, str]) -> bool:
+        """Whether this token's upload can carry on for this file (same key, size, blake3 and mtime)."""
+        return (
+            self.key == key
+            and self.size == size
+            and self.metadata == dict(metadata)
+            and self.part_size >= MIN_PART_SIZE
+            and part_count(size, self.part_size) <= MAX_PARTS
+        )
+
+
+def part_count(size: int, part_size: int) -> int:
+    return max(1, math.ceil(size / part_size))
+
+
+def choose_part_size(size: int, wanted: int) -> int:
+    """``wanted``, raised to S3's 5 MiB minimum and, for huge files, to stay within 10,000 parts."""
+    needed = math.ceil(size / MAX_PARTS / MiB) * MiB
+    return max(wanted, MIN_PART_SIZE, needed)
+
+
+def _noop(*_: Any) -> None:
+    return None
+
+
+def resumable_upload(
+    client: ResumableUpload,
+    key: str,
+    path: Path | str,
+    *,
+    part_size: int,
+    concurrency: int,
+    metadata: Mapping[str, str],
+    resume_token: Mapping[str, Any] | None = None,
+    on_part_done: Callable[[dict[str, Any]], None] = _noop,
+    cancel_check: Callable[[], None] = _noop,
+    progress: Callable[[int], None] = _noop,
+) -> str:
+    """Upload the file at ``path`` to ``key`` as a multipart upload, resuming the one ``resume_token`` names.
+
+    Parts the server already holds are reused only if their size and their MD5 ETag (or SHA-256) match the local
+    bytes; if one does not, the upload starts over (servers like rclone cannot replace a part). ``on_part_done``
+    gets the updated token (JSON-able) once the upload exists and after each part. The bytes read are blake3-hashed
+    in order and must match ``metadata["sdgui-blake3"]`` before the upload completes. Returns the object's ETag.
+    """
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        token, held = _resume_or_start(client, key, size, part_size, metadata, resume_token)
+        on_part_done(token.to_json())
+        try:
+            try:
+                parts = _send_parts(client, token, file, held, concurrency, on_part_done, cancel_check, progress)
+            except _UnprovenPart as unproven:
+                log.info("part %d of upload %s cannot be proved; starting over", unproven.number, token.upload_id)
+                _abort_quietly(client, token)
+                token = _start(client, key, size, part_size, metadata)
+                on_part_done(token.to_json())
+                file.seek(0)
+                parts = _send_parts(client, token, file, {}, concurrency, on_part_done, cancel_check, progress)
+        except (errors.CancelledError, errors.ChecksumMismatchError):
+            _abort_quietly(client, token)
+            raise
+    return client.complete(key, token.upload_id, parts)
+
+
+class _UnprovenPart(Exception):
+    """A part the server holds does not match the local bytes (or cannot be proved to)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"part {number}")
+        self.number = number
+
+
+def _start(client: ResumableUpload, key: str, size: int, part_size: int, metadata: Mapping[str, str]) -> ResumeToken:
+    started = client.start(key, metadata)
+    return ResumeToken(
+        key, started.upload_id, started.checksum, choose_part_size(size, part_size), size, dict(metadata)
+    )
+
+
+def _resume_or_start(
+    client: ResumableUpload,
+    key: str,
+    size: int,
+    part_size: int,
+    metadata: Mapping[str, str],
+    resume_token: Mapping[str, Any] | None,
+) -> tuple[ResumeToken, dict[int, UploadedPart]]:
+    """The token to go on with, and the parts the server already holds for it."""
+    token = ResumeToken.from_json(resume_token) if resume_token else None
+    if token is not None and token.fits(key, size, metadata):
+        try:
+            held = client.list_parts(key, token.upload_id)
+        except errors.NotFoundError:
+            log.info("upload %s of %s is gone (completed or aborted); starting again", token.upload_id, key)
+        else:
+            log.info("resuming upload of %s: the server holds %d part(s)", key, len(held))
+            return token, held
+    elif token is not None:
+        # The file, its key or its part size changed: the old parts cannot be used; do not leave them behind.
+        log.info("the file %s changed since its upload began; aborting upload %s", key, token.upload_id)
+        _abort_quietly(client, token)
+    return _start(client, key, size, part_size, metadata), {}
+
+
+def _send_parts(
+    client: ResumableUpload,
+    token: ResumeToken,
+    file: Any,
+    held: dict[int, UploadedPart],
+    concurrency: int,
+    on_part_done: Callable[[dict[str, Any]], None],
+    cancel_check: Callable[[], None],
+    progress: Callable[[int], None],
+) -> list[UploadedPart]:
+    """Read the file in order (hashing it); prove each held part, send the others with at most ``concurrency``
+    in flight. Raises _UnprovenPart when a held part does not match the file."""
+    count = part_count(token.size, token.part_size)
+    hasher = blake3()
+    done: dict[int, UploadedPart] = {}
+    failure: BaseException | None = None
+    pending: set[Future[UploadedPart]] = set()
+
+    def record(part: UploadedPart) -> None:
+        done[part.number] = part
+        progress(part.size)
+        if token.parts.get(part.number) != part.etag:
+            token.parts[part.number] = part.etag
+            on_part_done(token.to_json())
+
+    def collect(block: bool) -> None:
+        nonlocal pending, failure
+        if not pending:
+            return
+        finished, pending = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in finished:
+            try:
+                record(future.result())
+            except BaseException as exc:
+                failure = failure or exc
+
+    with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="sdgui-part") as pool:
+        try:
+            for number in range(1, count + 1):
+                cancel_check()
+                while len(pending) >= max(1, concurrency) and failure is None:
+                    collect(block=True)
+                if failure is not None:
+                    break
+                expected = min(token.part_size, token.size - (number - 1) * token.part_size)
+                data = file.read(token.part_size)
+                if len(data) != expected:
+                    raise _file_changed(token)
+                hasher.update(data)
+                listed = held.get(number)
+                if listed is None:
+                    upload = client.upload_part
+                    pending.add(pool.submit(upload, token.key, token.upload_id, number, data, checksum=token.checksum))
+                elif listed.matches(data):
+                    sha256 = sha256_b64(data) if token.checksum == "sha256" and listed.sha256 is None else listed.sha256
+                    record(UploadedPart(number, listed.etag, listed.size, sha256))
+                else:
+                    raise _UnprovenPart(number)
+                collect(block=False)
+            if failure is None and file.read(1):
+                raise _file_changed(token)
+        finally:
+            # Parts in flight finish before anything else happens (an abort must not race them).
+            while pending:
+                collect(block=True)
+    if failure is not None:
+        raise failure
+    cancel_check()
+    wanted = token.metadata.get(BLAKE3_KEY)
+    if wanted is not None and hasher.hexdigest() != wanted:
+        raise _file_changed(token)
+    return [done[number] for number in range(1, count + 1)]
+
+
+def _file_changed(token: ResumeToken) -> errors.ChecksumMismatchError:
+    return errors.ChecksumMismatchError(
+        "the file changed while it was being uploaded; nothing was written", path=token.key
+    )
+
+
+def _abort_quietly(client: ResumableUpload, token: ResumeToken) -> None:
+    try:
+        client.abort(token.key, token.upload_id)
+    except errors.SdError as exc:
+        log.warning("could not abort upload %s of %s: %s", token.upload_id, token.key, exc)
+
+
+# -- the upload strategy's way in --------------------------------------------------------------------------------
+
+
+def multipart_client_of(backend: VolumeBackend) -> S3MultipartClient | None:
+    """The multipart client of an s3/r2 volume's backend, else None."""
+    client = getattr(backend, "multipart", None)
+    return client if isinstance(client, S3MultipartClient) else None
+
+
+def supports_resumable_upload(backend: VolumeBackend) -> bool:
+    """True for backends whose uploads can resume across sessions (s3 and r2 volumes)."""
+    return multipart_client_of(backend) is not None
+
+
+def upload_resumable(
+    ctx: CopyContext, item: CopyItem, path: Path, metadata: Mapping[str, str], progress: FileProgress
+) -> WriteResult:
+    """UploadStrategy's path for large files when ``ctx.resume_tokens`` is set: the token lives in that store
+    under ``resume_id(item)`` while the upload is open, and is cleared once it is completed or aborted."""
+    tokens = ctx.resume_tokens
+    client = multipart_client_of(item.dst)
+    if tokens is None or client is None:
+        raise errors.ConfigError("no resumable upload here", volume=item.dst.volume, path=item.dst_key)
+    file_id = resume_id(item)
+    size = path.stat().st_size
+    try:
+        etag = resumable_upload(
+            client,
+            item.dst_key,
+            path,
+            part_size=ctx.settings.upload_chunk_size,
+            concurrency=ctx.settings.upload_concurrency,
+            metadata=metadata,
+            resume_token=tokens.get(file_id),
+            on_part_done=lambda token: tokens.put(file_id, token),
+            cancel_check=ctx.cancel.check,
+            progress=progress.add,
+        )
+    except errors.SdError as exc:
+        if isinstance(exc, errors.CancelledError | errors.ChecksumMismatchError):
+            tokens.clear(file_id)  # the upload was aborted: nothing is left to resume
+        raise exc.at(volume=item.dst.volume, path=item.dst_key) from None
+    with contextlib.suppress(errors.SdError):
+        tokens.clear(file_id)
+    # Each part was checked by the service against its SHA-256, or its Content-MD5 where SHA-256 is not supported.
+    return WriteResult(size, etag, provider_checked=True)

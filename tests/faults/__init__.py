@@ -1,0 +1,1 @@
+"""Fault injection: copy jobs against real S3 servers through a proxy that drops, stalls and throttles."""
