@@ -25,7 +25,7 @@ from keyring.backends import fail
 
 from sdgui.cli import main
 from sdgui.core.volumes import data_dir
-from tests.core.test_secrets import MemoryKeyring
+from tests.keyrings import MemoryKeyring
 from tests.servers import LOOPBACK, S3Server
 
 MiB = 1024 * 1024

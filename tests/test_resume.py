@@ -292,20 +292,6 @@ def test_killed_upload_does_not_send_finished_files_again(
 # -- a full disk ------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs: a real full disk (needs root, as CI has)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def run_journaled(journal: Journal, sources: list[str], destination: str, job_id: str) -> list[JobEvent]:
     action = CopyAction([SdPath.parse(s) for s in sources], SdPath.parse(destination))
     settings = TransferSettings(file_concurrency=1)  # one file after the other: the disk fills at a known file

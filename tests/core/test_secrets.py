@@ -15,28 +15,7 @@ from keyring.backends import fail
 from sdgui.core.errors import CredentialsError, KeyringUnavailableError
 from sdgui.core.secrets import SERVICE, RedactingFilter, SecretStore, redact, register_secret, resolve_secret
 from sdgui.core.volumes import VolumeConfig
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in a dict, so tests never touch the real one."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        try:
-            del self.entries[(service, username)]
-        except KeyError:
-            raise keyring.errors.PasswordDeleteError("not found") from None
+from tests.keyrings import MemoryKeyring
 
 
 class RaisingKeyring(KeyringBackend):
