@@ -92,6 +92,11 @@ class VolumeBackend(ABC):
     def read(self, key: str, *, offset: int = 0, if_match: str | None = None) -> Iterator[bytes]:
         """Stream the bytes of ``key`` from ``offset``; PreconditionError-like SdError if the ETag changed."""
 
+    def read_whole(self, key: str) -> tuple[Entry, bytes]:
+        """A small file/object and its metadata at once; object stores answer it with a single GET."""
+        entry = self.stat(key)
+        return entry, b"".join(self.read(key, if_match=entry.etag))
+
     @abstractmethod
     def read_range(self, key: str, start: int, end: int, *, if_match: str | None = None) -> Iterator[bytes]:
         """Stream bytes ``[start, end)``; raises RangeNotSupportedError when the server ignores ranges."""

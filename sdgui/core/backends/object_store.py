@@ -167,6 +167,11 @@ class ObjectStoreBackend(VolumeBackend):
             options["if_match"] = if_match
         yield from self._stream(key, options)
 
+    def read_whole(self, key: str) -> tuple[Entry, bytes]:
+        with translated(self.volume, key):
+            result = obstore.get(self.store, self._full(key))
+            return self._entry(result.meta, result.attributes), bytes(result.bytes())
+
     def _stream(self, key: str, options: dict[str, Any]) -> Iterator[bytes]:
         with translated(self.volume, key):
             result = obstore.get(self.store, self._full(key), options=options)  # type: ignore[arg-type]
