@@ -18,7 +18,7 @@ from sdgui.cli import main
 from sdgui.core.backends.s3_multipart import OpenUpload, S3MultipartClient
 from sdgui.core.cleanup import abort_uploads, find_stale_uploads, parse_age
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
-from sdgui.gui.dialogs.volume_dialog import VolumesDialog
+from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from tests.copying import add_volume
 from tests.servers import S3Server
 

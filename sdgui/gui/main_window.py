@@ -26,7 +26,7 @@ from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
 from sdgui.gui.copy_requests import plan_copy
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
-from sdgui.gui.dialogs.volume_dialog import VolumesDialog
+from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from sdgui.gui.jobs.background import run_in_background
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.models.listing_model import paths_from_mime

@@ -26,7 +26,8 @@ from pytestqt.qtbot import QtBot
 
 from sdgui.core.secrets import SERVICE
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
-from sdgui.gui.dialogs.volume_dialog import VolumeDialog, VolumesDialog
+from sdgui.gui.dialogs.volume_dialog import VolumeDialog
+from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from tests.keyrings import MemoryKeyring
 from tests.servers import S3Server
 

@@ -7,8 +7,6 @@ import html
 import json
 import logging
 import os
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import (
@@ -21,28 +19,29 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from sdgui.core.backends.factory import backend_for_config
-from sdgui.core.backends.s3_multipart import MULTIPART_KINDS, S3MultipartClient
-from sdgui.core.cleanup import DEFAULT_MIN_AGE, CleanupReport, StaleUpload, abort_uploads, find_stale_uploads
 from sdgui.core.errors import ConfigError, KeyringUnavailableError, SdError
 from sdgui.core.probe import ProbeStep, probe_volume
 from sdgui.core.secrets import SecretStore
-from sdgui.core.volumes import VolumeConfig, VolumeKind, VolumeRegistry
+from sdgui.core.volumes import VolumeConfig, VolumeRegistry
+from sdgui.gui.dialogs.volume_presets import (
+    B2_ENDPOINT,
+    PRESETS,
+    PRESETS_BY_KEY,
+    Preset,
+    preset_for,
+    suggested_env_name,
+)
 
 log = logging.getLogger(__name__)
 
 OK_COLOR = "#1a7f37"
 ERROR_COLOR = "#cf222e"
-B2_ENDPOINT = "https://s3.{region}.backblazeb2.com"
-
 # What to check after each kind of failure; shown under the step list.
 HINTS = {
     "credentials": "check the access key ID and the secret",
@@ -54,95 +53,6 @@ HINTS = {
     "throttled": "the service is busy; try again in a moment",
     "service": "the service answered with an error; try again later",
 }
-
-
-@dataclass(frozen=True)
-class Preset:
-    """One provider as the user knows it, mapped to a VolumeConfig kind and the fields that kind needs."""
-
-    key: str
-    title: str
-    kind: VolumeKind
-    fields: frozenset[str]  # optional widgets shown: endpoint, region, path_style, allow_http
-    labels: dict[str, str] = field(default_factory=dict)
-    placeholders: dict[str, str] = field(default_factory=dict)
-    help: str = ""
-
-
-_S3_LABELS = {"bucket": "Bucket:", "access_key_id": "Access key ID:", "secret": "Secret access key:"}
-PRESETS: tuple[Preset, ...] = (
-    Preset(
-        "aws",
-        "Amazon S3",
-        "s3",
-        frozenset({"region"}),
-        _S3_LABELS,
-        {"region": "us-east-1", "access_key_id": "AKIA…, or empty for a public bucket"},
-        "An AWS S3 bucket. Create an access key in IAM → Users → Security credentials.",
-    ),
-    Preset(
-        "r2",
-        "Cloudflare R2",
-        "r2",
-        frozenset({"endpoint", "region"}),
-        _S3_LABELS,
-        {"endpoint": "https://<account-id>.r2.cloudflarestorage.com", "region": "auto"},
-        "A Cloudflare R2 bucket. Create an API token under R2 → Manage R2 API Tokens.",
-    ),
-    Preset(
-        "b2",
-        "Backblaze B2",
-        "s3",
-        frozenset({"endpoint", "region"}),
-        {"bucket": "Bucket:", "access_key_id": "Application key ID:", "secret": "Application key:"},
-        {"region": "us-west-004", "endpoint": B2_ENDPOINT.format(region="<region>")},
-        "A Backblaze B2 bucket through its S3 API. The endpoint follows from the region when left empty.",
-    ),
-    Preset(
-        "minio",
-        "MinIO / other S3-compatible",
-        "s3",
-        frozenset({"endpoint", "region", "path_style", "allow_http"}),
-        _S3_LABELS,
-        {"endpoint": "https://minio.example.com:9000", "region": "us-east-1"},
-        "MinIO, Ceph, Wasabi, Garage, rclone serve s3 or any other service speaking the S3 API.",
-    ),
-    Preset(
-        "gcs",
-        "Google Cloud Storage",
-        "gcs",
-        frozenset(),
-        {"bucket": "Bucket:", "secret": "Service-account key:"},
-        {"secret": "paste the JSON key, or load it from a file"},
-        "A Google Cloud Storage bucket, reached with a service account's JSON key.",
-    ),
-    Preset(
-        "azure",
-        "Azure Blob Storage",
-        "azure",
-        frozenset({"endpoint"}),
-        {"bucket": "Container:", "access_key_id": "Storage account name:", "secret": "Account key:"},
-        {"endpoint": "empty for https://<account>.blob.core.windows.net", "access_key_id": "mystorageaccount"},
-        "A container in an Azure storage account; the key is under Security + networking → Access keys.",
-    ),
-)
-PRESETS_BY_KEY = {preset.key: preset for preset in PRESETS}
-
-
-def preset_for(config: VolumeConfig) -> Preset:
-    """The preset a saved volume was most likely made with."""
-    if config.kind == "s3":
-        if not config.endpoint:
-            return PRESETS_BY_KEY["aws"]
-        host = urlsplit(config.endpoint).hostname or ""
-        return PRESETS_BY_KEY["b2" if host.endswith("backblazeb2.com") else "minio"]
-    return PRESETS_BY_KEY.get(config.kind, PRESETS_BY_KEY["minio"])
-
-
-def suggested_env_name(volume: str) -> str:
-    """``my-vol`` → ``SDGUI_SECRET_MY_VOL``."""
-    stem = "".join(c if c.isalnum() else "_" for c in volume.upper())
-    return f"SDGUI_SECRET_{stem}" if stem else "SDGUI_SECRET"
 
 
 class _ProbeSignals(QObject):
@@ -592,243 +502,3 @@ def _row_html(ok: bool, name: str, seconds: float | None, message: str) -> str:
 def _steps_html(steps: list[ProbeStep]) -> str:
     rows = "".join(_row_html(s.ok, s.name, s.seconds, s.message) for s in steps)
     return f"<table cellspacing='0' cellpadding='3'>{rows}</table>"
-
-
-class _CleanupSignals(QObject):
-    found = Signal(object)  # CleanupReport: the stale uploads, nothing aborted yet
-    finished = Signal(object)  # CleanupReport after aborting
-    failed = Signal(str, str)  # kind, message
-
-
-class _CleanupRunnable(QRunnable):
-    """Lists a volume's stale multipart uploads, or aborts ``stale``; reports only through its signals."""
-
-    def __init__(self, config: VolumeConfig, signals: _CleanupSignals, stale: list[StaleUpload] | None = None) -> None:
-        super().__init__()
-        self.config = config
-        self.signals = signals
-        self.stale = stale
-
-    def run(self) -> None:
-        try:
-            client = S3MultipartClient.for_volume(self.config)
-            try:
-                if self.stale is None:
-                    self.signals.found.emit(find_stale_uploads(client, DEFAULT_MIN_AGE))
-                else:
-                    self.signals.finished.emit(abort_uploads(client, self.stale))
-            finally:
-                client.close()
-        except SdError as exc:
-            self.signals.failed.emit(exc.kind, exc.detail)
-        except Exception as exc:
-            log.exception("cleaning up incomplete uploads failed")
-            self.signals.failed.emit(SdError.kind, f"{type(exc).__name__}: {exc}")
-
-
-class VolumesDialog(QDialog):
-    """The configured volumes with Add / Edit / Remove; ``volumes_changed`` fires after every change."""
-
-    volumes_changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Volumes")
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Name", "Provider", "Bucket", "Endpoint", "Secret"])
-        self.tree.setRootIsDecorated(False)
-        self.tree.itemSelectionChanged.connect(self._update_buttons)
-        self.tree.itemDoubleClicked.connect(lambda *_: self.edit_selected())
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {ERROR_COLOR}")
-        self.error_label.hide()
-        self.add_button = QPushButton("Add…")
-        self.edit_button = QPushButton("Edit…")
-        self.remove_button = QPushButton("Remove")
-        self.cleanup_button = QPushButton("Clean up incomplete uploads…")
-        self.cleanup_button.setToolTip(
-            "Abort multipart uploads started over 24 hours ago and never finished: their parts still cost storage"
-        )
-        self.add_button.clicked.connect(self.add_volume)
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.cleanup_button.clicked.connect(self.clean_up_selected)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self._cleanup_signals: _CleanupSignals | None = None
-        self._cleanup_config: VolumeConfig | None = None
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.rejected.connect(self.reject)
-        side = QVBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button, self.cleanup_button):
-            button.setAutoDefault(False)
-            side.addWidget(button)
-        side.addStretch(1)
-        body = QHBoxLayout()
-        body.addWidget(self.tree, 1)
-        body.addLayout(side)
-        layout = QVBoxLayout(self)
-        layout.addLayout(body)
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.error_label)
-        layout.addWidget(close)
-        self.resize(760, 360)
-        self.configs: dict[str, VolumeConfig] = {}
-        self.reload()
-
-    def reload(self) -> None:
-        """Read volumes.toml again and show its volumes."""
-        self.tree.clear()
-        self.configs.clear()
-        try:
-            volumes = VolumeRegistry().list()
-        except SdError as exc:
-            self.error_label.setText(exc.message)
-            self.error_label.show()
-            volumes = []
-        else:
-            self.error_label.hide()
-        for config in volumes:
-            self.configs[config.name] = config
-            provider = "Local folder" if config.kind == "local" else preset_for(config).title
-            if config.secret_env:
-                secret = f"${config.secret_env}"
-            elif config.kind == "local" or (config.access_key_id is None and config.kind != "gcs"):
-                secret = "none"
-            else:
-                secret = "OS keyring"
-            where = config.root if config.kind == "local" else config.endpoint or ""
-            QTreeWidgetItem(self.tree, [config.name, provider, config.bucket or "", where or "", secret])
-        for column in range(self.tree.columnCount()):
-            self.tree.resizeColumnToContents(column)
-        self._update_buttons()
-
-    def selected(self) -> VolumeConfig | None:
-        """The config of the selected row, if any."""
-        items = self.tree.selectedItems()
-        return self.configs.get(items[0].text(0)) if items else None
-
-    def _update_buttons(self) -> None:
-        config = self.selected()
-        self.edit_button.setEnabled(config is not None and config.kind != "local")
-        self.remove_button.setEnabled(config is not None)
-        self.cleanup_button.setEnabled(
-            config is not None
-            and config.kind in MULTIPART_KINDS
-            and not config.read_only
-            and self._cleanup_signals is None
-        )
-
-    def add_volume(self) -> None:
-        self._open(VolumeDialog(self))
-
-    def edit_selected(self) -> None:
-        config = self.selected()
-        if config is not None and config.kind != "local":
-            self._open(VolumeDialog(self, config))
-
-    def _open(self, dialog: VolumeDialog) -> None:
-        try:
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                self.reload()
-                self.volumes_changed.emit()
-        finally:
-            dialog.deleteLater()
-
-    def remove_selected(self) -> None:
-        """Ask, then forget the selected volume and its keyring entry; its files are not touched."""
-        config = self.selected()
-        if config is None:
-            return
-        answer = QMessageBox.question(
-            self,
-            "Remove volume",
-            f"Remove the volume “{config.name}”?\n\nIts files stay where they are; sdgui forgets the volume "
-            "and its stored secret.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        registry = VolumeRegistry()
-        try:
-            registry.remove(config.name)
-            registry.save()
-        except SdError as exc:
-            self.error_label.setText(exc.message)
-            self.error_label.show()
-            return
-        with contextlib.suppress(KeyringUnavailableError):  # nothing was stored where there is no keyring
-            SecretStore().delete(config.name)
-        self.reload()
-        self.volumes_changed.emit()
-
-    # -- incomplete uploads ----------------------------------------------------------------------------------
-    def clean_up_selected(self) -> None:
-        """Look for the selected volume's stale uploads off the GUI thread; abort them once the user agrees."""
-        config = self.selected()
-        if config is None or config.kind not in MULTIPART_KINDS or self._cleanup_signals is not None:
-            return
-        self._cleanup_config = config
-        self.status_label.setText(f"Looking for incomplete uploads in “{config.name}”…")
-        self._start_cleanup(config, None)
-
-    def _start_cleanup(self, config: VolumeConfig, stale: list[StaleUpload] | None) -> None:
-        signals = _CleanupSignals()
-        signals.found.connect(self._on_cleanup_found)
-        signals.finished.connect(self._on_cleanup_finished)
-        signals.failed.connect(self._on_cleanup_failed)
-        self._cleanup_signals = signals
-        self.error_label.hide()
-        self._update_buttons()
-        QThreadPool.globalInstance().start(_CleanupRunnable(config, signals, stale))
-
-    def _cleanup_ended(self, status: str) -> None:
-        self._cleanup_signals = None
-        self.status_label.setText(status)
-        self._update_buttons()
-
-    @Slot(object)
-    def _on_cleanup_found(self, report: CleanupReport) -> None:
-        config = self._cleanup_config
-        assert config is not None
-        self._cleanup_signals = None
-        count = len(report.stale)
-        if not count:
-            self._cleanup_ended(f"No incomplete uploads older than 24 hours in “{config.name}”.")
-            return
-        answer = QMessageBox.question(
-            self,
-            "Clean up incomplete uploads",
-            f"Abort {count} incomplete upload{'s' if count != 1 else ''} in “{config.name}” started over 24 hours "
-            "ago?\n\nTheir parts are deleted and they cannot be resumed. Newer uploads, which may belong to copies "
-            "still running, are left alone.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            self._cleanup_ended("Nothing was aborted.")
-            return
-        self.status_label.setText(f"Aborting {count} incomplete upload{'s' if count != 1 else ''}…")
-        self._start_cleanup(config, report.stale)
-
-    @Slot(object)
-    def _on_cleanup_finished(self, report: CleanupReport) -> None:
-        aborted = len(report.aborted)
-        status = f"Aborted {aborted} incomplete upload{'s' if aborted != 1 else ''}."
-        if report.failed:
-            stale, failure = report.failed[0]
-            self.error_label.setText(f"{len(report.failed)} could not be aborted; first: {stale.key}: {failure.detail}")
-            self.error_label.show()
-        self._cleanup_ended(status)
-
-    @Slot(str, str)
-    def _on_cleanup_failed(self, kind: str, message: str) -> None:
-        self.error_label.setText(f"Cannot clean up: {kind} error — {message}")
-        self.error_label.show()
-        self._cleanup_ended("")
-
-    def done(self, result: int) -> None:
-        if self._cleanup_signals is not None:
-            # A cleanup still running reports to nobody; its thread ends on its own.
-            signals, self._cleanup_signals = self._cleanup_signals, None
-            for signal in (signals.found, signals.finished, signals.failed):
-                signal.disconnect()
-        super().done(result)
