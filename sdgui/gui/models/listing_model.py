@@ -24,7 +24,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRunnable,
     Qt,
     QThreadPool,
     QUrl,
@@ -39,14 +38,15 @@ from sdgui.core.copy.action import backend_key
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.core.units import format_size
+from sdgui.gui.models.listing_reader import BackendSource, _ListingReader, _ReaderSignals
+from sdgui.gui.models.path_mime import PATHS_MIME, URI_LIST_MIME, _is_inside, paths_from_mime
+
+__all__ = ["PATHS_MIME", "URI_LIST_MIME", "Column", "ListingModel", "paths_from_mime"]
 
 log = logging.getLogger(__name__)
 
-PATHS_MIME = "application/x-sdgui-paths"
-URI_LIST_MIME = "text/uri-list"
 DEFAULT_PAGE_SIZE = 1000
 
-BackendSource = VolumeBackend | Callable[[], VolumeBackend]
 """A backend, or a callable that opens one (called on the reader's thread: it may touch the keyring)."""
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -60,99 +60,6 @@ class Column(IntEnum):
 
 
 HEADERS = ("Name", "Size", "Modified", "Kind")
-
-
-def paths_from_mime(mime: QMimeData) -> list[SdPath]:
-    """The SdPaths a drag or the clipboard carries: our own format first, else local ``file://`` URLs."""
-    if mime.hasFormat(PATHS_MIME):
-        raw = bytes(mime.data(PATHS_MIME).data()).decode("utf-8", "replace")
-        try:
-            items: Any = json.loads(raw)
-        except ValueError:
-            items = None
-        if not isinstance(items, list):
-            items = raw.splitlines()  # the plain one-path-a-line form also works (clipboard)
-        paths: list[SdPath] = []
-        for text in items:
-            if not isinstance(text, str) or not text.strip():
-                continue
-            try:
-                paths.append(SdPath.parse(text.strip()))
-            except SdError as exc:
-                log.warning("dropped path refused: %s", exc)
-        return paths
-    paths = []
-    for url in mime.urls() if mime.hasUrls() else []:
-        local = url.toLocalFile() if url.isLocalFile() else ""
-        if local:
-            paths.append(SdPath(None, os.path.abspath(local), os.path.isdir(local)))
-    return paths
-
-
-def _is_inside(path: SdPath, ancestor: SdPath) -> bool:
-    """Whether ``path`` is ``ancestor`` or lies under it (same volume)."""
-    if path.volume != ancestor.volume:
-        return False
-    if path.path == ancestor.path or (ancestor.volume is not None and ancestor.path == ""):
-        return True
-    sep = "/" if ancestor.volume is not None else os.sep
-    return path.path.startswith(ancestor.path.rstrip(sep) + sep)
-
-
-class _ReaderSignals(QObject):
-    """Signals of one listing; lives in the GUI thread, emitted from the reader's thread (queued)."""
-
-    opened = Signal(int, object)  # generation, VolumeBackend
-    page = Signal(int, object)  # generation, list[Entry]
-    failed = Signal(int, str)  # generation, message
-    done = Signal(int)  # generation
-
-
-class _ListingReader(QRunnable):
-    """Opens the backend and streams ``backend.list(key)`` page by page; never touches the model."""
-
-    def __init__(
-        self,
-        generation: int,
-        source: BackendSource,
-        location: SdPath,
-        page_size: int,
-        signals: _ReaderSignals,
-        cancel: threading.Event,
-    ) -> None:
-        super().__init__()
-        self.generation = generation
-        self.source = source
-        self.location = location
-        self.page_size = page_size
-        self.signals = signals
-        self.cancel = cancel
-
-    def _emit(self, signal: Any, *args: Any) -> bool:
-        try:
-            signal.emit(self.generation, *args)
-        except RuntimeError:  # the model (and our signals object) is gone: nobody is listening any more
-            self.cancel.set()
-            return False
-        return True
-
-    def run(self) -> None:
-        try:
-            backend = self.source if isinstance(self.source, VolumeBackend) else self.source()
-            if not self._emit(self.signals.opened, backend):
-                return
-            for page in backend.list(backend_key(self.location), page_size=self.page_size):
-                if self.cancel.is_set() or not self._emit(self.signals.page, page):
-                    break
-        except SdError as exc:
-            self._emit(self.signals.failed, exc.message)
-        except (
-            Exception
-        ) as exc:  # a bug or an untranslated library error: one line for the user, a traceback in the log
-            log.exception("listing %s failed", self.location)
-            self._emit(self.signals.failed, f"cannot list {self.location}: {exc}")
-        else:
-            self._emit(self.signals.done)
 
 
 class ListingModel(QAbstractTableModel):

@@ -99,18 +99,29 @@ def eta_text(state: JobState) -> str:
 
 
 def state_text(state: JobState, *, paused: bool = False) -> str:
+    """``Running · retry 2/5 · throttled: 4 at once``, ``Done · verified · resumed 512.0 MB``, ``Failed · 2 failed``."""
     if state.state == "queued":
         return "Queued (paused)" if paused else "Queued"
     if state.state == "running":
         if state.cancel_requested:
             return "Cancelling…"
-        return {"scanning": "Scanning…", "finishing": "Finishing…"}.get(state.phase, "Running")
+        parts = [{"scanning": "Scanning…", "finishing": "Finishing…"}.get(state.phase, "Running")]
+        if state.retry_status is not None:
+            attempt, attempts = state.retry_status
+            parts.append(f"retry {attempt}/{attempts}")
+        if state.throttled:
+            parts.append(f"throttled: {state.concurrency_limit} at once")
+        return " · ".join(parts)
     if state.state == "finished":
         parts = ["Done"]
         if state.verification_summary:
             parts.append(state.verification_summary)
-        if state.files_skipped:
-            parts.append(f"{state.files_skipped} skipped")
+        if state.bytes_resumed:
+            parts.append(f"resumed {format_size(state.bytes_resumed)}")
+        if state.files_copied_before:
+            parts.append(f"{state.files_copied_before} done before")
+        if state.files_skipped - state.files_copied_before:
+            parts.append(f"{state.files_skipped - state.files_copied_before} skipped")
         return " · ".join(parts)
     if state.state == "failed":
         if state.failed_files:
@@ -133,6 +144,39 @@ def failure_tooltip(state: JobState, limit: int = 8) -> str:
     if len(state.failed_files) > limit:
         lines.append(f"… and {len(state.failed_files) - limit} more (see Details)")
     return "\n".join(lines)
+
+
+def resume_text(state: JobState) -> str:
+    """What a resumed job kept from its earlier run, or "" when it was not resumed."""
+    parts = []
+    if state.files_copied_before:
+        files = "file" if state.files_copied_before == 1 else "files"
+        parts.append(f"{state.files_copied_before} {files} copied by an earlier run (checked, not copied again)")
+    if state.bytes_resumed:
+        parts.append(f"{format_size(state.bytes_resumed)} kept from partial files")
+    if state.bytes_transferred is not None and (parts or state.resumed):
+        parts.append(f"{format_size(state.bytes_transferred)} transferred this time")
+    if not parts and state.resumed:
+        return "Resumed from an earlier run"
+    return "; ".join(parts)
+
+
+def activity_lines(state: JobState, limit: int = 8) -> list[str]:
+    """Retries, throttling and resume notes, newest retries last; for tooltips and the details pane."""
+    lines = []
+    if state.concurrency_lowest is not None:
+        now = f"now {state.concurrency_limit}" if state.is_active else f"ended at {state.concurrency_limit}"
+        lines.append(f"Throttled by the service: down to {state.concurrency_lowest} files at once ({now})")
+    resumed = resume_text(state)
+    if resumed:
+        lines.append(resumed)
+    if state.retries:
+        lines.append(f"{state.retries} {'retry' if state.retries == 1 else 'retries'}:")
+        shown = state.retry_log[-limit:]
+        if state.retries > len(shown):
+            lines.append(f"  … {state.retries - len(shown)} earlier")
+        lines.extend(f"  {line}" for line in shown)
+    return lines
 
 
 def progress_text(fraction: float | None) -> str:
@@ -248,12 +292,15 @@ class TransfersModel(QAbstractTableModel):
         if column == Column.TRANSFERRED and state.files_total:
             return f"{state.files_done} of {state.files_total} files processed"
         if column == Column.STATE:
+            lines = []
             if state.state == "failed":
-                return failure_tooltip(state) or None
-            if state.started_at is not None:
+                lines.append(failure_tooltip(state))
+            elif state.started_at is not None:
                 started = time.strftime("%H:%M:%S", time.localtime(state.started_at))
                 elapsed = state.elapsed_s
-                return f"Started {started}" + (f", {format_duration(elapsed)}" if elapsed is not None else "")
+                lines.append(f"Started {started}" + (f", {format_duration(elapsed)}" if elapsed is not None else ""))
+            lines.extend(activity_lines(state))
+            return "\n".join(line for line in lines if line) or None
         return None
 
     def _icon(self, direction: str) -> QIcon:
