@@ -724,3 +724,10 @@ def test_unexpected_error_is_one_line(capsys: pytest.CaptureFixture[str], monkey
     code, _, err = run(capsys, "ls", "/")
     assert code == 1
     assert err == "sdgui: unexpected error: RuntimeError: something odd (run with SDGUI_DEBUG=1 for details)\n"
+
+
+def test_window_without_a_display_says_so(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "sdgui"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "no display" in result.stderr and "Traceback" not in result.stderr

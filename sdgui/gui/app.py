@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 
 import qasync
@@ -23,6 +24,13 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
+def _display_available() -> bool:
+    """Qt aborts the process when it cannot reach a display; say so instead."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def apply_style(app: QApplication) -> None:
     """Use Fusion where Qt found no platform theme: its fallback "Windows" style draws progress text under the bar."""
     if app.style().name().lower() == "windows" and sys.platform != "win32":
@@ -34,6 +42,13 @@ def run(demo: bool = False) -> int:
     from sdgui.gui.main_window import MainWindow
 
     _configure_logging()
+    if not _display_available():
+        print(
+            "sdgui: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); run it in a desktop "
+            "session, under `xvfb-run`, or use the command line: `sdgui --help`",
+            file=sys.stderr,
+        )
+        return 1
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("sdgui")
