@@ -1,12 +1,14 @@
-"""The dual-pane window: two FilePanes, a function-key bar, and the transfers dock."""
+"""The dual-pane window: two FilePanes, a function-key bar, the transfers dock, and at start a bar offering to
+resume the transfers an earlier session left unfinished."""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -20,19 +22,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions, backend_key
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
 from sdgui.gui.copy_requests import plan_copy
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
+from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from sdgui.gui.jobs.background import run_in_background
 from sdgui.gui.jobs.job_manager import JobManager
+from sdgui.gui.jobs.job_state import action_title
 from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.preferences import load_preferences
 from sdgui.gui.widgets.file_pane import FilePane
 from sdgui.gui.widgets.transfers_dock import TransfersDock
+from sdgui.gui.widgets.unfinished_jobs_bar import UnfinishedJobsBar
 
 log = logging.getLogger(__name__)
 PATHS_MIME = "application/x-sdgui-paths"
@@ -55,9 +61,13 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.left)
         self.splitter.addWidget(self.right)
         self.splitter.setChildrenCollapsible(False)
+        self.unfinished_bar = UnfinishedJobsBar()
+        self.unfinished_dialog: UnfinishedJobsDialog | None = None
+        self._unfinished_checked = False
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.unfinished_bar)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(self._function_key_bar())
         self.setCentralWidget(central)
@@ -71,6 +81,9 @@ class MainWindow(QMainWindow):
             pane.view.customContextMenuRequested.connect(lambda pos, p=pane: self._context_menu(p, pos))
         self.jobs.job_ended.connect(self._on_job_ended)
         self.transfers.reveal_requested.connect(self._reveal)
+        self.unfinished_bar.resume_all_requested.connect(lambda: self.resume_unfinished(self.unfinished_bar.job_ids()))
+        self.unfinished_bar.discard_all_requested.connect(self._confirm_discard_all)
+        self.unfinished_bar.review_requested.connect(self.review_unfinished)
         self.resize(1200, 760)
         self._restore_state(right_location)
 
@@ -216,9 +229,7 @@ class MainWindow(QMainWindow):
         for policy, group in groups.items():
             options = CopyOptions(on_conflict=policy, verify=self.preferences.verify, delete_after_copy=move)
             action = CopyAction(group, destination, options)
-            verb = "Move" if move else "Copy"
-            title = f"{verb} {len(group)} item{'s' if len(group) != 1 else ''} to {destination}"
-            ids.append(self.jobs.submit(action, title))
+            ids.append(self.jobs.submit(action, action_title(action)))
         if ids:
             self.statusBar().showMessage(f"{len(ids)} job(s) queued", 4000)
         return ids
@@ -241,6 +252,82 @@ class MainWindow(QMainWindow):
         except Exception:
             return
         self.other().set_location(path if path.is_dir else path.parent())
+
+    # -- unfinished jobs ------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._unfinished_checked:
+            self._unfinished_checked = True
+            QTimer.singleShot(0, self, self.check_unfinished_jobs)  # once the window is on screen
+
+    def check_unfinished_jobs(self) -> None:
+        """Offer the transfers an earlier session left unfinished in the bar above the panes (hidden if none)."""
+        try:
+            jobs = self.jobs.unfinished_jobs()
+        except Exception as exc:  # an unreadable journal must never keep the window from opening
+            log.warning("cannot list the unfinished transfers: %s", exc)
+            jobs = []
+        self.unfinished_bar.set_jobs(jobs)
+        if self.unfinished_dialog is not None:
+            self.unfinished_dialog.set_jobs(jobs)
+
+    def resume_unfinished(self, job_ids: list[str]) -> list[str]:
+        """Queue each journaled job again under its id; returns the ids queued. Failures go to the status bar."""
+        return self._act_on_unfinished(job_ids, self.jobs.resume, "resume")
+
+    def discard_unfinished(self, job_ids: list[str]) -> list[str]:
+        """Forget these journaled jobs and delete their partial files; returns the ids discarded."""
+        return self._act_on_unfinished(job_ids, self.jobs.discard_unfinished, "discard")
+
+    def _act_on_unfinished(self, job_ids: list[str], act: Callable[[str], object], verb: str) -> list[str]:
+        done, problems = [], []
+        for job_id in job_ids:
+            try:
+                act(job_id)
+            except errors.SdError as exc:
+                problems.append(str(exc))
+            else:
+                done.append(job_id)
+        self.check_unfinished_jobs()
+        if done and verb == "resume":
+            self.transfers.show()
+            self.transfers.show_tab("Active")
+        if problems:
+            self.statusBar().showMessage(f"Could not {verb} {len(problems)} transfer(s): {problems[0]}", 10_000)
+        elif done:
+            what = "resumed" if verb == "resume" else "discarded"
+            self.statusBar().showMessage(f"{len(done)} unfinished transfer(s) {what}", 4000)
+        return done
+
+    def _confirm_discard_all(self) -> None:
+        count = len(self.unfinished_bar.job_ids())
+        answer = QMessageBox.question(
+            self,
+            "Discard unfinished transfers",
+            f"Forget {count} unfinished transfer(s) and delete the partial files they left? "
+            "What they already copied stays where it is.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.discard_unfinished(self.unfinished_bar.job_ids())
+
+    def review_unfinished(self) -> UnfinishedJobsDialog:
+        """The dialog listing the unfinished transfers one by one (non-modal)."""
+        if self.unfinished_dialog is None:
+            dialog = UnfinishedJobsDialog(self.unfinished_bar.jobs, self)
+            dialog.resume_requested.connect(lambda job_id: self.resume_unfinished([job_id]))
+            dialog.discard_requested.connect(lambda job_id: self.discard_unfinished([job_id]))
+            dialog.finished.connect(self._review_closed)
+            self.unfinished_dialog = dialog
+        else:
+            self.unfinished_dialog.set_jobs(self.unfinished_bar.jobs)
+        self.unfinished_dialog.show()
+        self.unfinished_dialog.raise_()
+        return self.unfinished_dialog
+
+    def _review_closed(self) -> None:
+        if self.unfinished_dialog is not None:
+            self.unfinished_dialog.deleteLater()
+            self.unfinished_dialog = None
 
     # -- file operations ----------------------------------------------------------
     def new_folder(self) -> None:

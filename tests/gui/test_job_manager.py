@@ -11,15 +11,21 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
+from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.journal import Journal, JournalError
 from sdgui.core.paths import SdPath
 from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeRegistry
+from sdgui.gui.jobs import job_manager
 from sdgui.gui.jobs.job_manager import TICK_MS, JobManager
 from sdgui.gui.jobs.job_state import JobState
+from sdgui.gui.models.transfers_model import state_text
 from tests.copying import add_volume, read_object, write_tree
-from tests.servers import S3Server
+from tests.faults.proxy import FaultProxy, HttpFault
+from tests.gui._unfinished import leave_cancelled_job
+from tests.servers import LOOPBACK, S3Server
 
 SETTINGS = TransferSettings(upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, download_part_size=4 * MiB)
 JOB_TIMEOUT_MS = 60_000
@@ -241,3 +247,138 @@ def test_shutdown_cancels_queued_and_running_jobs(qtbot: QtBot, moto_s3: S3Serve
     assert moto_s3.open_multipart_uploads(cloud) == []
     with pytest.raises(RuntimeError):
         jobs.submit(action([str(big)], "cloud:big3.bin"))
+    assert jobs.journal is None  # closed with the manager
+    with Journal() as journal:  # the next session is offered the job that was running, not the one never started
+        assert [(info.id, info.state) for info in journal.unfinished_jobs()] == [(running, "cancelled")]
+
+
+# -- the journal ------------------------------------------------------------------------------------------------
+
+
+def test_jobs_are_journaled_under_their_manager_id(
+    qtbot: QtBot, moto_s3: S3Server, cloud: str, manager: JobManager, tmp_path: Path
+) -> None:
+    write_tree(tmp_path / "d", {"a.txt": b"a", "b.txt": b"b"})
+    moto_s3.client().put_object(Bucket=cloud, Key="d/a.txt", Body=b"there before")
+    done = manager.submit(action([str(tmp_path / "d" / "b.txt")], "cloud:b.txt"))
+    failed = manager.submit(action([f"{tmp_path / 'd'}/"], "cloud:"))  # d/a.txt exists: that file fails
+    refused = manager.submit(action([str(tmp_path / "missing.txt")], "cloud:c.txt"))
+    for job_id in (done, failed, refused):
+        wait_ended(qtbot, manager, job_id)
+    journal = manager.journal
+    assert journal is not None
+    assert journal.job(done).state == "finished"
+    assert journal.job(failed).state == "failed"
+    assert (journal.job(failed).files_done, journal.job(failed).files_failed) == (1, 1)
+    assert journal.job(failed).action == manager.state(failed).action
+    with pytest.raises(errors.NotFoundError):  # refused before any file was looked at: nothing to resume
+        journal.job(refused)
+    assert manager.unfinished_jobs() == []  # known to this manager: its rows offer Retry
+
+
+def test_a_retry_replaces_the_failed_jobs_journal_record(
+    qtbot: QtBot, moto_s3: S3Server, cloud: str, manager: JobManager, tmp_path: Path
+) -> None:
+    write_tree(tmp_path / "d", {"a.txt": b"a", "b.txt": b"b"})
+    moto_s3.client().put_object(Bucket=cloud, Key="d/a.txt", Body=b"there before")
+    failed = manager.submit(action([f"{tmp_path / 'd'}/"], "cloud:"))
+    assert wait_ended(qtbot, manager, failed).state == "failed"
+    assert manager.journal is not None and manager.journal.job(failed).state == "failed"
+    moto_s3.client().delete_object(Bucket=cloud, Key="d/a.txt")
+    retry = manager.retry(failed)
+    assert wait_ended(qtbot, manager, retry).state == "finished"
+    assert read_object(moto_s3, cloud, "d/a.txt") == b"a"
+    with pytest.raises(errors.NotFoundError):  # else the next session would offer it again
+        manager.journal.job(failed)
+    assert manager.journal.job(retry).state == "finished"
+
+
+def test_resume_takes_up_a_cancelled_job_where_it_stopped(
+    qtbot: QtBot, moto_s3: S3Server, cloud: str, manager: JobManager, tmp_path: Path
+) -> None:
+    files = {f"f{i}.bin": os.urandom(200_000) for i in range(4)}
+    write_tree(tmp_path / "src", files)
+    journal_id = leave_cancelled_job(action([str(tmp_path / "src" / name) for name in files], "cloud:up/"))
+    [info] = manager.unfinished_jobs()
+    assert (info.id, info.state, info.files_done, info.files_total) == (journal_id, "cancelled", 1, 4)
+
+    job_id = manager.resume(journal_id)
+    assert job_id == journal_id
+    state = wait_ended(qtbot, manager, job_id)
+    assert state.state == "finished", state.error
+    assert state.resumed and state.title == "Copy 4 items to cloud:up/"
+    assert (state.files_copied_before, state.files_copied, state.bytes_transferred) == (1, 3, 600_000)
+    for name, data in files.items():
+        assert read_object(moto_s3, cloud, f"up/{name}") == data
+    assert manager.journal is not None and manager.journal.job(job_id).state == "finished"
+    assert manager.unfinished_jobs() == []
+    with pytest.raises(errors.ConflictError, match="already finished"):
+        manager.resume(job_id)
+    with pytest.raises(errors.NotFoundError):
+        manager.resume("no-such-job")
+
+
+def test_discard_unfinished_forgets_the_job(
+    qtbot: QtBot, moto_s3: S3Server, cloud: str, manager: JobManager, tmp_path: Path
+) -> None:
+    files = {"a.bin": b"a" * 1000, "b.bin": b"b" * 1000}
+    write_tree(tmp_path, files)
+    journal_id = leave_cancelled_job(action([str(tmp_path / name) for name in files], "cloud:"))
+    assert manager.discard_unfinished(journal_id) == []  # an upload leaves no partial file here
+    assert manager.unfinished_jobs() == []
+    with pytest.raises(errors.NotFoundError):
+        manager.resume(journal_id)
+    assert object_keys(moto_s3, cloud) == ["a.bin"]  # what it had copied stays
+
+
+def test_without_a_journal_jobs_still_run(
+    qtbot: QtBot, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def unopenable() -> Journal:
+        raise JournalError("cannot open the job journal /x: disk I/O error")
+
+    monkeypatch.setattr(job_manager, "Journal", unopenable)
+    jobs = JobManager(lambda: BackendCache(VolumeRegistry(), settings=SETTINGS), SETTINGS)
+    try:
+        assert "cannot be resumed after a crash" in caplog.text
+        (tmp_path / "a.txt").write_bytes(b"a")
+        job_id = jobs.submit(action([str(tmp_path / "a.txt")], f"{tmp_path}/b.txt"))
+        assert wait_ended(qtbot, jobs, job_id).state == "finished"
+        assert jobs.unfinished_jobs() == []
+        with pytest.raises(JournalError):
+            jobs.resume(job_id)
+    finally:
+        assert jobs.shutdown(5.0)
+
+
+# -- retries and throttling -------------------------------------------------------------------------------------
+
+
+def test_throttling_shows_as_retries_and_fewer_files_at_once(
+    qtbot: QtBot, rclone_s3: S3Server, manager: JobManager, tmp_path: Path
+) -> None:
+    """A real service answering 503 SlowDown to 30 % of requests: the job's state text says so while it runs."""
+    rclone_s3.ensure_running()
+    settings = TransferSettings(request_retries=1, retry_base_s=0.05, retry_cap_s=0.5, file_concurrency=8)
+    write_tree(tmp_path / "small", {f"f{i:03d}.txt": f"file {i}\n".encode() * 20 for i in range(120)})
+    bucket = rclone_s3.new_bucket("throttled")
+    with FaultProxy(LOOPBACK, rclone_s3.port) as proxy:
+        add_volume(rclone_s3, bucket, endpoint=proxy.endpoint)
+        jobs = JobManager(lambda: BackendCache(VolumeRegistry(), settings=settings), settings, tick_ms=50)
+        texts: list[str] = []
+        try:
+            proxy.http_faults(HttpFault(0.3, 503, "SlowDown"))
+            job_id = jobs.submit(action([f"{tmp_path / 'small'}/"], "cloud:"))
+            jobs.jobs_changed.connect(lambda ids: texts.append(state_text(jobs.state(job_id))))
+            state = wait_ended(qtbot, jobs, job_id)
+        finally:
+            proxy.pass_through()
+            assert jobs.shutdown(10.0)
+            rclone_s3.delete_bucket(bucket)
+    assert state.state == "finished", state.error
+    assert state.files_copied == 120
+    assert state.retries > 0 and "after throttled error" in state.last_retry
+    assert state.concurrency_max == 8
+    assert state.concurrency_lowest is not None and state.concurrency_lowest < 8
+    assert any(" · retry " in text for text in texts), texts[-5:]
+    assert any(" · throttled: " in text and text.endswith(" at once") for text in texts), texts[-5:]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.events import (
+    ConcurrencyChanged,
     FileDone,
     FileFailed,
+    FileRetrying,
     FileSkipped,
     JobCancelled,
     JobFailed,
@@ -14,7 +16,7 @@ from sdgui.core.copy.events import (
     Progress,
 )
 from sdgui.core.paths import SdPath
-from sdgui.gui.jobs.job_state import JobState, direction_of, retry_action
+from sdgui.gui.jobs.job_state import RETRY_LOG_LIMIT, JobState, action_title, direction_of, retry_action
 
 
 def _action(sources: list[str], destination: str, **options: object) -> CopyAction:
@@ -122,6 +124,86 @@ def test_a_queued_job_cancelled_never_started() -> None:
     assert state.state == "cancelled"
     assert state.started_at is None
     assert state.elapsed_s is None
+
+
+def _retrying(source: str, attempt: int, attempts: int = 5, kind: str = "network") -> FileRetrying:
+    return FileRetrying("j1", source, f"cloud:dst/{source.rpartition('/')[2]}", attempt, attempts, 1.25, kind,
+                        f"{kind} error at {source}: connection reset")  # fmt: skip
+
+
+def test_file_retrying_counts_retries_and_names_the_next_attempt() -> None:
+    state = _state(["/data/dir/"])
+    state.mark_running()
+    assert (state.retries, state.retry_status, state.last_retry) == (0, None, "")
+    state.apply(_retrying("/data/dir/a", 1))
+    state.apply(_retrying("/data/dir/a", 2))
+    assert state.retries == 2
+    assert state.retry_status == (3, 5)  # attempts 1 and 2 failed: the third of five comes next
+    assert state.last_retry == (
+        "/data/dir/a: retry 3 of 5 after network error at /data/dir/a: connection reset (in 1.2 s)"
+    )
+    state.apply(_retrying("/data/dir/b", 1, kind="throttled"))
+    assert state.retry_status == (2, 5)  # the newest retry is the one shown
+    state.apply(FileDone("j1", "/data/dir/b", "cloud:dst/b", 1, None, "verified", "streaming upload", attempts=2))
+    assert state.retry_status == (3, 5)  # b made it; a is still being retried
+    state.apply(FileFailed("j1", "/data/dir/a", "cloud:dst/a", "network", "gave up after 5 attempts", attempts=5))
+    assert state.retry_status is None
+    assert state.retries == 3 and len(state.retry_log) == 3  # the history stays for the tooltip and details
+
+
+def test_retry_log_is_bounded_but_the_count_goes_on() -> None:
+    state = _state()
+    state.mark_running()
+    for i in range(RETRY_LOG_LIMIT + 50):
+        state.apply(_retrying(f"/data/f{i}", 1))
+    assert state.retries == RETRY_LOG_LIMIT + 50
+    assert len(state.retry_log) == RETRY_LOG_LIMIT
+    assert state.retry_log[-1].startswith(f"/data/f{RETRY_LOG_LIMIT + 49}: retry 2 of 5")
+    state.apply(JobFinished("j1", 1, 0, 1, 1.0, 1, 0, 0))
+    assert state.retry_status is None  # nothing is being retried once the job has ended
+
+
+def test_concurrency_changes_mark_the_job_throttled_until_it_recovers() -> None:
+    state = _state()
+    state.mark_running()
+    state.concurrency_max = 8  # the manager sets it from the job's settings
+    assert not state.throttled
+    state.apply(ConcurrencyChanged("j1", 4, "throttled"))
+    state.apply(ConcurrencyChanged("j1", 2, "throttled"))
+    assert (state.throttled, state.concurrency_limit, state.concurrency_lowest) == (True, 2, 2)
+    for limit in range(3, 8):
+        state.apply(ConcurrencyChanged("j1", limit, "recovered"))
+        assert state.throttled  # still below the 8 files at once it may copy
+    state.apply(ConcurrencyChanged("j1", 8, "recovered"))
+    assert (state.throttled, state.concurrency_limit, state.concurrency_lowest) == (False, 8, 2)
+
+
+def test_without_a_known_maximum_the_last_change_decides() -> None:
+    state = _state()
+    state.apply(ConcurrencyChanged("j1", 4, "throttled"))
+    assert state.throttled
+    state.apply(ConcurrencyChanged("j1", 5, "recovered"))
+    assert not state.throttled
+
+
+def test_a_resumed_job_sums_resumed_bytes_then_takes_the_final_figures() -> None:
+    state = JobState.for_action("j1", _action(["cloud:a.bin", "cloud:b.bin", "cloud:c.bin"], "/down/"), resumed=True)
+    state.mark_running()
+    state.apply(FileSkipped("j1", "cloud:a.bin", "/down/a.bin", "copied-before"))
+    state.apply(FileDone("j1", "cloud:b.bin", "/down/b.bin", 100, "h", "verified", "streaming download",
+                         bytes_resumed=60))  # fmt: skip
+    state.apply(FileDone("j1", "cloud:c.bin", "/down/c.bin", 50, "h", "verified", "streaming download",
+                         bytes_resumed=0, note="the source changed; copied again from the start"))  # fmt: skip
+    assert (state.bytes_resumed, state.files_copied_before, state.bytes_transferred) == (60, 1, None)
+    assert state.notes == ["cloud:c.bin: the source changed; copied again from the start"]
+    state.apply(JobFinished("j1", 2, 1, 160, 1.0, 2, 0, 0, bytes_transferred=90, bytes_resumed=60))
+    assert (state.state, state.bytes_transferred, state.bytes_resumed, state.files_skipped) == ("finished", 90, 60, 1)
+    assert state.resumed
+
+
+def test_action_title_counts_items() -> None:
+    assert action_title(_action(["/a", "/b", "/c"], "cloud:photos/")) == "Copy 3 items to cloud:photos/"
+    assert action_title(_action(["/a"], "cloud:x/", delete_after_copy=True)) == "Move 1 item to cloud:x/"
 
 
 # -- retry -----------------------------------------------------------------------------------------------------

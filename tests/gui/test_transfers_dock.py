@@ -14,6 +14,15 @@ from pytestqt.qtbot import QtBot
 
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.copy.events import (
+    ConcurrencyChanged,
+    FileDone,
+    FileRetrying,
+    FileSkipped,
+    JobEvent,
+    JobFinished,
+    JobStarted,
+)
 from sdgui.core.paths import SdPath
 from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeRegistry
@@ -165,3 +174,79 @@ def test_failed_row_says_why(
     dock.view.selectRow(dock.proxy_row_of(job_id) or 0)
     assert "Error: not-found error" in dock.details.toPlainText()
     assert actions_of(dock, job_id).retry_button.isVisible()
+
+
+def feed(manager: JobManager, job_id: str, *events: JobEvent) -> None:
+    """What the manager's tick does with a job's buffered events: fold them into its state, then one jobs_changed."""
+    for event in events:
+        manager.state(job_id).apply(event)
+    manager.jobs_changed.emit([job_id])
+
+
+def test_state_column_shows_retries_throttling_and_resumed_bytes(
+    qtbot: QtBot, qtmodeltester: ModelTester, dock: TransfersDock, manager: JobManager, tmp_path: Path
+) -> None:
+    qtmodeltester.check(dock.model)
+    dock.pause_action.trigger()  # the job stays queued: the test plays its events
+    job_id = manager.submit(action(["cloud:a.bin", "cloud:b.bin"], f"{tmp_path}/"))
+    state = manager.state(job_id)
+    state.mark_running()
+    state.concurrency_max = 16
+    feed(
+        manager,
+        job_id,
+        JobStarted(job_id, files=2, bytes_total=1_000_000_000, strategy="streaming download"),
+        FileRetrying(
+            job_id,
+            "cloud:a.bin",
+            f"{tmp_path}/a.bin",
+            1,
+            5,
+            0.8,
+            "network",
+            "network error at cloud:a.bin: connection reset by peer",
+        ),
+        ConcurrencyChanged(job_id, 8, "throttled"),
+        ConcurrencyChanged(job_id, 4, "throttled"),
+    )
+    assert cell(dock, job_id, Column.STATE) == "Running · retry 2/5 · throttled: 4 at once"
+    tooltip = str(cell(dock, job_id, Column.STATE, Qt.ItemDataRole.ToolTipRole))
+    assert "cloud:a.bin: retry 2 of 5 after network error at cloud:a.bin: connection reset by peer" in tooltip
+    assert "Throttled by the service: down to 4 files at once (now 4)" in tooltip
+    dock.view.selectRow(dock.proxy_row_of(job_id) or 0)
+    assert "1 retry:" in dock.details.toPlainText()
+    assert "retry 2 of 5 after network error" in dock.details.toPlainText()
+
+    feed(manager, job_id, FileRetrying(job_id, "cloud:a.bin", f"{tmp_path}/a.bin", 2, 5, 1.6, "network", "reset"))
+    assert cell(dock, job_id, Column.STATE) == "Running · retry 3/5 · throttled: 4 at once"
+    feed(
+        manager,
+        job_id,
+        FileDone(
+            job_id,
+            "cloud:a.bin",
+            f"{tmp_path}/a.bin",
+            600_000_000,
+            "h",
+            "verified",
+            "streaming download",
+            bytes_resumed=512_000_000,
+            attempts=3,
+        ),
+        *(ConcurrencyChanged(job_id, limit, "recovered") for limit in range(5, 17)),
+    )
+    assert cell(dock, job_id, Column.STATE) == "Running"  # no file waits for a retry, back to 16 at once
+    feed(
+        manager,
+        job_id,
+        FileSkipped(job_id, "cloud:b.bin", f"{tmp_path}/b.bin", "copied-before"),
+        JobFinished(job_id, 1, 1, 1_000_000_000, 2.0, 1, 0, 0, bytes_transferred=88_000_000, bytes_resumed=512_000_000),
+    )
+    dock.show_tab("Done")
+    assert cell(dock, job_id, Column.STATE) == "Done · verified · resumed 512.0 MB · 1 done before"
+    dock.view.selectRow(dock.proxy_row_of(job_id) or 0)
+    details = dock.details.toPlainText()
+    assert "512.0 MB kept from partial files; 88.0 MB transferred this time" in details
+    assert "1 file copied by an earlier run" in details
+    assert "Throttled by the service: down to 4 files at once (ended at 16)" in details
+    assert "2 retries:" in details

@@ -3,27 +3,35 @@
 Workers never touch a model or a widget. A job's sink only appends to a locked buffer; a timer in the GUI thread
 drains it every 250 ms, folds the events into JobState objects and emits one ``jobs_changed`` for the jobs that
 moved, so a thousand small files cost four signals a second, not a thousand.
+
+Every job is recorded in the user's job journal under its manager id, so a job the window did not finish (closed,
+crashed, killed) can be resumed in a later session with ``resume(id)``.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction
 from sdgui.core.copy.events import JobEvent, JobFailed
 from sdgui.core.copy.job import FileCopyJob
+from sdgui.core.journal import JobInfo, Journal, JournalError
 from sdgui.core.settings import TransferSettings
-from sdgui.gui.jobs.job_state import JobState, retry_action
+from sdgui.gui.jobs.job_state import JobState, action_title, retry_action
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TICK_MS = 250
 DEFAULT_MAX_CONCURRENT = 2
@@ -124,6 +132,7 @@ class JobManager(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self._tick)
+        self._journal = _open_journal()
 
     # -- queries --------------------------------------------------------------------------------------------
     def state(self, job_id: str) -> JobState:
@@ -149,16 +158,68 @@ class JobManager(QObject):
     def queued_count(self) -> int:
         return len(self._queue)
 
+    @property
+    def journal(self) -> Journal | None:
+        """The user's job journal, or None when it could not be opened (jobs then run without it)."""
+        return self._journal
+
+    def unfinished_jobs(self) -> list[JobInfo]:
+        """Journaled jobs an earlier run left unfinished (interrupted, cancelled, failed) that can be resumed now:
+        not running in some process, not known to this manager. Raises JournalError if the journal is unreadable."""
+        if self._journal is None:
+            return []
+        jobs = _read(self._journal, self._journal.unfinished_jobs)
+        return [info for info in jobs if info.state != "running" and info.id not in self._states]
+
     # -- commands -------------------------------------------------------------------------------------------
     def submit(self, action: CopyAction, title: str = "") -> str:
         """Queue ``action``; it starts as soon as a slot is free and the queue is not paused."""
         return self._submit(action, title)
 
-    def _submit(self, action: CopyAction, title: str, retry_of: str | None = None) -> str:
+    def resume(self, journal_job_id: str) -> str:
+        """Queue an unfinished journaled job again under its own id: the core skips the files it copied before
+        (after checking them) and resumes partial downloads. Returns the id; NotFoundError / ConflictError /
+        JournalError when it cannot be resumed."""
+        if self._journal is None:
+            raise JournalError("the job journal could not be opened, so no job can be resumed")
+        journal = self._journal
+        info = _read(journal, lambda: journal.job(journal_job_id))
+        where = f"job {info.id}"
+        known = self._states.get(info.id)
+        if info.state == "finished":
+            raise errors.ConflictError("the job has already finished", path=where)
+        if info.state == "running" or (known is not None and known.is_active):
+            raise errors.ConflictError("the job is running", path=where)
+        if known is not None:  # an ended row of this session: the resumed job takes its place
+            self._forget([info.id])
+        return self._submit(info.action, action_title(info.action), job_id=info.id, resumed=True)
+
+    def discard_unfinished(self, journal_job_id: str) -> list[str]:
+        """Forget an unfinished journaled job and delete the partial files it left; returns those files' paths."""
+        if self._journal is None:
+            raise JournalError("the job journal could not be opened, so there is nothing to discard")
+        known = self._states.get(journal_job_id)
+        if known is not None and known.is_active:
+            raise errors.ConflictError("the job is running; cancel it first", path=f"job {journal_job_id}")
+        try:
+            removed = self._journal.discard(journal_job_id)
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot write the job journal {self._journal.path}: {exc}") from None
+        return [str(path) for path in removed]
+
+    def _submit(
+        self,
+        action: CopyAction,
+        title: str,
+        retry_of: str | None = None,
+        *,
+        job_id: str | None = None,
+        resumed: bool = False,
+    ) -> str:
         if self._closed:
             raise RuntimeError("the job manager has shut down")
-        job_id = uuid.uuid4().hex[:12]
-        self._states[job_id] = JobState.for_action(job_id, action, title, retry_of=retry_of)
+        job_id = job_id or uuid.uuid4().hex[:12]
+        self._states[job_id] = JobState.for_action(job_id, action, title, retry_of=retry_of, resumed=resumed)
         self._queue.append(job_id)
         self.job_added.emit(job_id)
         self._start_queued()
@@ -209,12 +270,15 @@ class JobManager(QObject):
     def clear_finished(self) -> list[str]:
         """Forget the jobs that finished successfully; failed and cancelled ones stay for Retry."""
         removed = [job_id for job_id, state in self._states.items() if state.state == "finished"]
-        for job_id in removed:
+        self._forget(removed)
+        return removed
+
+    def _forget(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
             del self._states[job_id]
             self._dirty.pop(job_id, None)
-        if removed:
-            self.jobs_removed.emit(removed)
-        return removed
+        if job_ids:
+            self.jobs_removed.emit(job_ids)
 
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Cancel everything and wait up to ``timeout_s`` for the workers; True if they all stopped."""
@@ -230,7 +294,11 @@ class JobManager(QObject):
         self._tick()
         self._timer.stop()
         if not stopped:
+            # Their threads still write to the journal; it is left open for them (the process is closing anyway).
             log.warning("%d copy jobs did not stop within %.1f s", len(self._running), timeout_s)
+        elif self._journal is not None:
+            self._journal.close()
+            self._journal = None
         return stopped
 
     # -- running --------------------------------------------------------------------------------------------
@@ -248,11 +316,24 @@ class JobManager(QObject):
             log.exception("cannot open the volumes for job %s", job_id)
             self._buffer.put(JobFailed(job_id, "config", f"cannot open the volumes: {exc}"))
             return
-        job = FileCopyJob(state.action, backends, settings=self._settings, job_id=job_id)
+        if state.retry_of is not None:
+            self._discard_replaced(state.retry_of)
+        job = FileCopyJob(state.action, backends, settings=self._settings, job_id=job_id, journal=self._journal)
+        state.concurrency_max = job.settings.file_concurrency
         runnable = JobRunnable(job, backends, self._buffer)
         runnable.signals.done.connect(self._on_worker_done)
         self._running[job_id] = runnable
         self._pool.start(runnable)
+
+    def _discard_replaced(self, job_id: str) -> None:
+        """A retry does what ``job_id`` left undone under a new id: the old journal record must not be offered for
+        resuming later as well."""
+        if self._journal is None:
+            return
+        try:
+            self._journal.discard(job_id)
+        except (errors.SdError, sqlite3.Error) as exc:
+            log.warning("cannot remove job %s, replaced by a retry, from the journal: %s", job_id, exc)
 
     def _on_worker_done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
@@ -291,3 +372,19 @@ class JobManager(QObject):
     def _emit_ended(self, job_id: str) -> None:
         state = self._states[job_id]
         self.job_ended.emit(job_id, state.state, state.destination_text)
+
+
+def _read(journal: Journal, query: Callable[[], T]) -> T:
+    """``query``'s answer; a damaged database or row becomes a JournalError (the journal's own errors pass)."""
+    try:
+        return query()
+    except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+        raise JournalError(f"cannot read the job journal {journal.path}: {exc}") from None
+
+
+def _open_journal() -> Journal | None:
+    try:
+        return Journal()
+    except (JournalError, OSError) as exc:
+        log.warning("%s; copy jobs run without the journal and cannot be resumed after a crash", exc)
+        return None

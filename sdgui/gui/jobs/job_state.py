@@ -10,8 +10,10 @@ from typing import Literal
 from sdgui.core import errors
 from sdgui.core.copy.action import CopyAction
 from sdgui.core.copy.events import (
+    ConcurrencyChanged,
     FileDone,
     FileFailed,
+    FileRetrying,
     FileSkipped,
     JobCancelled,
     JobEvent,
@@ -26,6 +28,8 @@ Direction = Literal["upload", "download", "copy", "server-side"]
 State = Literal["queued", "running", "finished", "failed", "cancelled"]
 ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running"})
 ENDED_STATES: frozenset[str] = frozenset({"finished", "failed", "cancelled"})
+RETRY_LOG_LIMIT = 200
+"""Retry messages kept per job (the count goes on): a flaky link over 10,000 files must not grow without end."""
 
 # The core names strategies; a job whose files all take one of these moves bytes in that direction.
 _STRATEGY_DIRECTIONS: dict[str, Direction] = {
@@ -48,6 +52,18 @@ def direction_of(action: CopyAction) -> Direction:
     if all(source.volume == destination.volume for source in action.sources):
         return "server-side"
     return "copy"
+
+
+def action_title(action: CopyAction) -> str:
+    """``Copy 3 items to cloud:photos/``: how the window names a job made from a gesture (or from the journal)."""
+    verb = "Move" if action.options.delete_after_copy else "Copy"
+    count = len(action.sources)
+    return f"{verb} {count} item{'s' if count != 1 else ''} to {action.destination}"
+
+
+def retry_text(event: FileRetrying) -> str:
+    """``retry 2 of 5 after network error at cloud:a.bin: reset (in 1.2 s)``: the attempt that comes next."""
+    return f"retry {event.attempt + 1} of {event.max_attempts} after {event.message} (in {event.delay_s:.1f} s)"
 
 
 def describe_sources(action: CopyAction) -> str:
@@ -94,9 +110,32 @@ class JobState:
     ended_at: float | None = None
     last_event_at: float | None = None
     retry_of: str | None = None
+    resumed: bool = False
+    """Taken up from the journal: an earlier run (of this or another session) did part of it."""
+    files_copied_before: int = 0
+    """Skipped because an earlier run of this job copied them (checked, not copied again)."""
+    bytes_resumed: int = 0
+    """Bytes kept from partial files an interrupted run left."""
+    bytes_transferred: int | None = None
+    """Bytes this run moved, once the job has finished (less than ``bytes_done`` when it was resumed)."""
+    notes: list[str] = field(default_factory=list)
+    retries: int = 0
+    """Retries so far, over all files."""
+    retry_log: list[str] = field(default_factory=list)
+    """``source: retry 2 of 5 after …``, oldest first, at most RETRY_LOG_LIMIT of them."""
+    pending_retries: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Files waiting for (or in) another attempt: source → (that attempt, attempts allowed)."""
+    concurrency_limit: int | None = None
+    """How many files the job may copy at once, once the service has throttled it."""
+    concurrency_max: int | None = None
+    """The configured number of files at once (set by the manager when the job starts)."""
+    concurrency_lowest: int | None = None
+    concurrency_reason: str = ""
 
     @classmethod
-    def for_action(cls, job_id: str, action: CopyAction, title: str = "", *, retry_of: str | None = None) -> JobState:
+    def for_action(
+        cls, job_id: str, action: CopyAction, title: str = "", *, retry_of: str | None = None, resumed: bool = False
+    ) -> JobState:
         direction = direction_of(action)
         sources = describe_sources(action)
         return cls(
@@ -108,6 +147,7 @@ class JobState:
             destination_text=str(action.destination),
             move=action.options.delete_after_copy,
             retry_of=retry_of,
+            resumed=resumed,
         )
 
     # -- derived --------------------------------------------------------------------------------------------
@@ -138,6 +178,28 @@ class JobState:
             return None
         end = self.ended_at if self.ended_at is not None else time.time()
         return max(end - self.started_at, 0.0)
+
+    @property
+    def last_retry(self) -> str:
+        """The newest retry message, or "" before any."""
+        return self.retry_log[-1] if self.retry_log else ""
+
+    @property
+    def retry_status(self) -> tuple[int, int] | None:
+        """(attempt, attempts allowed) of the file that most recently went back for another attempt and has not
+        ended yet; None when no file is being retried."""
+        if not self.pending_retries or self.is_ended:
+            return None
+        return next(reversed(self.pending_retries.values()))
+
+    @property
+    def throttled(self) -> bool:
+        """True while the service's throttling holds the job below its configured number of files at once."""
+        if self.concurrency_limit is None:
+            return False
+        if self.concurrency_max is not None:
+            return self.concurrency_limit < self.concurrency_max
+        return self.concurrency_reason == "throttled"
 
     @property
     def verification_summary(self) -> str:
@@ -196,20 +258,45 @@ class JobState:
             self.files_total = event.files
             self.move = event.move
         elif isinstance(event, FileDone):
-            self.files_copied += 1
-            if event.verified == "verified":
-                self.verified += 1
-            elif event.verified == "provider-checked":
-                self.provider_checked += 1
-            else:
-                self.unverified += 1
+            self._apply_file_done(event)
         elif isinstance(event, FileSkipped):
+            self.pending_retries.pop(event.source, None)
             self.files_skipped += 1
+            if event.reason == "copied-before":
+                self.files_copied_before += 1
         elif isinstance(event, FileFailed):
+            self.pending_retries.pop(event.source, None)
             self.failed_files.append((event.source, event.message))
             self.failed_targets[event.source] = event.destination
+        elif isinstance(event, FileRetrying):
+            self._apply_retrying(event)
+        elif isinstance(event, ConcurrencyChanged):
+            self.concurrency_limit = event.limit
+            self.concurrency_reason = event.reason
+            lowest = self.concurrency_lowest
+            self.concurrency_lowest = event.limit if lowest is None else min(lowest, event.limit)
         else:
             self._apply_final(event, now)
+
+    def _apply_file_done(self, event: FileDone) -> None:
+        self.pending_retries.pop(event.source, None)
+        self.files_copied += 1
+        self.bytes_resumed += event.bytes_resumed
+        if event.note:
+            self.notes.append(f"{event.source}: {event.note}")
+        if event.verified == "verified":
+            self.verified += 1
+        elif event.verified == "provider-checked":
+            self.provider_checked += 1
+        else:
+            self.unverified += 1
+
+    def _apply_retrying(self, event: FileRetrying) -> None:
+        self.retries += 1
+        self.pending_retries.pop(event.source, None)  # re-insert: the newest retry is shown
+        self.pending_retries[event.source] = (event.attempt + 1, event.max_attempts)
+        self.retry_log.append(f"{event.source}: {retry_text(event)}")
+        del self.retry_log[:-RETRY_LOG_LIMIT]
 
     def _apply_progress(self, event: Progress) -> None:
         self.state = "running"
@@ -232,6 +319,8 @@ class JobState:
             self.verified = event.verified
             self.provider_checked = event.provider_checked
             self.unverified = event.unverified
+            self.bytes_transferred = event.bytes_transferred
+            self.bytes_resumed = event.bytes_resumed
         elif isinstance(event, JobFailed):
             self.state = "failed"
             self.error = event.message
@@ -244,6 +333,7 @@ class JobState:
         self.current_file = ""
         self.rate = 0.0
         self.eta_s = None
+        self.pending_retries.clear()
 
 
 def retry_action(state: JobState) -> CopyAction:

@@ -86,8 +86,10 @@ def rate_text(state: JobState) -> str:
     if state.state == "running":
         return f"{format_size(round(state.rate))}/s" if state.rate > 0 else UNKNOWN
     elapsed = state.elapsed_s
-    if state.state == "finished" and elapsed and state.bytes_done:
-        return f"{format_size(round(state.bytes_done / elapsed))}/s"
+    # What this run moved: a resumed job's earlier bytes did not cross the network now.
+    moved = state.bytes_done if state.bytes_transferred is None else state.bytes_transferred
+    if state.state == "finished" and elapsed and moved:
+        return f"{format_size(round(moved / elapsed))}/s"
     return ""
 
 

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSizePolicy,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTabBar,
     QTableView,
     QToolBar,
@@ -26,12 +28,13 @@ from PySide6.QtWidgets import (
 
 from sdgui.core.units import format_duration, format_size
 from sdgui.gui.jobs.job_manager import JobManager
-from sdgui.gui.jobs.job_state import JobState
+from sdgui.gui.jobs.job_state import RETRY_LOG_LIMIT, JobState
 from sdgui.gui.models.transfers_model import (
     JOB_ID_ROLE,
     STATE_ROLE,
     Column,
     TransfersModel,
+    activity_lines,
     first_error,
     state_text,
 )
@@ -45,13 +48,13 @@ TABS: tuple[tuple[str, frozenset[str]], ...] = (
 # Fits a 1200 px window; "Source → Destination" takes what is left.
 _COLUMN_WIDTHS = {
     Column.DIRECTION: 105,
-    Column.STRATEGY: 125,
-    Column.CURRENT: 125,
+    Column.STRATEGY: 115,
+    Column.CURRENT: 105,
     Column.PROGRESS: 90,
-    Column.TRANSFERRED: 185,
+    Column.TRANSFERRED: 165,
     Column.RATE: 80,
     Column.ETA: 65,
-    Column.STATE: 165,
+    Column.STATE: 250,
     Column.ACTIONS: 62,
 }
 _DETAILS_HINT = "Select a transfer to see its details; failed files are listed here with their errors."
@@ -80,6 +83,14 @@ class StateFilterModel(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         index = self.sourceModel().index(source_row, 0, source_parent)
         return index.data(STATE_ROLE) in self._states
+
+
+class ElideRightDelegate(QStyledItemDelegate):
+    """Cuts a cell's text at its end: a state reads from its start ("Running · retry 2/5 · thrott…")."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
 
 
 class RowActions(QWidget):
@@ -172,6 +183,7 @@ class TransfersDock(QDockWidget):
         view = QTableView()
         view.setModel(self.proxy)
         view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(parent=view))
+        view.setItemDelegateForColumn(Column.STATE, ElideRightDelegate(view))
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -357,6 +369,13 @@ def details_text(state: JobState, *, paused: bool = False) -> str:
         )
     if state.verification_summary:
         lines.append(f"Verification: {state.verification_summary}")
+    activity = activity_lines(state, limit=RETRY_LOG_LIMIT)
+    if activity:
+        lines.append("")
+        lines.extend(activity)
+    if state.notes:
+        lines.append("")
+        lines.extend(state.notes)
     if state.error:
         lines.append(f"Error: {state.error}")
     if state.failed_files:
