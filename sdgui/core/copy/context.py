@@ -122,6 +122,11 @@ class FileProgress:
         if delta:
             self._on_change(delta)
 
+    @property
+    def resumed(self) -> int:
+        """Bytes kept from an interrupted run so far."""
+        return self._resumed
+
     def add_resumed(self, nbytes: int) -> None:
         """Bytes an interrupted run left that this run keeps: shown as done, not counted as transferred."""
         with self._lock:

@@ -134,6 +134,8 @@ def resumable_upload(
     on_part_done: Callable[[dict[str, Any]], None] = _noop,
     cancel_check: Callable[[], None] = _noop,
     progress: Callable[[int], None] = _noop,
+    resumed: Callable[[int], None] = _noop,
+    forget_resumed: Callable[[], None] = _noop,
 ) -> str:
     """Upload the file at ``path`` to ``key`` as a multipart upload, resuming the one ``resume_token`` names.
 
@@ -141,6 +143,8 @@ def resumable_upload(
     bytes; if one does not, the upload starts over (servers like rclone cannot replace a part). ``on_part_done``
     gets the updated token (JSON-able) once the upload exists and after each part. The bytes read are blake3-hashed
     in order and must match ``metadata["sdgui-blake3"]`` before the upload completes. Returns the object's ETag.
+    ``progress`` counts the bytes sent; ``resumed`` the bytes of parts reused from the interrupted run (and
+    ``forget_resumed`` takes those back when the upload has to start over).
     """
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
@@ -148,14 +152,17 @@ def resumable_upload(
         on_part_done(token.to_json())
         try:
             try:
-                parts = _send_parts(client, token, file, held, concurrency, on_part_done, cancel_check, progress)
+                parts = _send_parts(
+                    client, token, file, held, concurrency, on_part_done, cancel_check, progress, resumed
+                )
             except _UnprovenPart as unproven:
                 log.info("part %d of upload %s cannot be proved; starting over", unproven.number, token.upload_id)
                 _abort_quietly(client, token)
                 token = _start(client, key, size, part_size, metadata)
                 on_part_done(token.to_json())
                 file.seek(0)
-                parts = _send_parts(client, token, file, {}, concurrency, on_part_done, cancel_check, progress)
+                forget_resumed()
+                parts = _send_parts(client, token, file, {}, concurrency, on_part_done, cancel_check, progress, _noop)
         except (errors.CancelledError, errors.ChecksumMismatchError):
             _abort_quietly(client, token)
             raise
@@ -211,6 +218,7 @@ def _send_parts(
     on_part_done: Callable[[dict[str, Any]], None],
     cancel_check: Callable[[], None],
     progress: Callable[[int], None],
+    resumed: Callable[[int], None],
 ) -> list[UploadedPart]:
     """Read the file in order (hashing it); prove each held part, send the others with at most ``concurrency``
     in flight. Raises _UnprovenPart when a held part does not match the file."""
@@ -220,9 +228,9 @@ def _send_parts(
     failure: BaseException | None = None
     pending: set[Future[UploadedPart]] = set()
 
-    def record(part: UploadedPart) -> None:
+    def record(part: UploadedPart, *, reused: bool = False) -> None:
         done[part.number] = part
-        progress(part.size)
+        (resumed if reused else progress)(part.size)
         if token.parts.get(part.number) != part.etag:
             token.parts[part.number] = part.etag
             on_part_done(token.to_json())
@@ -257,7 +265,7 @@ def _send_parts(
                     pending.add(pool.submit(upload, token.key, token.upload_id, number, data, checksum=token.checksum))
                 elif listed.matches(data):
                     sha256 = sha256_b64(data) if token.checksum == "sha256" and listed.sha256 is None else listed.sha256
-                    record(UploadedPart(number, listed.etag, listed.size, sha256))
+                    record(UploadedPart(number, listed.etag, listed.size, sha256), reused=True)
                 else:
                     raise _UnprovenPart(number)
                 collect(block=False)
@@ -326,6 +334,8 @@ def upload_resumable(
             on_part_done=lambda token: tokens.put(file_id, token),
             cancel_check=ctx.cancel.check,
             progress=progress.add,
+            resumed=progress.add_resumed,
+            forget_resumed=progress.forget_resumed,
         )
     except errors.SdError as exc:
         if isinstance(exc, errors.CancelledError | errors.ChecksumMismatchError):

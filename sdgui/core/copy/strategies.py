@@ -117,7 +117,8 @@ class UploadStrategy(CloudCopyStrategy):
         if large and ctx.resume_tokens is not None and supports_resumable_upload(item.dst):
             expected = hash_file(src.path(item.src_key))
             written = upload_resumable(ctx, item, src.path(item.src_key), _metadata(ctx, entry, expected), progress)
-            return FileOutcome(written.size, expected, _cloud_verdict(ctx, item, expected, written.provider_checked))
+            verdict = _cloud_verdict(ctx, item, expected, written.provider_checked)
+            return FileOutcome(written.size, expected, verdict, bytes_resumed=progress.resumed)
         if not large:
             data = b"".join(_checked(src.read(item.src_key), ctx))
             expected = hash_bytes(data)

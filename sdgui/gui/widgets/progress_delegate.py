@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
 
 from sdgui.gui.models.transfers_model import PROGRESS_ROLE
@@ -44,10 +44,14 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.minimum = 0
         bar.maximum = _STEPS
         bar.progress = max(0, min(_STEPS, int(float(fraction) * _STEPS)))
-        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        bar.textVisible = True
-        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        bar.textVisible = False
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+        # The percentage is drawn here, in the text colour: styles draw it half under the bar's chunk in a
+        # colour meant for one side only, which hid the first digit.
+        painter.save()
+        painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+        painter.drawText(bar.rect, Qt.AlignmentFlag.AlignCenter, str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         hint = super().sizeHint(option, index)

@@ -243,6 +243,7 @@ def test_a_crashed_upload_resumes_sending_only_the_missing_parts(
     client.close()
     again = CountingClient(S3MultipartClient(volume(s3_server, bucket), s3_server.secret_access_key))
     progressed: list[int] = []
+    kept: list[int] = []
     etag = resumable_upload(
         again,
         "up/big.bin",
@@ -252,10 +253,12 @@ def test_a_crashed_upload_resumes_sending_only_the_missing_parts(
         metadata=metadata,
         resume_token=tokens[-1],
         progress=progressed.append,
+        resumed=kept.append,
     )
     again.inner.close()
     assert sorted(again.uploaded) == [3, 4, 5]
-    assert sum(progressed) == SIZE
+    assert sum(kept) == 2 * PART  # parts 1 and 2, proved and kept
+    assert sum(progressed) + sum(kept) == SIZE
     assert etag
     assert read_object(s3_server, bucket, "up/big.bin") == big_file.read_bytes()
     assert head_metadata(s3_server, bucket, "up/big.bin") == metadata
