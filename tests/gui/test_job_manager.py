@@ -32,16 +32,6 @@ JOB_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
-def cloud(moto_s3: S3Server) -> Iterator[str]:
-    """A fresh bucket on moto, registered as volume ``cloud``."""
-    moto_s3.ensure_running()
-    bucket = moto_s3.new_bucket("gui")
-    add_volume(moto_s3, bucket)
-    yield bucket
-    moto_s3.delete_bucket(bucket)
-
-
-@pytest.fixture
 def manager(qtbot: QtBot) -> Iterator[JobManager]:
     jobs = JobManager(lambda: BackendCache(VolumeRegistry(), settings=SETTINGS), SETTINGS)
     yield jobs

@@ -30,22 +30,13 @@ from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import JobState
 from sdgui.gui.models.transfers_model import Column
 from sdgui.gui.widgets.transfers_dock import RowActions, TransfersDock
-from tests.copying import add_volume, read_object
+from tests.copying import read_object
 from tests.servers import S3Server
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 SETTINGS = TransferSettings(upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, download_part_size=4 * MiB)
 JOB_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def cloud(moto_s3: S3Server) -> Iterator[str]:
-    moto_s3.ensure_running()
-    bucket = moto_s3.new_bucket("dock")
-    add_volume(moto_s3, bucket)
-    yield bucket
-    moto_s3.delete_bucket(bucket)
 
 
 @pytest.fixture

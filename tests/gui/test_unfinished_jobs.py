@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThreadPool
+from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -29,7 +29,7 @@ from tests.servers import S3Server
 from tests.test_cli import JsonLines, ThrottlingProxy, sdgui
 from tests.test_resume import file_blake3, partials, past, put_with_blake3
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("settings_dir")]
 
 JOB_TIMEOUT_MS = 60_000
 MiB = 1024 * 1024
@@ -38,33 +38,6 @@ OpenWindow = Callable[[], MainWindow]
 
 
 # -- fixtures -------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def settings_dir(qapp: QCoreApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The window's QSettings go to an INI file under tmp_path (as in test_main_window)."""
-    directory = tmp_path / "qsettings"
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    (tmp_path / "home").mkdir()
-    names = (QCoreApplication.organizationName(), QCoreApplication.applicationName())
-    QCoreApplication.setOrganizationName("sdgui-tests")
-    QCoreApplication.setApplicationName("unfinished-jobs")
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(directory))
-    yield directory
-    QSettings.setDefaultFormat(QSettings.Format.NativeFormat)
-    QCoreApplication.setOrganizationName(names[0])
-    QCoreApplication.setApplicationName(names[1])
-
-
-@pytest.fixture
-def cloud(moto_s3: S3Server) -> Iterator[str]:
-    """A fresh moto bucket registered as volume ``cloud``."""
-    moto_s3.ensure_running()
-    bucket = moto_s3.new_bucket("resume")
-    add_volume(moto_s3, bucket, "cloud")
-    yield bucket
-    moto_s3.delete_bucket(bucket)
 
 
 @pytest.fixture
