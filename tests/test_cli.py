@@ -7,6 +7,7 @@ import io
 import json
 import os
 import queue
+import select
 import signal
 import socket
 import subprocess
@@ -731,3 +732,32 @@ def test_window_without_a_display_says_so(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "sdgui"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "no display" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_window_closes_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.update(SDGUI_CONFIG_DIR=str(tmp_path / "config"), SDGUI_DATA_DIR=str(tmp_path / "data"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sdgui", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        ready = ""
+        while "close the window or press Ctrl-C" not in ready:  # printed once the window is shown
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the demo window did not open"
+            readable, _, _ = select.select([process.stdout], [], [], 0.5)
+            if readable:
+                ready += process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "unexpected error" not in err
+    log = (tmp_path / "data" / "demo-s3.log").read_text()
+    assert "Starting s3 server" in log

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from sdgui.core.paths import SdPath
 from sdgui.core.secrets import RedactingFilter
@@ -22,6 +24,31 @@ def _configure_logging() -> None:
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+def _quit_on_signals(app: QApplication, windows: list[QWidget]) -> QTimer:
+    """Ctrl-C or SIGTERM in the terminal closes the window the normal way (settings saved, jobs cancelled,
+    the demo server stopped) instead of a KeyboardInterrupt traceback. Python runs signal handlers only
+    between bytecodes, so a timer gives it a moment now and then while Qt's loop waits."""
+
+    def close(signum: int, frame: object) -> None:
+        if not windows:
+            raise KeyboardInterrupt  # still starting: unwind like any interrupted command
+
+        def close_all() -> None:
+            for window in windows:
+                window.close()
+            app.quit()
+
+        # Deferred to the event loop: a quit() before the loop runs would be lost and the window would stay.
+        QTimer.singleShot(0, close_all)
+
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
 
 
 def _display_available() -> bool:
@@ -64,8 +91,17 @@ def run(demo: bool = False) -> int:
             server = stack.enter_context(DemoServer())
             _seed_demo(server)
             right = SdPath.parse("demo:")
+        windows: list[QWidget] = []
+        _quit_on_signals(app, windows)
         window = MainWindow(right_location=right)
+        windows.append(window)
         window.show()
+        if demo:
+            print(
+                f"demo volume 'demo' is served at {server.endpoint} from {server.root}; "
+                "close the window or press Ctrl-C to stop",
+                flush=True,
+            )
         closed = asyncio.Event()
         app.aboutToQuit.connect(closed.set)
         with loop:
