@@ -752,7 +752,7 @@ def test_demo_window_closes_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             if readable:
                 ready += process.stdout.readline()
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
