@@ -161,15 +161,21 @@ class DemoServer:
     def stop(self) -> None:
         """Terminate the server, kill it if it lingers; safe to call twice."""
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT_S)
+        if process is not None:
+            stop_process(process, STOP_TIMEOUT_S)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Terminate a child, kill it if it lingers past ``timeout``, and reap it; fine if it already ended."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+    else:
+        process.wait()
 
 
 def make_sample(folder: Path) -> list[Path]:

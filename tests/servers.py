@@ -24,6 +24,8 @@ import boto3
 import botocore.config
 from botocore.exceptions import ClientError
 
+from sdgui.demo import stop_process
+
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -151,17 +153,8 @@ class S3Server:
     def stop(self, *, timeout: float = STOP_TIMEOUT) -> None:
         """Terminate the process, kill it if it lingers, and reap it. Safe to call twice or after a crash."""
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=timeout)
-        else:
-            process.wait()
+        if process is not None:
+            stop_process(process, timeout)
 
     def restart(self, *, timeout: float = START_TIMEOUT) -> None:
         """Stop and start again on the same port with the same data dir (kill-and-restart tests)."""
