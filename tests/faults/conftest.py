@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +39,14 @@ class Volume:
 
     def read(self, key: str) -> bytes:
         return self.server.client().get_object(Bucket=self.bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
+
+    def big_copy(self, direction: str, big_file: Path, local_dir: Path) -> tuple[list[str], str, Callable[[], bytes]]:
+        """Sources and destination of a copy of ``big_file`` up to ``cloud:big.bin`` or (after putting it there)
+        down into ``local_dir``, and how to read back the copy."""
+        if direction == "download":
+            self.server.client().upload_file(str(big_file), self.bucket, "big.bin")
+            return ["cloud:big.bin"], f"{local_dir}/", (local_dir / "big.bin").read_bytes
+        return [str(big_file)], "cloud:big.bin", lambda: self.read("big.bin")
 
     def keys(self) -> list[str]:
         pages = self.server.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket)

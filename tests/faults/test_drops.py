@@ -57,11 +57,7 @@ def test_drops_beyond_request_retries_retry_the_file(
     start_job: Callable[..., RunningJob],
 ) -> None:
     """With no request retries every drop fails the attempt; the job copies the file again, from the start."""
-    if direction == "download":
-        faulty.server.client().upload_file(str(big_file), faulty.bucket, "big.bin")
-        sources, destination, result = ["cloud:big.bin"], f"{tmp_path}/", tmp_path / "big.bin"
-    else:
-        sources, destination, result = [str(big_file)], "cloud:big.bin", None
+    sources, destination, read_copy = faulty.big_copy(direction, big_file, tmp_path)
     proxy.drop_after(3 * MiB, every=1, times=2)
     running = start_job(sources, destination, dataclasses.replace(FAULT_SETTINGS, request_retries=0))
     final = running.finish()
@@ -71,9 +67,8 @@ def test_drops_beyond_request_retries_retry_the_file(
     assert [r.attempt for r in retries] == list(range(1, len(retries) + 1))  # type: ignore[attr-defined]
     assert {r.error for r in retries} == {"network"}  # type: ignore[attr-defined]
     assert [d.attempts for d in running.of("file_done")] == [len(retries) + 1]  # type: ignore[attr-defined]
-    copied = result.read_bytes() if result is not None else faulty.read("big.bin")
-    assert copied == big_file.read_bytes()
-    if result is not None:  # no temporary file of a failed attempt is left beside the result
+    assert read_copy() == big_file.read_bytes()
+    if direction == "download":  # no temporary file of a failed attempt is left beside the result
         assert [p.name for p in tmp_path.iterdir()] == ["big.bin"]
     assert faulty.server.open_multipart_uploads(faulty.bucket) == []
     progress = [p.bytes_done for p in running.of("progress")]  # type: ignore[attr-defined]

@@ -37,11 +37,7 @@ def test_black_hole_is_a_stall_then_recovers(
     tmp_path: Path,
     start_job: Callable[..., RunningJob],
 ) -> None:
-    if direction == "download":
-        faulty.server.client().upload_file(str(big_file), faulty.bucket, "big.bin")
-        sources, destination = ["cloud:big.bin"], f"{tmp_path}/"
-    else:
-        sources, destination = [str(big_file)], "cloud:big.bin"
+    sources, destination, read_copy = faulty.big_copy(direction, big_file, tmp_path)
     # No request retries: the first stall reaches the job, which is what this test watches.
     settings = dataclasses.replace(FAULT_SETTINGS, request_retries=0)
     proxy.black_hole_after(12 * MiB, HOLE_S)  # with the transfer under way
@@ -62,7 +58,6 @@ def test_black_hole_is_a_stall_then_recovers(
     bound = STALL_S if direction == "download" else HOLE_S
     assert detected_after <= bound + SLACK_S, f"stall reported after {detected_after:.1f} s"
     assert finished_after <= HOLE_S + 20, f"finished {finished_after:.1f} s after the hole opened"
-    copied = (tmp_path / "big.bin").read_bytes() if direction == "download" else faulty.read("big.bin")
-    assert copied == big_file.read_bytes()
+    assert read_copy() == big_file.read_bytes()
     assert faulty.server.open_multipart_uploads(faulty.bucket) == []
     print(f"{direction}: stall reported {detected_after:.2f} s, job finished {finished_after:.2f} s after the hole")

@@ -211,11 +211,9 @@ class ObjectStoreBackend(VolumeBackend):
                     # get 0 and read the whole stream into memory for one single PUT.
                     use_multipart=True,
                 )
-        except errors.SdError:
-            # A failure raised inside our reader surfaces from obstore as an OSError; re-raise the original.
-            reader.reraise()
-            raise
-        except OSError:
+        except (errors.SdError, OSError):
+            # A failure raised inside our reader surfaces from obstore as an OSError (or a translated error);
+            # re-raise the original.
             reader.reraise()
             raise
         finally:
