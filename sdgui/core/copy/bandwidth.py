@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sdgui.core.copy.cancel import CancelToken
+from sdgui.core.cancel import CancelToken
 
 BURST_S = 0.25
 """How many seconds' worth of bytes an idle bucket lets through at once."""

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sdgui.core.backends.base import Entry, VolumeBackend
+from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.bandwidth import BandwidthLimiter
-from sdgui.core.copy.cancel import CancelToken
 from sdgui.core.copy.events import Verification
 from sdgui.core.copy.verify import VerifyMode
 from sdgui.core.errors import SdError

@@ -13,9 +13,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
+from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.action import CopyAction, ResolvedAction, ResolvedSource
 from sdgui.core.copy.bandwidth import BandwidthLimiter
-from sdgui.core.copy.cancel import CancelToken
 from sdgui.core.copy.conflicts import DestinationIndex
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, TransferTally, label_of
 from sdgui.core.copy.events import (

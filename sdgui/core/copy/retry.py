@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sdgui.core import errors
-from sdgui.core.copy.cancel import CancelToken
+from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.context import CopyItem, FileProgress, ProgressSink, TransferTally
 from sdgui.core.copy.events import FileRetrying
 from sdgui.core.copy.throttle import ConcurrencyGate

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Literal
 
-from sdgui.core.copy.cancel import CancelToken
+from sdgui.core.cancel import CancelToken
 
 ChangeReason = Literal["throttled", "recovered"]
 OnChange = Callable[[int, ChangeReason], None]

@@ -18,7 +18,7 @@ from sdgui.core.backends.botocore_errors import classify
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.backends.local import LocalBackend
 from sdgui.core.backends.s3_multipart import NewUpload, S3MultipartClient, UploadedPart
-from sdgui.core.copy.cancel import CancelToken
+from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
 from sdgui.core.copy.resumable import ResumeToken, choose_part_size, resumable_upload, supports_resumable_upload
 from sdgui.core.copy.strategies import UploadStrategy

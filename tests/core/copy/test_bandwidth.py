@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sdgui.core import errors
+from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.bandwidth import (
     BandwidthLimiter,
     TokenBucket,
@@ -18,7 +19,6 @@ from sdgui.core.copy.bandwidth import (
     set_global_bandwidth_limit,
     throttle_bytes,
 )
-from sdgui.core.copy.cancel import CancelToken
 from sdgui.core.settings import MiB, TransferSettings
 from tests.copying import add_volume, read_object, run_copy
 from tests.servers import S3Server

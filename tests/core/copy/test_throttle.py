@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from sdgui.core import errors
-from sdgui.core.copy.cancel import CancelToken
+from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.throttle import ChangeReason, ConcurrencyGate
 
 
