@@ -31,7 +31,7 @@ from sdgui.cli_volumes import age_argument, volume_add, volume_cleanup, volume_l
 from sdgui.core import errors
 from sdgui.core.backends.base import Entry
 from sdgui.core.backends.factory import BackendCache
-from sdgui.core.copy.action import CopyAction, CopyOptions, backend_key
+from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.conflicts import CONFLICT_POLICIES
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.copy.job import FileCopyJob
@@ -226,7 +226,7 @@ def ls(args: argparse.Namespace) -> int:
     backends = BackendCache(VolumeRegistry())
     try:
         backend = backends.get(path.volume)
-        key = backend_key(path)
+        key = path.backend_key
         if key and not path.is_dir:
             try:
                 entry = backend.stat(key)
@@ -330,7 +330,7 @@ def jobs_resume(args: argparse.Namespace) -> int:
             raise errors.ConflictError("the job has already finished", path=f"job {info.id}")
         if info.state == "running":
             raise errors.ConflictError("the job is running in another sdgui process", path=f"job {info.id}")
-        return run_copy(info.action, json_lines=args.json, job_id=info.id, journal=journal)
+        return run_copy(CopyAction.from_dict(info.action), json_lines=args.json, job_id=info.id, journal=journal)
 
 
 def jobs_discard(args: argparse.Namespace) -> int:

@@ -7,7 +7,9 @@ import os
 import pathlib
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sdgui.core.errors import InvalidPathError
 
@@ -181,6 +183,38 @@ class SdPath:
         if self.is_root:
             raise InvalidPathError(f"{self} is a root and cannot be a file")
         return dataclasses.replace(self, is_dir=False) if self.is_dir else self
+
+    @property
+    def backend_key(self) -> str:
+        """The key of this path inside its backend: a cloud key, or a local path as a key under ``/``."""
+        if self.volume is None:
+            return self.path.replace(os.sep, "/").lstrip("/")
+        return self.path
+
+    def resolve_typed(self, text: str, volume_names: Iterable[str] = ()) -> SdPath:
+        """What a user typed into a path bar showing this directory: ``VOLUME:key``, an absolute or ``~`` path, a
+        bare volume name (one of ``volume_names``), or a folder relative to this one (``.`` and ``..`` included;
+        never relative to the process's working directory)."""
+        if ":" in text or text.startswith(("/", "~")):
+            return SdPath.parse(text).as_dir()
+        if text.rstrip("/") in set(volume_names):
+            return SdPath(text.rstrip("/"), "", True)
+        if self.volume is None:
+            return SdPath(None, os.path.normpath(os.path.join(self.path, text)), True)
+        location = self
+        for segment in text.split("/"):
+            if segment == "..":
+                location = location.parent()
+            elif segment and segment != ".":
+                location = location.join(segment)
+        return location.as_dir()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"volume": self.volume, "path": self.path, "is_dir": self.is_dir}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SdPath:
+        return cls(data["volume"], data["path"], bool(data["is_dir"]))
 
     @property
     def key_prefix(self) -> str:

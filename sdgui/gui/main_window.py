@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
-from sdgui.core.copy.action import CopyAction, CopyOptions, backend_key
+from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
 from sdgui.gui.copy_requests import plan_copy
@@ -342,7 +342,7 @@ class MainWindow(QMainWindow):
             return
         backend = self.backends.get(target.volume)
         run_in_background(
-            lambda: backend.make_dir(backend_key(target)),
+            lambda: backend.make_dir(target.backend_key),
             lambda _: pane.refresh(),
             lambda message: QMessageBox.warning(self, "New folder", message),
         )
@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
         def describe() -> str:
             if path.is_dir:
                 return f"{path}\nDirectory"
-            entry = backend.stat(backend_key(path))
+            entry = backend.stat(path.backend_key)
             lines = [
                 str(path),
                 f"Size: {entry.size:,} bytes",
@@ -450,7 +450,7 @@ class MainWindow(QMainWindow):
 def _delete_all(backends: BackendCache, paths: list[SdPath]) -> None:
     for path in paths:
         backend = backends.get(path.volume)
-        key = backend_key(path)
+        key = path.backend_key
         if path.is_dir:
             keys = [e.key for page in backend.list(key, recursive=True) for e in page]
             for child in keys:

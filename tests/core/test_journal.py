@@ -19,8 +19,6 @@ from sdgui.core.journal import (
     JOURNAL_FILE,
     DownloadState,
     Journal,
-    action_from_dict,
-    action_to_dict,
 )
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import data_dir
@@ -50,8 +48,8 @@ def test_default_location_is_the_data_dir() -> None:
 
 def test_action_round_trips_through_json() -> None:
     action = make_action("/data/a.txt", "cloud:dir/", destination="other:x/")
-    assert action_from_dict(action_to_dict(action)) == action
-    assert action_from_dict({**action_to_dict(action), "options": {"verify": "off", "unknown": 1}}).options == (
+    assert CopyAction.from_dict(action.to_dict()) == action
+    assert CopyAction.from_dict({**action.to_dict(), "options": {"verify": "off", "unknown": 1}}).options == (
         CopyOptions(verify="off")
     )
 
@@ -74,7 +72,7 @@ def test_file_states_and_job_listing(journal: Journal) -> None:
     assert (info.id, info.state, info.summary) == ("job1", "running", "copy /data/photos/ → cloud:backup/")
     assert (info.files_total, info.files_done, info.files_failed) == (4, 1, 1)
     assert (info.bytes_total, info.bytes_done) == (100, 10 + 11)
-    assert info.action == make_action()
+    assert CopyAction.from_dict(info.action) == make_action()
     files = {f.source: f for f in journal.files("job1")}
     assert (files["/data/a"].state, files["/data/a"].blake3) == ("done", "h" * 64)
     assert (files["/data/b"].state, files["/data/b"].error, files["/data/b"].dst_key) == (
@@ -243,7 +241,7 @@ def test_reopen_after_the_writer_was_killed(tmp_path: Path) -> None:
         [info] = journal.unfinished_jobs()
         assert (info.id, info.state) == ("killed", "interrupted")  # "running", but nobody holds its lock
         assert (info.files_total, info.files_done, info.bytes_done) == (3, 1, 100 + 240)
-        record = journal.begin("killed", info.action)  # the lock died with the process
+        record = journal.begin("killed", CopyAction.from_dict(info.action))  # the lock died with the process
         a, b, c = record.files([("cloud:big/a", "x", 0), ("cloud:big/b", "x", 0), ("cloud:big/c", "x", 0)])
         assert (a.state, a.blake3, a.dst_key) == ("done", "h" * 64, "tmp/down/a")
         assert b.state == "active"

@@ -260,7 +260,7 @@ def test_jobs_are_journaled_under_their_manager_id(
     assert journal.job(done).state == "finished"
     assert journal.job(failed).state == "failed"
     assert (journal.job(failed).files_done, journal.job(failed).files_failed) == (1, 1)
-    assert journal.job(failed).action == manager.state(failed).action
+    assert CopyAction.from_dict(journal.job(failed).action) == manager.state(failed).action
     with pytest.raises(errors.NotFoundError):  # refused before any file was looked at: nothing to resume
         journal.job(refused)
     assert manager.unfinished_jobs() == []  # known to this manager: its rows offer Retry

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sdgui.core import errors
 from sdgui.core.backends.base import VolumeBackend
@@ -11,13 +13,6 @@ from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.conflicts import ConflictPolicy
 from sdgui.core.copy.verify import VerifyMode
 from sdgui.core.paths import SdPath
-
-
-def backend_key(path: SdPath) -> str:
-    """The key of ``path`` inside its backend: local paths are keys under ``/``."""
-    if path.volume is None:
-        return path.path.replace(os.sep, "/").lstrip("/")
-    return path.path
 
 
 @dataclass(frozen=True)
@@ -64,6 +59,28 @@ class CopyAction:
     destination: SdPath
     options: CopyOptions = field(default_factory=CopyOptions)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able data, enough to re-create this action exactly (what the job journal keeps)."""
+        return {
+            "kind": "move" if self.options.delete_after_copy else "copy",
+            "sources": [source.to_dict() for source in self.sources],
+            "destination": self.destination.to_dict(),
+            "options": asdict(self.options),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CopyAction:
+        known = CopyOptions.__dataclass_fields__
+        options = CopyOptions(**{k: v for k, v in data["options"].items() if k in known})
+        return cls([SdPath.from_dict(s) for s in data["sources"]], SdPath.from_dict(data["destination"]), options)
+
+    def summary(self) -> str:
+        """``copy /data/photos/ → cloud:backup/`` or ``move 3 sources (a.txt, …) → …``."""
+        verb = "move" if self.options.delete_after_copy else "copy"
+        first = str(self.sources[0]) if self.sources else "?"
+        what = first if len(self.sources) == 1 else f"{len(self.sources)} sources ({first}, …)"
+        return f"{verb} {what} → {self.destination}"
+
     def validate(self, backends: BackendCache) -> ResolvedAction:
         """Check the request against the volumes; raise an SdError naming the first problem."""
         if not self.sources:
@@ -71,7 +88,7 @@ class CopyAction:
         dst_backend = backends.get(self.destination.volume)
         if self.destination.volume is not None and backends.registry.get(self.destination.volume).read_only:
             raise errors.PermissionDeniedError("the volume is read-only", volume=self.destination.volume, path="")
-        dst_key = backend_key(self.destination)
+        dst_key = self.destination.backend_key
         dst_is_dir = self.destination.is_dir or len(self.sources) > 1 or dst_backend.is_dir(dst_key)
         _check_writable(dst_backend, dst_key, self.destination)
         resolved = [self._resolve(source, backends, dst_backend, dst_key, dst_is_dir) for source in self.sources]
@@ -81,7 +98,7 @@ class CopyAction:
         self, source: SdPath, backends: BackendCache, dst_backend: VolumeBackend, dst_key: str, dst_is_dir: bool
     ) -> ResolvedSource:
         backend = backends.get(source.volume)
-        key = backend_key(source)
+        key = source.backend_key
         if source.is_dir or not key:
             is_dir, size = True, 0
             if key and not backend.is_dir(key):

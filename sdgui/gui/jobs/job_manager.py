@@ -192,7 +192,8 @@ class JobManager(QObject):
             raise errors.ConflictError("the job is running", path=where)
         if known is not None:  # an ended row of this session: the resumed job takes its place
             self._forget([info.id])
-        return self._submit(info.action, action_title(info.action), job_id=info.id, resumed=True)
+        action = CopyAction.from_dict(info.action)
+        return self._submit(action, action_title(action), job_id=info.id, resumed=True)
 
     def discard_unfinished(self, journal_job_id: str) -> list[str]:
         """Forget an unfinished journaled job and delete the partial files it left; returns those files' paths."""

@@ -22,6 +22,7 @@ from sdgui.core.copy.events import (
     JobStarted,
     Progress,
 )
+from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
 
 Direction = Literal["upload", "download", "copy", "server-side"]
@@ -59,6 +60,11 @@ def action_title(action: CopyAction) -> str:
     verb = "Move" if action.options.delete_after_copy else "Copy"
     count = len(action.sources)
     return f"{verb} {count} item{'s' if count != 1 else ''} to {action.destination}"
+
+
+def journaled_title(info: JobInfo) -> str:
+    """How the window names a job the journal holds."""
+    return action_title(CopyAction.from_dict(info.action))
 
 
 def retry_text(event: FileRetrying) -> str:

@@ -34,7 +34,6 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFileIconProvider
 
 from sdgui.core.backends.base import Entry, VolumeBackend
-from sdgui.core.copy.action import backend_key
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.core.units import format_size
@@ -205,7 +204,7 @@ class ListingModel(QAbstractTableModel):
     def _on_page(self, generation: int, page: list[Entry]) -> None:
         if generation != self._generation or self._location is None:
             return  # a page of a listing the user has left
-        own_key = backend_key(self._location).rstrip("/")
+        own_key = self._location.backend_key.rstrip("/")
         page = [entry for entry in page if entry.name and entry.key.rstrip("/") != own_key]
         if not page:
             return

@@ -14,7 +14,6 @@ from PySide6.QtCore import (
 )
 
 from sdgui.core.backends.base import VolumeBackend
-from sdgui.core.copy.action import backend_key
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 
@@ -65,7 +64,7 @@ class _ListingReader(QRunnable):
             backend = self.source if isinstance(self.source, VolumeBackend) else self.source()
             if not self._emit(self.signals.opened, backend):
                 return
-            for page in backend.list(backend_key(self.location), page_size=self.page_size):
+            for page in backend.list(self.location.backend_key, page_size=self.page_size):
                 if self.cancel.is_set() or not self._emit(self.signals.page, page):
                     break
         except SdError as exc:

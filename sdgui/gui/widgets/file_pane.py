@@ -407,22 +407,9 @@ class FilePane(QWidget):
             self.view.setFocus()
 
     def _resolve_typed(self, text: str) -> SdPath:
-        """A typed location: ``VOLUME:key``, an absolute or ``~`` path, a bare volume name, or a relative folder."""
-        if ":" in text or text.startswith(("/", "~")):
-            return SdPath.parse(text).as_dir()
         roots = (self.volume_box.itemData(i) for i in range(self.volume_box.count()))
-        if text.rstrip("/") in {root.volume for root in roots if isinstance(root, SdPath)} - {None}:
-            return SdPath(text.rstrip("/"), "", True)
-        # Relative to the listed folder, "." and ".." included (never to the process's working directory).
-        location = self._location
-        if location.volume is None:
-            return SdPath(None, os.path.normpath(os.path.join(location.path, text)), True)
-        for segment in text.split("/"):
-            if segment == "..":
-                location = location.parent()
-            elif segment and segment != ".":
-                location = location.join(segment)
-        return location.as_dir()
+        names = {root.volume for root in roots if isinstance(root, SdPath) and root.volume is not None}
+        return self._location.resolve_typed(text, names)
 
     def _on_path_entered(self) -> None:
         text = self.path_edit.text().strip()

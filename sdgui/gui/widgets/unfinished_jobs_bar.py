@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 
 from sdgui.core.journal import JobInfo
 from sdgui.core.units import format_size
-from sdgui.gui.jobs.job_state import action_title
+from sdgui.gui.jobs.job_state import journaled_title
 
 _STATE_TEXT = {"interrupted": "interrupted", "cancelled": "cancelled", "failed": "failed", "running": "running"}
 
@@ -16,7 +16,7 @@ _STATE_TEXT = {"interrupted": "interrupted", "cancelled": "cancelled", "failed":
 def unfinished_summary(jobs: list[JobInfo]) -> str:
     """``2 transfers did not finish last time: Copy 3 items to demo:photos/; Copy 1 item to /home/me/``."""
     count = len(jobs)
-    titles = "; ".join(action_title(info.action) for info in jobs)
+    titles = "; ".join(journaled_title(info) for info in jobs)
     return f"{count} transfer{'s' if count != 1 else ''} did not finish last time: {titles}"
 
 
@@ -108,7 +108,7 @@ class UnfinishedJobsBar(QFrame):
         """Show ``jobs`` (hides the bar when there are none)."""
         self.jobs = list(jobs)
         self.message.set_full_text(unfinished_summary(jobs) if jobs else "")
-        self.setToolTip("\n".join(f"{action_title(j.action)} — {state_of(j)}, {progress_of(j)}" for j in jobs))
+        self.setToolTip("\n".join(f"{journaled_title(j)} — {state_of(j)}, {progress_of(j)}" for j in jobs))
         self.setVisible(bool(jobs))
 
     def job_ids(self) -> list[str]:

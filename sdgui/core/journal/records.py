@@ -1,171 +1,55 @@
-"""What the journal stores and hands out: job and file records, download states, the job lock."""
+"""A running job's handle on the journal (JobRecord) and each of its files' (FileRecord)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
 import sqlite3
-import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
-from sdgui.core import errors
-from sdgui.core.copy.action import CopyAction, CopyOptions
-from sdgui.core.paths import SdPath
-
-if TYPE_CHECKING:
-    from sdgui.core.journal import Journal
+from sdgui.core.journal.info import DownloadState, FileState, JournalError
+from sdgui.core.journal.lock import JobLock, unlink_quietly
 
 log = logging.getLogger(__name__)
 
 KEEP_FINISHED_JOBS = 100
 """Finished jobs kept (without their files) as history."""
-JobState = Literal["running", "interrupted", "cancelled", "failed", "finished"]
-FileState = Literal["pending", "active", "done", "failed"]
 
 
-class JournalError(errors.SdError):
-    """The journal database cannot be opened or written; a job then runs without it (and cannot resume)."""
+class JournaledAction(Protocol):
+    """What the journal keeps of a job's request: JSON-able data to re-create it, and a one-line summary."""
 
-    kind = "journal"
+    def to_dict(self) -> dict[str, Any]: ...
 
-
-# -- what the journal stores ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DownloadState:
-    """How much of a download's temporary file is known to be on disk: per fixed-size part, the bytes written
-    from the part's start (a finished part holds its whole length); the ETag the download is conditional on."""
-
-    etag: str | None
-    size: int
-    part_size: int
-    confirmed: dict[int, int] = field(default_factory=dict)
-    temp_path: str | None = None
-
-    @property
-    def kept(self) -> int:
-        return sum(self.confirmed.values())
-
-    def to_json(self) -> str:
-        done = sorted(i for i, n in self.confirmed.items() if n >= self.part_length(i))
-        partial = {str(i): n for i, n in sorted(self.confirmed.items()) if 0 < n < self.part_length(i)}
-        return json.dumps(
-            {"etag": self.etag, "size": self.size, "part_size": self.part_size, "done": _runs(done), "partial": partial}
-        )
-
-    @classmethod
-    def from_json(cls, text: str, temp_path: str | None) -> DownloadState | None:
-        try:
-            data = json.loads(text)
-            state = cls(data["etag"], int(data["size"]), int(data["part_size"]), {}, temp_path)
-            for start, end in data["done"]:
-                for index in range(int(start), int(end) + 1):
-                    state.confirmed[index] = state.part_length(index)
-            for index, count in data["partial"].items():
-                state.confirmed[int(index)] = int(count)
-        except (ValueError, KeyError, TypeError):
-            return None
-        return state if state.part_size > 0 else None
-
-    def part_length(self, index: int) -> int:
-        return max(0, min(self.part_size, self.size - index * self.part_size))
+    def summary(self) -> str: ...
 
 
-def _runs(indexes: list[int]) -> list[list[int]]:
-    """[0, 1, 2, 5, 7, 8] → [[0, 2], [5, 5], [7, 8]]: a 64k-part file with all parts done is one pair."""
-    runs: list[list[int]] = []
-    for index in indexes:
-        if runs and runs[-1][1] == index - 1:
-            runs[-1][1] = index
-        else:
-            runs.append([index, index])
-    return runs
+class JournalWriter(Protocol):
+    """The journal as its records use it (sdgui.core.journal.store.Journal)."""
 
+    path: Path
 
-@dataclass(frozen=True)
-class JobInfo:
-    """One journaled job as ``sdgui jobs`` and the window list it."""
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]: ...
 
-    id: str
-    created: datetime
-    updated: datetime
-    state: JobState
-    action: CopyAction
-    summary: str
-    files_total: int
-    files_done: int
-    files_failed: int
-    bytes_total: int
-    bytes_done: int
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created"] = self.created.isoformat()
-        data["updated"] = self.updated.isoformat()
-        data["action"] = action_to_dict(self.action)
-        return data
+    def stage_file(self, job_id: str, file_id: int, values: dict[str, Any], *, urgent: bool) -> None: ...
 
+    def stage_token(self, job_id: str, name: str, token: str | None, *, urgent: bool) -> None: ...
 
-@dataclass(frozen=True)
-class FileInfo:
-    """One file of a journaled job, as stored."""
+    def staged_token(self, job_id: str, name: str) -> str | None: ...
 
-    file_id: int
-    source: str
-    dst_key: str
-    size: int
-    state: FileState
-    bytes_confirmed: int
-    blake3: str | None
-    error: str | None
-    message: str | None
-    temp_path: str | None
-
-
-def action_to_dict(action: CopyAction) -> dict[str, Any]:
-    """A CopyAction as JSON-able data, enough to re-create it exactly."""
-
-    def path(p: SdPath) -> dict[str, Any]:
-        return {"volume": p.volume, "path": p.path, "is_dir": p.is_dir}
-
-    return {
-        "sources": [path(s) for s in action.sources],
-        "destination": path(action.destination),
-        "options": asdict(action.options),
-    }
-
-
-def action_from_dict(data: dict[str, Any]) -> CopyAction:
-    def path(d: dict[str, Any]) -> SdPath:
-        return SdPath(d["volume"], d["path"], bool(d["is_dir"]))
-
-    known = CopyOptions.__dataclass_fields__
-    options = CopyOptions(**{k: v for k, v in data["options"].items() if k in known})
-    return CopyAction([path(s) for s in data["sources"]], path(data["destination"]), options)
-
-
-def summarize(action: CopyAction) -> str:
-    """``copy /data/photos/ → cloud:backup/`` or ``move 3 sources (a.txt, …) → …``."""
-    verb = "move" if action.options.delete_after_copy else "copy"
-    first = str(action.sources[0]) if action.sources else "?"
-    what = first if len(action.sources) == 1 else f"{len(action.sources)} sources ({first}, …)"
-    return f"{verb} {what} → {action.destination}"
-
-
-# -- the journal ---------------------------------------------------------------------------------------------
+    def flush(self) -> None: ...
 
 
 class JobRecord:
     """A running job's handle on the journal: its files, its upload resume tokens (``ResumeTokens``), its end."""
 
-    def __init__(self, journal: Journal, job_id: str, lock: JobLock) -> None:
+    def __init__(self, journal: JournalWriter, job_id: str, lock: JobLock) -> None:
         self.journal = journal
         self.job_id = job_id
         self._lock = lock
@@ -178,7 +62,7 @@ class JobRecord:
         journal.flush()
         known: dict[str, tuple[Any, ...]] = {
             row[1]: row
-            for row in journal._query(
+            for row in journal.query(
                 "SELECT file_id, source, dst_key, size, state, blake3, download, temp_path FROM files WHERE job_id = ?",
                 (self.job_id,),
             )
@@ -198,7 +82,7 @@ class JobRecord:
             records.append(FileRecord(self, file_id, source, known_dst, known_size, state, blake3, resume))
         if new_rows:
             try:
-                with journal._transaction() as db:
+                with journal.transaction() as db:
                     db.executemany(
                         "INSERT INTO files (job_id, file_id, source, dst_key, size) VALUES (?, ?, ?, ?, ?)", new_rows
                     )
@@ -208,13 +92,12 @@ class JobRecord:
 
     # -- ResumeTokens (sdgui.core.copy.context): an upload's token, kept per file while the upload is open ----
     def get(self, file_id: str) -> dict[str, Any] | None:
-        with self.journal._pending_lock:
-            staged = self.journal._tokens.get((self.job_id, file_id), "")
+        staged = self.journal.staged_token(self.job_id, file_id)
         if staged is None:
             return None
         if staged:
             return dict(json.loads(staged))
-        rows = self.journal._query(
+        rows = self.journal.query(
             "SELECT token FROM resume_tokens WHERE job_id = ? AND name = ?", (self.job_id, file_id)
         )
         return dict(json.loads(rows[0][0])) if rows else None
@@ -224,12 +107,12 @@ class JobRecord:
         # unnoticed); the parts that follow are batched: the server's own list of parts is what counts.
         previous = self.get(file_id)
         first = previous is None or previous.get("upload_id") != token.get("upload_id")
-        self.journal._stage_token(self.job_id, file_id, json.dumps(token), urgent=first)
+        self.journal.stage_token(self.job_id, file_id, json.dumps(token), urgent=first)
         if first:
             self.journal.flush()
 
     def clear(self, file_id: str) -> None:
-        self.journal._stage_token(self.job_id, file_id, None, urgent=True)
+        self.journal.stage_token(self.job_id, file_id, None, urgent=True)
 
     # -- the end --------------------------------------------------------------------------------------------
     def end(self, state: Literal["finished", "failed", "cancelled"]) -> None:
@@ -241,7 +124,7 @@ class JobRecord:
         try:
             journal.flush()
             leftovers: list[Path] = []
-            with journal._transaction() as db:
+            with journal.transaction() as db:
                 db.execute("UPDATE jobs SET state = ?, updated = ? WHERE id = ?", (state, time.time(), self.job_id))
                 if state == "finished":
                     leftovers = [Path(row[0]) for row in db.execute(
@@ -255,7 +138,7 @@ class JobRecord:
                         (KEEP_FINISHED_JOBS,),
                     )
             for path in leftovers:  # partial files of sources that vanished before this run reached them
-                _unlink(path)
+                unlink_quietly(path)
         except sqlite3.Error as exc:
             log.warning("cannot record the end of job %s in the journal: %s", self.job_id, exc)
         finally:
@@ -294,7 +177,7 @@ class FileRecord:
         return f"{self.job.job_id}-{self.file_id}"
 
     def _stage(self, values: dict[str, Any], *, urgent: bool = True) -> None:
-        self.job.journal._stage_file(self.job.job_id, self.file_id, values, urgent=urgent)
+        self.job.journal.stage_file(self.job.job_id, self.file_id, values, urgent=urgent)
 
     def start(self, dst_key: str) -> None:
         self.state, self.dst_key = "active", dst_key
@@ -331,66 +214,3 @@ class FileRecord:
         """The temporary file was removed."""
         self.download = None
         self._stage({"download": None, "temp_path": None, "bytes_confirmed": 0})
-
-
-# -- locks ---------------------------------------------------------------------------------------------------
-
-
-class JobLock:
-    """An OS lock on a small file, held while a job runs; the OS drops it when the process dies, however."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        if not _try_lock(fd):
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def held_elsewhere(self) -> bool:
-        """True while another holder (this process or another) has the lock."""
-        if not self.path.exists():
-            return False
-        if self.acquire():
-            self.release()
-            return False
-        return True
-
-    def release(self, *, remove: bool = False) -> None:
-        if self._fd is None:
-            return
-        if remove:
-            _unlink(self.path)
-        os.close(self._fd)  # closing drops the lock
-        self._fd = None
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _unlink(path: Path) -> bool:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        log.warning("cannot remove %s: %s", path, exc)
-        return False
-    return True

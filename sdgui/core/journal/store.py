@@ -1,4 +1,4 @@
-"""The job journal: every copy job and the state of each of its files, in SQLite, so an interrupted job can resume.
+"""The job journal: every job and the state of each of its files, in SQLite, so an interrupted job can resume.
 
 One connection, used only here and guarded by a lock, writes everything. State changes (a file done or failed)
 are written within ``MIN_WRITE_GAP_S``; progress (download parts, upload tokens) is batched and written every
@@ -21,39 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from sdgui.core import errors
-from sdgui.core.copy.action import CopyAction
-from sdgui.core.journal_records import (
-    DownloadState,
-    FileInfo,
-    FileRecord,
-    FileState,
-    JobInfo,
-    JobLock,
-    JobRecord,
-    JobState,
-    JournalError,
-    _unlink,
-    action_from_dict,
-    action_to_dict,
-    summarize,
-)
+from sdgui.core.journal.info import FileInfo, JobInfo, JournalError
+from sdgui.core.journal.lock import JobLock, unlink_quietly
+from sdgui.core.journal.records import JobRecord, JournaledAction
 from sdgui.core.volumes import data_dir
-
-__all__ = [
-    "JOURNAL_FILE",
-    "DownloadState",
-    "FileInfo",
-    "FileRecord",
-    "FileState",
-    "JobInfo",
-    "JobRecord",
-    "JobState",
-    "Journal",
-    "JournalError",
-    "action_from_dict",
-    "action_to_dict",
-    "summarize",
-]
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +106,7 @@ class Journal:
 
     # -- low level --------------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, under the connection's lock."""
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -149,16 +120,16 @@ class Journal:
                 self._db.execute("COMMIT")
             self.transactions += 1
 
-    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._db_lock:
             return self._db.execute(sql, args).fetchall()
 
-    def _stage_file(self, job_id: str, file_id: int, values: dict[str, Any], *, urgent: bool) -> None:
+    def stage_file(self, job_id: str, file_id: int, values: dict[str, Any], *, urgent: bool) -> None:
         with self._pending_lock:
             self._files.setdefault((job_id, file_id), {}).update(values)
         self._poke(urgent)
 
-    def _stage_token(self, job_id: str, name: str, token: str | None, *, urgent: bool) -> None:
+    def stage_token(self, job_id: str, name: str, token: str | None, *, urgent: bool) -> None:
         with self._pending_lock:
             self._tokens[(job_id, name)] = token
         self._poke(urgent)
@@ -192,7 +163,7 @@ class Journal:
 
     def _write(self, files: dict[tuple[str, int], dict[str, Any]], tokens: dict[tuple[str, str], str | None]) -> None:
         try:
-            with self._transaction() as db:
+            with self.transaction() as db:
                 now = time.time()
                 for (job_id, file_id), values in files.items():
                     columns = ", ".join(f"{name} = ?" for name in values)
@@ -218,6 +189,11 @@ class Journal:
                 for token_key, token in tokens.items():
                     self._tokens.setdefault(token_key, token)
 
+    def staged_token(self, job_id: str, name: str) -> str | None:
+        """A token staged but not written yet: its JSON, None when it was cleared, "" when nothing is staged."""
+        with self._pending_lock:
+            return self._tokens.get((job_id, name), "")
+
     def close(self) -> None:
         """Write what is staged and close; safe to call twice."""
         if self._closed:
@@ -232,21 +208,21 @@ class Journal:
             self._db.close()
 
     # -- jobs -------------------------------------------------------------------------------------------------
-    def begin(self, job_id: str, action: CopyAction) -> JobRecord:
+    def begin(self, job_id: str, action: JournaledAction) -> JobRecord:
         """Record a new job, or take up an unfinished one with this id; ConflictError if it runs elsewhere."""
         lock = JobLock(self.lock_dir / f"{job_id}.lock")
         if not lock.acquire():
             raise errors.ConflictError("the job is running in another sdgui process", path=f"job {job_id}")
         try:
             now = time.time()
-            with self._transaction() as db:
+            with self.transaction() as db:
                 row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
                 if row is not None and row[0] == "finished":
                     raise errors.ConflictError("the job has already finished", path=f"job {job_id}")
                 if row is None:
                     db.execute(
                         "INSERT INTO jobs (id, created, updated, state, action, summary) VALUES (?, ?, ?, ?, ?, ?)",
-                        (job_id, now, now, "running", json.dumps(action_to_dict(action)), summarize(action)),
+                        (job_id, now, now, "running", json.dumps(action.to_dict()), action.summary()),
                     )
                 else:
                     db.execute("UPDATE jobs SET state = 'running', updated = ? WHERE id = ?", (now, job_id))
@@ -264,7 +240,7 @@ class Journal:
 
     def job(self, id_or_prefix: str) -> JobInfo:
         """The job with this id (or the only one whose id starts with it); NotFoundError otherwise."""
-        rows = self._query(
+        rows = self.query(
             "SELECT id FROM jobs WHERE id = ? OR substr(id, 1, ?) = ?",
             (id_or_prefix, len(id_or_prefix), id_or_prefix),
         )
@@ -279,7 +255,7 @@ class Journal:
     def files(self, job_id: str) -> list[FileInfo]:
         """Every file of a job, in the order the job first listed them (staged changes written first)."""
         self.flush()
-        rows = self._query(
+        rows = self.query(
             "SELECT file_id, source, dst_key, size, state, bytes_confirmed, blake3, error, message, temp_path "
             "FROM files WHERE job_id = ? ORDER BY file_id",
             (job_id,),
@@ -293,19 +269,19 @@ class Journal:
             raise errors.ConflictError("the job is running; cancel it first", path=f"job {job_id}")
         try:
             self.flush()
-            temps = [Path(row[0]) for row in self._query(
+            temps = [Path(row[0]) for row in self.query(
                 "SELECT temp_path FROM files WHERE job_id = ? AND temp_path IS NOT NULL", (job_id,)
             )]  # fmt: skip
-            with self._transaction() as db:
+            with self.transaction() as db:
                 db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-            removed = [path for path in temps if _unlink(path)]
+            removed = [path for path in temps if unlink_quietly(path)]
         finally:
             lock.release(remove=True)
         return removed
 
     def _jobs(self, where: str, args: Sequence[Any] = ()) -> list[JobInfo]:
         self.flush()
-        rows = self._query(
+        rows = self.query(
             "SELECT j.id, j.created, j.updated, j.state, j.action, j.summary, COUNT(f.file_id), "
             "COALESCE(SUM(f.state = 'done'), 0), COALESCE(SUM(f.state = 'failed'), 0), COALESCE(SUM(f.size), 0), "
             "COALESCE(SUM(CASE WHEN f.state = 'done' THEN f.size ELSE f.bytes_confirmed END), 0) "
@@ -322,7 +298,7 @@ class Journal:
                     datetime.fromtimestamp(created, UTC),
                     datetime.fromtimestamp(updated, UTC),
                     state,
-                    action_from_dict(json.loads(action)),
+                    json.loads(action),
                     summary,
                     total,
                     done,
