@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sdgui.core.backends.base import Entry, VolumeBackend
 from sdgui.core.cancel import CancelToken
-from sdgui.core.copy.bandwidth import BandwidthLimiter
 from sdgui.core.copy.events import Verification
+from sdgui.core.copy.flow.bandwidth import BandwidthLimiter
 from sdgui.core.copy.verify import VerifyMode
 from sdgui.core.errors import SdError
 from sdgui.core.settings import TransferSettings
@@ -58,7 +58,7 @@ def resume_id(item: CopyItem) -> str:
 class ResumeTokens(Protocol):
     """Where a job keeps the resume tokens of its unfinished uploads (the job journal provides one).
 
-    A token is a JSON-able dict (see ``sdgui.core.copy.resumable.ResumeToken``: upload id, part size, parts);
+    A token is a JSON-able dict (see ``sdgui.core.copy.upload.resumable.ResumeToken``: upload id, part size, parts);
     ``put`` is called after every part from the thread copying that file, so it must be thread-safe and should
     persist before returning. Keys come from ``resume_id(item)``.
     """

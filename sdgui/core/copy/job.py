@@ -15,7 +15,7 @@ from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.action import CopyAction, ResolvedAction, ResolvedSource
-from sdgui.core.copy.bandwidth import BandwidthLimiter
+from sdgui.core.copy.already_copied import copied_before
 from sdgui.core.copy.conflicts import DestinationIndex
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, TransferTally, label_of
 from sdgui.core.copy.events import (
@@ -31,11 +31,11 @@ from sdgui.core.copy.events import (
     Phase,
     Progress,
 )
-from sdgui.core.copy.rate import RateMeter
-from sdgui.core.copy.resume import copied_before
-from sdgui.core.copy.retry import FileAttempts, FileRetrier, RetryPolicy
+from sdgui.core.copy.flow.bandwidth import BandwidthLimiter
+from sdgui.core.copy.flow.concurrency import ChangeReason, ConcurrencyGate
+from sdgui.core.copy.flow.rate import RateMeter
+from sdgui.core.copy.flow.retry import FileAttempts, FileRetrier, RetryPolicy
 from sdgui.core.copy.router import CopyStrategyRouter
-from sdgui.core.copy.throttle import ChangeReason, ConcurrencyGate
 from sdgui.core.journal import JobRecord, Journal, JournalError
 from sdgui.core.paths import relative_key, safe_local_target
 from sdgui.core.settings import TransferSettings

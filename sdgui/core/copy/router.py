@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from sdgui.core.backends.base import Capabilities, VolumeBackend
-from sdgui.core.copy.strategies import (
-    CopyStrategy,
-    DownloadStrategy,
-    LocalCopyStrategy,
-    ServerSideCopyStrategy,
-    StreamingCopyStrategy,
-    UploadStrategy,
-)
+from sdgui.core.copy.download import DownloadStrategy
+from sdgui.core.copy.local_copy import LocalCopyStrategy
+from sdgui.core.copy.server_side import ServerSideCopyStrategy
+from sdgui.core.copy.strategy import CopyStrategy
+from sdgui.core.copy.streaming import StreamingCopyStrategy
+from sdgui.core.copy.upload import UploadStrategy
 
 _LOCAL = LocalCopyStrategy()
 _UPLOAD = UploadStrategy()

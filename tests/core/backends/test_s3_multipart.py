@@ -20,8 +20,8 @@ from sdgui.core.backends.local import LocalBackend
 from sdgui.core.backends.s3_multipart import NewUpload, S3MultipartClient, UploadedPart
 from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
-from sdgui.core.copy.resumable import ResumeToken, choose_part_size, resumable_upload, supports_resumable_upload
-from sdgui.core.copy.strategies import UploadStrategy
+from sdgui.core.copy.upload import UploadStrategy
+from sdgui.core.copy.upload.resumable import ResumeToken, choose_part_size, resumable_upload, supports_resumable_upload
 from sdgui.core.copy.verify import hash_bytes
 from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry

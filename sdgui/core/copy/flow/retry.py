@@ -21,7 +21,7 @@ from sdgui.core import errors
 from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.context import CopyItem, FileProgress, ProgressSink, TransferTally
 from sdgui.core.copy.events import FileRetrying
-from sdgui.core.copy.throttle import ConcurrencyGate
+from sdgui.core.copy.flow.concurrency import ConcurrencyGate
 from sdgui.core.settings import TransferSettings
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import pytest
 
 from sdgui.core import errors
 from sdgui.core.cancel import CancelToken
-from sdgui.core.copy.throttle import ChangeReason, ConcurrencyGate
+from sdgui.core.copy.flow.concurrency import ChangeReason, ConcurrencyGate
 
 
 def _gate(maximum: int = 16, recover_after: int = 3) -> tuple[ConcurrencyGate, list[tuple[int, ChangeReason]]]:

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from sdgui.core import errors
-from sdgui.core.copy.retry import FileAttempts, RetryPolicy, not_retried, retry_after
+from sdgui.core.copy.flow.retry import FileAttempts, RetryPolicy, not_retried, retry_after
 from sdgui.core.settings import TransferSettings
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from sdgui.core import errors
 from sdgui.core.cancel import CancelToken
-from sdgui.core.copy.bandwidth import (
+from sdgui.core.copy.flow.bandwidth import (
     BandwidthLimiter,
     TokenBucket,
     global_bandwidth_limit,
