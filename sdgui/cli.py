@@ -7,14 +7,11 @@ import contextlib
 import importlib
 import logging
 import os
-import signal
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from types import FrameType
 
 from sdgui import __version__
+from sdgui.cli_jobs import jobs_discard, jobs_list, jobs_resume, run_copy
 from sdgui.cli_output import (
     EXIT_CANCELLED,
     EXIT_FAILED,
@@ -22,8 +19,6 @@ from sdgui.cli_output import (
     entry_dict,
     entry_line,
     error_line,
-    jobs_table,
-    make_reporter,
     one_line,
     print_json,
 )
@@ -33,19 +28,12 @@ from sdgui.core.backends.base import Entry
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.conflicts import CONFLICT_POLICIES
-from sdgui.core.copy.events import JobEvent
-from sdgui.core.copy.job import FileCopyJob
 from sdgui.core.copy.verify import VerifyMode
-from sdgui.core.journal import Journal, JournalError
 from sdgui.core.paths import SdPath
 from sdgui.core.secrets import RedactingFilter
 from sdgui.core.volumes import VOLUME_KINDS, VolumeRegistry
 
 log = logging.getLogger(__name__)
-
-CLEANUP_GRACE_S = 10.0
-"""After a second Ctrl-C, how long the command still waits for the job to clean up."""
-
 
 # -- arguments ------------------------------------------------------------------------------------------------
 
@@ -268,124 +256,4 @@ def copy_or_move(args: argparse.Namespace, *, move: bool) -> int:
     return run_copy(CopyAction(sources, destination, options), json_lines=args.json)
 
 
-def run_copy(
-    action: CopyAction,
-    *,
-    json_lines: bool = False,
-    registry: VolumeRegistry | None = None,
-    job_id: str | None = None,
-    journal: Journal | None = None,
-) -> int:
-    """Run one copy job with the CLI's output and Ctrl-C handling; returns the exit code.
-
-    The job is recorded in the journal (``journal``, else the user's), so an interrupted one can be resumed with
-    ``sdgui jobs resume``; a ``job_id`` the journal holds is taken up where it stopped.
-    """
-    own_journal = journal is None
-    if journal is None:
-        try:
-            journal = Journal()
-        except JournalError as exc:
-            error_line(f"{exc}; this job runs without it and cannot be resumed")
-    backends = BackendCache(registry or VolumeRegistry())
-    job = FileCopyJob(action, backends, job_id=job_id, journal=journal)
-    reporter = make_reporter(json_lines)
-    try:
-        final = run_cancellable(job, reporter, on_cancel=reporter.note)
-    except BaseException:
-        reporter.close()
-        raise
-    finally:
-        backends.close()
-        if own_journal and journal is not None:
-            journal.close()
-    code = reporter.finish(final)
-    if job.journal_record is not None and code == EXIT_CANCELLED and not json_lines:
-        error_line(f"to carry on with this job later: sdgui jobs resume {job.job_id}")
-    return code
-
-
 # -- jobs -----------------------------------------------------------------------------------------------------
-
-
-def jobs_list(args: argparse.Namespace) -> int:
-    """The unfinished jobs: interrupted, cancelled, failed, or running in another process."""
-    with Journal() as journal:
-        jobs = journal.unfinished_jobs()
-    if args.json:
-        for info in jobs:
-            print_json(info.to_dict())
-    elif jobs:
-        print(jobs_table(jobs))
-    else:
-        print("no unfinished jobs")
-    return EXIT_OK
-
-
-def jobs_resume(args: argparse.Namespace) -> int:
-    """Run an unfinished job again: files done before are checked and skipped, partial downloads resumed."""
-    with Journal() as journal:
-        info = journal.job(args.id)
-        if info.state == "finished":
-            raise errors.ConflictError("the job has already finished", path=f"job {info.id}")
-        if info.state == "running":
-            raise errors.ConflictError("the job is running in another sdgui process", path=f"job {info.id}")
-        return run_copy(CopyAction.from_dict(info.action), json_lines=args.json, job_id=info.id, journal=journal)
-
-
-def jobs_discard(args: argparse.Namespace) -> int:
-    with Journal() as journal:
-        info = journal.job(args.id)
-        removed = journal.discard(info.id)
-    partials = f"; removed {len(removed)} partial {'file' if len(removed) == 1 else 'files'}" if removed else ""
-    print(f"discarded job {info.id}{partials}")
-    return EXIT_OK
-
-
-def run_cancellable(
-    job: FileCopyJob, sink: Callable[[JobEvent], None], *, on_cancel: Callable[[str], None] = error_line
-) -> JobEvent:
-    """Run ``job`` in a worker thread while this (main) thread turns SIGINT/SIGTERM into ``job.cancel()``.
-
-    The first signal cancels and waits for the job to clean up; a later one waits at most CLEANUP_GRACE_S more.
-    """
-    outcome: list[JobEvent] = []
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            outcome.append(job.run(sink))
-        except BaseException as exc:  # handed to the main thread
-            failure.append(exc)
-
-    signals = 0
-    deadline: float | None = None
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        nonlocal signals, deadline
-        signals += 1
-        job.cancel()
-        if signals == 1:
-            on_cancel("cancelling: removing partial files and unfinished uploads (Ctrl-C again: wait 10 s at most)")
-        elif deadline is None:
-            deadline = time.monotonic() + CLEANUP_GRACE_S
-            on_cancel(f"still cleaning up; waiting at most {CLEANUP_GRACE_S:.0f} s more")
-
-    worker = threading.Thread(target=work, name="sdgui-job", daemon=True)
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
-    try:
-        worker.start()
-        while worker.is_alive():
-            worker.join(0.1)
-            if deadline is not None and time.monotonic() > deadline and worker.is_alive():
-                error_line("the job did not finish cleaning up in time; an unfinished upload may remain")
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(EXIT_CANCELLED)  # the job's threads cannot be stopped; exiting normally would wait for them
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if failure:
-        raise failure[0]
-    return outcome[0]

@@ -213,7 +213,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def run_headless_demo() -> int:
     """Start the demo server, copy a sample folder up to ``demo:sample/`` and back down, say where it all is."""
-    from sdgui.cli import run_copy  # the command line's progress output and Ctrl-C handling
+    from sdgui.cli_jobs import run_copy  # the command line's progress output and Ctrl-C handling
 
     sample = data_dir() / "demo-sample"
     download = data_dir() / "demo-download"
