@@ -7,7 +7,6 @@ import json
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +27,7 @@ from sdgui.core.copy.events import (
     JobStarted,
     Progress,
 )
+from sdgui.core.copy.summary import JobSummary
 from sdgui.core.journal import JobInfo
 from sdgui.core.secrets import redact
 from sdgui.core.units import format_duration, format_size
@@ -102,30 +102,24 @@ def print_json(data: dict[str, Any]) -> None:
 class JobReporter:
     """Receives a job's events from any of its threads and prints them; ``finish`` prints the outcome.
 
-    The base class keeps the counts a summary needs; subclasses decide how events look.
+    The counting is the core's JobSummary (the window folds the same events the same way); subclasses decide how
+    events look.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.started = time.monotonic()
         self.move = False
-        self.job_started = False
-        self.counts: Counter[str] = Counter()
-        self.bytes_done = 0
+        self.account: JobSummary | None = None
         self.failures: list[FileFailed] = []
 
     def __call__(self, event: JobEvent) -> None:
         with self.lock:
+            if self.account is None:
+                self.account = JobSummary(event.job_id)
+            self.account.apply(event)
             if isinstance(event, JobStarted):
                 self.move = event.move
-                self.job_started = True
-            elif isinstance(event, FileDone):
-                self.counts["done"] += 1
-                self.counts[event.verified] += 1
-                self.bytes_done += event.size
-            elif isinstance(event, FileSkipped):
-                self.counts["skipped"] += 1
-                self.counts[f"skipped:{event.reason}"] += 1
             elif isinstance(event, FileFailed):
                 self.failures.append(event)
             self.show(event)
@@ -152,7 +146,8 @@ class JobReporter:
             error_line(f"cancelled; {final.files_done} files were {verb} before, nothing partial was left")
             return EXIT_CANCELLED
         if isinstance(final, JobFailed):
-            if self.job_started:  # a request refused before any file was looked at has nothing to sum up
+            if self.account is not None and self.account.started_at is not None:
+                # (a request refused before any file was looked at has nothing to sum up)
                 self.summary(None)
             messages = [failure.message for failure in self.failures]
             if final.message not in messages:  # a fatal error (bad credentials...) also failed its file
@@ -169,15 +164,16 @@ class JobReporter:
             done, skipped, size, elapsed = final.files_done, final.files_skipped, final.bytes_done, final.elapsed_s
             checks = (final.verified, final.provider_checked, final.unverified)
         else:
-            done, skipped, size = self.counts["done"], self.counts["skipped"], self.bytes_done
+            account = self.account or JobSummary("")
+            done, skipped, size = account.files_copied, account.files_skipped, account.bytes_copied
             elapsed = time.monotonic() - self.started
-            checks = (self.counts["verified"], self.counts["provider-checked"], self.counts["unverified"])
+            checks = (account.verified, account.provider_checked, account.unverified)
         rate = f", {format_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
         text = (
             f"{'moved' if self.move else 'copied'} {done} {'file' if done == 1 else 'files'}, {format_size(size)} "
             f"in {elapsed:.1f} s{rate}: {checks[0]} verified, {checks[1]} provider-checked, {checks[2]} unverified"
         )
-        before = self.counts["skipped:copied-before"]
+        before = self.account.files_copied_before if self.account is not None else 0
         if skipped - before:
             text += f"; {skipped - before} skipped (already there)"
         if before:

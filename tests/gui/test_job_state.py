@@ -5,6 +5,7 @@ from __future__ import annotations
 from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.events import (
     ConcurrencyChanged,
+    Direction,
     FileDone,
     FileFailed,
     FileRetrying,
@@ -39,11 +40,11 @@ def test_a_new_job_is_queued_with_texts_from_its_action() -> None:
 
 
 def test_direction_from_paths() -> None:
-    assert direction_of(_action(["/a"], "/b/")) == "copy"
+    assert direction_of(_action(["/a"], "/b/")) == Direction.LOCAL
     assert direction_of(_action(["/a"], "cloud:x")) == "upload"
     assert direction_of(_action(["cloud:x"], "/b/")) == "download"
     assert direction_of(_action(["cloud:x"], "cloud:y")) == "server-side"
-    assert direction_of(_action(["cloud:x"], "other:y")) == "copy"
+    assert direction_of(_action(["cloud:x"], "other:y")) == Direction.CROSS_VOLUME
 
 
 def test_events_drive_a_job_to_finished() -> None:
@@ -70,11 +71,15 @@ def test_events_drive_a_job_to_finished() -> None:
     assert state.verification_summary == "verified"
 
 
-def test_strategy_refines_the_direction() -> None:
+def test_job_started_refines_the_direction() -> None:
     state = _state(["cloud:a"], "cloud:b")
     assert state.direction == "server-side"
-    state.apply(JobStarted("j1", files=1, bytes_total=1, strategy="cross-volume streaming"))
-    assert state.direction == "copy"
+    started = JobStarted(
+        "j1", files=1, bytes_total=1, strategy="cross-volume streaming", direction=Direction.CROSS_VOLUME
+    )
+    state.apply(started)
+    assert state.direction == Direction.CROSS_VOLUME
+    assert state.direction_text == "Copy"
 
 
 def test_a_quiet_transfer_loses_its_rate_and_eta() -> None:

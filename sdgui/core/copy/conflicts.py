@@ -28,8 +28,11 @@ class DestinationIndex:
     not one HEAD per file); the names a job has claimed are remembered so two files never pick the same one.
     """
 
-    def __init__(self, backend: VolumeBackend) -> None:
+    def __init__(self, backend: VolumeBackend, *, remember_claims: bool = True) -> None:
+        """Without ``remember_claims`` (one source, no renames: every target is distinct) the names written are
+        not kept, so memory does not grow with the number of files."""
         self.backend = backend
+        self.remember_claims = remember_claims
         self._lock = threading.Lock()
         self._listed: dict[str, set[str]] = {}
         self._claimed: set[str] = set()
@@ -56,7 +59,8 @@ class DestinationIndex:
         """The key to write, None to skip; ConflictError when the policy is ``fail``."""
         with self._lock:
             if not self.exists(key):
-                self._claimed.add(key)
+                if self.remember_claims:
+                    self._claimed.add(key)
                 return key
             if policy == "skip":
                 return None

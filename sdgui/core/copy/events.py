@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 Verification = Literal["verified", "provider-checked", "unverified"]
-Phase = Literal["scanning", "transferring", "finishing"]
+Phase = Literal["scanning", "counting", "transferring", "finishing"]
+"""``scanning`` before the first file is known; ``counting`` while files transfer and the listing goes on (the
+totals still grow, so there is no ETA); ``transferring`` once the totals are final; ``finishing`` at the end."""
+
+
+class Direction(StrEnum):
+    """Which way a job's bytes move, as the router sees its volumes."""
+
+    UPLOAD = "upload"
+    DOWNLOAD = "download"
+    LOCAL = "local"
+    SERVER_SIDE = "server-side"
+    CROSS_VOLUME = "cross-volume"
 
 
 @dataclass(frozen=True)
@@ -24,11 +37,15 @@ class JobEvent:
 class JobStarted(JobEvent):
     type: ClassVar[str] = "job_started"
     files: int
+    """Files known when the job started: all of them, unless ``counting``."""
     bytes_total: int
     strategy: str
     sources: list[str] = field(default_factory=list)
     destination: str = ""
     move: bool = False
+    direction: Direction | None = None
+    counting: bool = False
+    """True while the listing goes on: ``files`` and ``bytes_total`` will grow (Progress carries them)."""
 
 
 @dataclass(frozen=True)

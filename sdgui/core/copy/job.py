@@ -8,16 +8,16 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.cancel import CancelToken
-from sdgui.core.copy.action import CopyAction, ResolvedAction, ResolvedSource
+from sdgui.core.copy.action import CopyAction, ResolvedAction
 from sdgui.core.copy.already_copied import copied_before
 from sdgui.core.copy.conflicts import DestinationIndex
-from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, TransferTally, label_of
+from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, TransferTally
 from sdgui.core.copy.events import (
     ConcurrencyChanged,
     FileDone,
@@ -31,13 +31,14 @@ from sdgui.core.copy.events import (
     Phase,
     Progress,
 )
+from sdgui.core.copy.expand import Expansion
 from sdgui.core.copy.flow.bandwidth import BandwidthLimiter
 from sdgui.core.copy.flow.concurrency import ChangeReason, ConcurrencyGate
 from sdgui.core.copy.flow.rate import RateMeter
 from sdgui.core.copy.flow.retry import FileAttempts, FileRetrier, RetryPolicy
 from sdgui.core.copy.router import CopyStrategyRouter
+from sdgui.core.copy.summary import JobSummary
 from sdgui.core.journal import JobRecord, Journal, JournalError
-from sdgui.core.paths import relative_key, safe_local_target
 from sdgui.core.settings import TransferSettings
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,13 @@ class FileCopyJob:
         self._lock = threading.Lock()
         self._bytes_done = 0
         self._bytes_total = 0
-        self._files_done = 0
         self._files_total = 0
+        self._counting = True
+        self._first_strategies: list[str] | None = None
+        """The strategies of the first batch's files: the job's headline strategy."""
+        self._failure_kinds: set[str] = set()
+        self.account = JobSummary(self.job_id)
+        """The job's own account of its events: the same reducer the CLI and the window use."""
         self._current = ""
         self._last_emit = 0.0
         self._rate = RateMeter()
@@ -80,7 +86,7 @@ class FileCopyJob:
         self._first_failure: errors.SdError | None = None
         self.journal = journal
         self.journal_record: JobRecord | None = None
-        """Set once the job is recorded in the journal (after its files are known)."""
+        """Set once the job is recorded in the journal (before its files are listed)."""
         self._tally = TransferTally()
 
     def cancel(self) -> None:
@@ -91,64 +97,87 @@ class FileCopyJob:
         """Run to the end; returns the final event (finished, failed or cancelled), which ``sink`` also got."""
         self._sink = sink
         started = time.monotonic()
-        counts: Counter[str] = Counter()
         try:
             resolved = self.action.validate(self.backends)
-            items = self._expand(resolved)
-            self._attach_journal(items)
-            self._files_total = len(items)
-            self._bytes_total = sum(item.size for item in items)
-            strategies = Counter(self.router.select(i.src, i.dst, i.size).name for i in items)
-            headline = (
-                strategies.most_common(1)[0][0]
-                if strategies
-                else self.router.select(resolved.sources[0].backend, resolved.dst_backend).name
+            self._begin_journal()
+            self._progress("scanning", force=True)
+            expansion = Expansion(
+                resolved, self.cancel_token, record=lambda: self.journal_record, on_batch=self._listed
             )
-            self._emit(
-                JobStarted(
-                    self.job_id,
-                    files=self._files_total,
-                    bytes_total=self._bytes_total,
-                    strategy=headline if len(strategies) <= 1 else "mixed",
-                    sources=[str(s) for s in self.action.sources],
-                    destination=str(self.action.destination),
-                    move=self.action.options.delete_after_copy,
-                )
-            )
-            self._copy_all(resolved, items, counts)
+            expansion.start()
+            try:
+                expansion.wait_first()
+                self.cancel_token.check()
+                self._emit(self._started_event(resolved, expansion))
+                self._copy_all(resolved, expansion)
+            finally:
+                expansion.stop()
             if resolved.options.delete_after_copy:
                 _remove_moved_dirs(resolved)
         except errors.CancelledError:
-            return self._final(JobCancelled(self.job_id, files_done=counts["done"]))
+            return self._final(JobCancelled(self.job_id, files_done=self.account.files_copied))
         except errors.SdError as exc:
-            return self._final(JobFailed(self.job_id, exc.kind, str(exc), counts["done"], counts["failed"]))
+            account = self.account
+            return self._final(JobFailed(self.job_id, exc.kind, str(exc), account.files_copied, account.files_failed))
         self._progress("finishing", force=True)
-        if counts["failed"]:
-            kinds = sorted(k.removeprefix("error:") for k in counts if k.startswith("error:"))
-            message = f"{counts['failed']} of {self._files_total} files failed; first: {self._first_failure}"
+        account = self.account
+        if account.files_failed:
+            kinds = sorted(self._failure_kinds)
+            message = f"{account.files_failed} of {self._files_total} files failed; first: {self._first_failure}"
             return self._final(
                 JobFailed(
                     self.job_id,
                     kinds[0] if len(kinds) == 1 else "several",
                     message,
-                    counts["done"],
-                    counts["failed"],
+                    account.files_copied,
+                    account.files_failed,
                 )
             )
         return self._final(
             JobFinished(
                 self.job_id,
-                files_done=counts["done"],
-                files_skipped=counts["skipped"],
+                files_done=account.files_copied,
+                files_skipped=account.files_skipped,
                 bytes_done=self._bytes_done,
                 elapsed_s=round(time.monotonic() - started, 3),
-                verified=counts["verified"],
-                provider_checked=counts["provider-checked"],
-                unverified=counts["unverified"],
+                verified=account.verified,
+                provider_checked=account.provider_checked,
+                unverified=account.unverified,
                 bytes_transferred=self._tally.transferred,
                 bytes_resumed=self._tally.resumed,
             )
         )
+
+    def _started_event(self, resolved: ResolvedAction, expansion: Expansion) -> JobStarted:
+        """What the job knows once its first files are listed: all of them, unless the listing goes on."""
+        first = resolved.sources[0]
+        with self._lock:
+            files, size, strategies = self._files_total, self._bytes_total, Counter(self._first_strategies or [])
+            self._counting = not expansion.ended
+        headline = (
+            strategies.most_common(1)[0][0]
+            if strategies
+            else self.router.select(first.backend, resolved.dst_backend).name
+        )
+        return JobStarted(
+            self.job_id,
+            files=files,
+            bytes_total=size,
+            strategy=headline if len(strategies) <= 1 else "mixed",
+            sources=[str(s) for s in self.action.sources],
+            destination=str(self.action.destination),
+            move=self.action.options.delete_after_copy,
+            direction=self.router.select(first.backend, resolved.dst_backend).direction,
+            counting=not expansion.ended,
+        )
+
+    def _listed(self, batch: list[CopyItem]) -> None:
+        """A batch of files is listed (called in the listing thread): the totals grow."""
+        with self._lock:
+            self._files_total += len(batch)
+            self._bytes_total += sum(item.size for item in batch)
+            if self._first_strategies is None:
+                self._first_strategies = [self.router.select(i.src, i.dst, i.size).name for i in batch]
 
     def _final(self, event: JobEvent) -> JobEvent:
         if self.journal_record is not None:
@@ -157,58 +186,17 @@ class FileCopyJob:
         self._emit(event)
         return event
 
-    def _attach_journal(self, items: list[CopyItem]) -> None:
-        """Record the job and its files, or take up the journal's record of them when resuming."""
+    def _begin_journal(self) -> None:
+        """Record the job, or take up the journal's record of it when resuming; its files follow in batches."""
         if self.journal is None:
             return
         try:
             self.journal_record = self.journal.begin(self.job_id, self.action)
-            records = self.journal_record.files([(item.source_label, item.dst_key, item.size) for item in items])
         except JournalError as exc:
             log.warning("%s; this job runs without it and cannot be resumed", exc)
-            if self.journal_record is not None:
-                self.journal_record.end("failed")
-                self.journal_record = None
-            return
-        for item, record in zip(items, records, strict=True):
-            item.record = record
-
-    # -- expansion --------------------------------------------------------------
-    def _expand(self, resolved: ResolvedAction) -> list[CopyItem]:
-        items: list[CopyItem] = []
-        for source in resolved.sources:
-            items.extend(self._expand_source(resolved, source))
-        return items
-
-    def _expand_source(self, resolved: ResolvedAction, source: ResolvedSource) -> Iterator[CopyItem]:
-        dst = resolved.dst_backend
-        if not source.is_dir:
-            yield CopyItem(source.backend, source.key, dst, source.target_key, source.size)
-            return
-        self._progress("scanning", force=True)
-        for page in source.backend.list(source.key, recursive=True):
-            self.cancel_token.check()
-            for entry in page:
-                rel = relative_key(source.key, entry.key)
-                refused: errors.SdError | None = None
-                try:
-                    target = self._target_key(dst, source.target_key, rel)
-                except errors.InvalidPathError as exc:
-                    target = f"{source.target_key}/{rel}"
-                    refused = exc.at(path=label_of(dst, target))
-                yield CopyItem(source.backend, entry.key, dst, target, entry.size, entry, refused)
-
-    def _target_key(self, dst: object, base: str, rel: str) -> str:
-        from sdgui.core.backends.local import LocalBackend
-
-        if isinstance(dst, LocalBackend):
-            # Keys from a listing may try to climb out of the target directory: refuse, write nothing.
-            path = safe_local_target(dst.path(base), rel)
-            return dst.key_of(path)
-        return f"{base}/{rel}" if base else rel
 
     # -- copying ----------------------------------------------------------------
-    def _copy_all(self, resolved: ResolvedAction, items: list[CopyItem], counts: Counter[str]) -> None:
+    def _copy_all(self, resolved: ResolvedAction, expansion: Expansion) -> None:
         ctx = CopyContext(
             settings=self.settings,
             cancel=self.cancel_token,
@@ -217,7 +205,10 @@ class FileCopyJob:
             resume_tokens=self.journal_record,
             bandwidth=BandwidthLimiter(self.settings.bandwidth_limit),
         )
-        index = DestinationIndex(resolved.dst_backend)
+        # Two sources may land on one name, and a rename must not pick a name the job already claimed; a single
+        # source's files have distinct targets, so its job need not remember every name it wrote.
+        claims = len(resolved.sources) > 1 or resolved.options.on_conflict == "rename"
+        index = DestinationIndex(resolved.dst_backend, remember_claims=claims)
         large = threading.Semaphore(max(1, self.settings.large_file_slots))
         fatal: list[errors.SdError] = []
         # The pool stays at the maximum; the gate decides how many files transfer (fewer while throttled).
@@ -232,13 +223,23 @@ class FileCopyJob:
         self._progress("transferring", force=True)
         with ThreadPoolExecutor(self.settings.file_concurrency, thread_name_prefix="sdgui-file") as pool:
             pending: set[Future[None]] = set()
-            for item in items:
-                if self.cancel_token.cancelled or fatal:
-                    break
-                pending.add(pool.submit(self._copy_one, ctx, item, index, large, counts, fatal, retrier))
-                if len(pending) >= self.settings.file_concurrency * 2:
-                    _, pending = wait(pending, return_when=FIRST_COMPLETED)
-            wait(pending)
+            try:
+                for batch in expansion.batches():
+                    for item in batch:
+                        if self.cancel_token.cancelled or fatal:
+                            break
+                        pending.add(pool.submit(self._copy_one, ctx, item, index, large, fatal, retrier))
+                        if len(pending) >= self.settings.file_concurrency * 2:
+                            _, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    if self.cancel_token.cancelled or fatal:
+                        break
+                else:
+                    if self._counting:
+                        with self._lock:
+                            self._counting = False
+                        self._progress("transferring", force=True)
+            finally:
+                wait(pending)
         if fatal:
             raise fatal[0]
         self.cancel_token.check()
@@ -249,7 +250,6 @@ class FileCopyJob:
         item: CopyItem,
         index: DestinationIndex,
         large: threading.Semaphore,
-        counts: Counter[str],
         fatal: list[errors.SdError],
         retrier: FileRetrier,
     ) -> None:
@@ -261,7 +261,6 @@ class FileCopyJob:
                 raise item.refused
             if copied_before(item):
                 tries.progress.confirm()
-                self._count(counts, "skipped")
                 self._emit(FileSkipped(self.job_id, item.source_label, item.destination_label, "copied-before"))
                 return
             options = self.action.options
@@ -270,7 +269,6 @@ class FileCopyJob:
             )
             if chosen is None:
                 tries.progress.confirm()
-                self._count(counts, "skipped")
                 self._emit(FileSkipped(self.job_id, item.source_label, item.destination_label, "exists"))
                 return
             item.dst_key = chosen
@@ -291,7 +289,6 @@ class FileCopyJob:
 
             outcome = retrier.run(transfer, item, tries, transfer=True)
             deleted = self._delete_source(item, outcome) if options.delete_after_copy else False
-            self._count(counts, "done", outcome.verified)
             if item.record is not None:
                 item.record.done(outcome.size, outcome.blake3)
             self._emit(
@@ -320,9 +317,9 @@ class FileCopyJob:
             if isinstance(exc, _FATAL):
                 fatal.append(exc)
             tries.progress.confirm()  # counted as processed, so progress never goes backwards
-            self._count(counts, "failed", f"error:{exc.kind}")
             with self._lock:
                 self._first_failure = self._first_failure or exc
+                self._failure_kinds.add(str(exc.kind))
             log.warning("copy failed: %s", exc)
             self._emit(
                 FileFailed(
@@ -346,13 +343,6 @@ class FileCopyJob:
         return True
 
     # -- accounting -------------------------------------------------------------
-    def _count(self, counts: Counter[str], *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                counts[key] += 1
-            if "done" in keys or "skipped" in keys or "failed" in keys:
-                self._files_done += 1
-
     def _add_bytes(self, delta: int) -> None:
         with self._lock:
             self._bytes_done += delta
@@ -366,21 +356,27 @@ class FileCopyJob:
                 return
             self._last_emit = now
             rate = self._rate.rate()
+            if phase == "transferring" and self._counting:
+                phase = "counting"
             remaining = self._bytes_total - self._bytes_done
+            account = self.account
             event = Progress(
                 self.job_id,
                 phase=phase,
                 current_file=self._current,
                 bytes_done=self._bytes_done,
                 bytes_total=self._bytes_total,
-                files_done=self._files_done,
+                files_done=account.files_copied + account.files_skipped + account.files_failed,
                 files_total=self._files_total,
                 rate=round(rate, 1),
+                # While the listing goes on the totals grow: an ETA would be a guess.
                 eta_s=round(remaining / rate, 1) if rate > 0 and phase == "transferring" else None,
             )
         self._emit(event)
 
     def _emit(self, event: JobEvent) -> None:
+        with self._lock:
+            self.account.apply(event)
         try:
             self._sink(event)
         except Exception:  # a broken listener must not break the copy

@@ -6,7 +6,7 @@ from typing import cast
 
 from sdgui.core.backends.local import LocalBackend
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
-from sdgui.core.copy.events import Verification
+from sdgui.core.copy.events import Direction, Verification
 from sdgui.core.copy.strategy import CopyStrategy, metered, mismatch
 from sdgui.core.copy.verify import RunningHash, hash_file
 
@@ -15,6 +15,7 @@ class LocalCopyStrategy(CopyStrategy):
     """local → local: stream into a temporary file, fsync, compare blake3 of both, rename."""
 
     name = "local copy"
+    direction = Direction.LOCAL
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
         dst = cast(LocalBackend, item.dst)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
+from sdgui.core.copy.events import Direction
 from sdgui.core.copy.strategy import CloudCopyStrategy, checked, mismatch
 from sdgui.core.copy.verify import hash_stream
 
@@ -11,6 +12,7 @@ class ServerSideCopyStrategy(CloudCopyStrategy):
     """cloud → cloud on one volume: the service copies; the bytes never leave it."""
 
     name = "server-side copy"
+    direction = Direction.SERVER_SIDE
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
         entry = item.src.stat(item.src_key)

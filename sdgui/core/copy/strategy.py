@@ -9,7 +9,7 @@ from typing import ClassVar
 from sdgui.core import errors
 from sdgui.core.backends.base import BLAKE3_KEY, MTIME_KEY, Entry
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
-from sdgui.core.copy.events import Verification
+from sdgui.core.copy.events import Direction, Verification
 from sdgui.core.copy.verify import hash_stream
 
 
@@ -17,6 +17,7 @@ class CopyStrategy(ABC):
     """Copies one file from ``item.src`` to ``item.dst``; the destination ends whole or absent."""
 
     name: ClassVar[str]
+    direction: ClassVar[Direction]
 
     @abstractmethod
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:

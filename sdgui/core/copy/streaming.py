@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
+from sdgui.core.copy.events import Direction
 from sdgui.core.copy.strategy import CloudCopyStrategy, checked, metered, mismatch
 from sdgui.core.copy.verify import RunningHash, hash_bytes
 
@@ -12,6 +13,7 @@ class StreamingCopyStrategy(CloudCopyStrategy):
     other through memory, never through local disk, with a bounded number of parts in flight."""
 
     name = "cross-volume streaming"
+    direction = Direction.CROSS_VOLUME
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
         entry = item.src.stat(item.src_key)

@@ -16,6 +16,8 @@ from sdgui.core.journal.lock import JobLock, unlink_quietly
 
 log = logging.getLogger(__name__)
 
+_QUERY_BATCH = 500
+"""Sources looked up per query (SQLite limits the number of parameters)."""
 KEEP_FINISHED_JOBS = 100
 """Finished jobs kept (without their files) as history."""
 
@@ -54,25 +56,36 @@ class JobRecord:
         self.job_id = job_id
         self._lock = lock
         self._ended = False
+        self._next_id: int | None = None
 
     def files(self, planned: Sequence[tuple[str, str, int]]) -> list[FileRecord]:
         """The records of ``planned`` files (source label, destination key, size): known ones as the journal has
-        them (matched by source), new ones added as pending."""
+        them (matched by source), new ones added as pending. A job hands its files over in batches as its
+        listing goes on; only the batch's own rows are read."""
         journal = self.journal
         journal.flush()
-        known: dict[str, tuple[Any, ...]] = {
-            row[1]: row
+        known: dict[str, tuple[Any, ...]] = {}
+        sources = list(dict.fromkeys(source for source, _, _ in planned))
+        for start in range(0, len(sources), _QUERY_BATCH):
+            chunk = sources[start : start + _QUERY_BATCH]
+            marks = ", ".join("?" * len(chunk))
             for row in journal.query(
-                "SELECT file_id, source, dst_key, size, state, blake3, download, temp_path FROM files WHERE job_id = ?",
-                (self.job_id,),
-            )
-        }
-        next_id = max((row[0] for row in known.values()), default=-1) + 1
-        new_rows = []
+                "SELECT file_id, source, dst_key, size, state, blake3, download, temp_path FROM files "
+                f"WHERE job_id = ? AND source IN ({marks})",
+                (self.job_id, *chunk),
+            ):
+                known[row[1]] = row
+        if self._next_id is None:
+            rows = journal.query("SELECT MAX(file_id) FROM files WHERE job_id = ?", (self.job_id,))
+            self._next_id = (rows[0][0] if rows and rows[0][0] is not None else -1) + 1
+        next_id = self._next_id
+        new_rows: list[tuple[str, int, str, str, int]] = []
         records = []
         for source, dst_key, size in planned:
-            row = known.get(source)
-            if row is None:
+            found = known.get(source)
+            if found is not None:
+                row = found
+            else:
                 row = (next_id, source, dst_key, size, "pending", None, None, None)
                 known[source] = row
                 new_rows.append((self.job_id, next_id, source, dst_key, size))
@@ -88,6 +101,7 @@ class JobRecord:
                     )
             except sqlite3.Error as exc:
                 raise JournalError(f"cannot write the job journal {journal.path}: {exc}") from None
+        self._next_id = next_id
         return records
 
     # -- ResumeTokens (sdgui.core.copy.context): an upload's token, kept per file while the upload is open ----

@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
+from sdgui.core.copy.events import Direction
 from sdgui.core.units import format_duration, format_size
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import JobState
@@ -23,12 +24,12 @@ UNKNOWN = "—"
 _FAILED_COLOR = QColor(179, 38, 30)
 _MUTED_COLOR = QColor(110, 110, 110)
 _DIRECTION_ICONS = {
-    "upload": QStyle.StandardPixmap.SP_ArrowUp,
-    "download": QStyle.StandardPixmap.SP_ArrowDown,
-    "copy": QStyle.StandardPixmap.SP_ArrowRight,
-    "server-side": QStyle.StandardPixmap.SP_BrowserReload,
+    Direction.UPLOAD: QStyle.StandardPixmap.SP_ArrowUp,
+    Direction.DOWNLOAD: QStyle.StandardPixmap.SP_ArrowDown,
+    Direction.LOCAL: QStyle.StandardPixmap.SP_ArrowRight,
+    Direction.CROSS_VOLUME: QStyle.StandardPixmap.SP_ArrowRight,
+    Direction.SERVER_SIDE: QStyle.StandardPixmap.SP_BrowserReload,
 }
-_DIRECTION_TEXT = {"upload": "Upload", "download": "Download", "copy": "Copy", "server-side": "Server-side"}
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -127,7 +128,7 @@ def state_text(state: JobState, *, paused: bool = False) -> str:
         return " · ".join(parts)
     if state.state == "failed":
         if state.failed_files:
-            return f"Failed · {len(state.failed_files)} failed"
+            return f"Failed · {state.files_failed} failed"
         return f"Failed · {state.error_kind}" if state.error_kind else "Failed"
     return "Cancelled"
 
@@ -143,8 +144,8 @@ def failure_tooltip(state: JobState, limit: int = 8) -> str:
     """The job's error and its first failed files, each with why."""
     lines = [state.error] if state.error else []
     lines.extend(f"{source}: {message}" for source, message in state.failed_files[:limit])
-    if len(state.failed_files) > limit:
-        lines.append(f"… and {len(state.failed_files) - limit} more (see Details)")
+    if state.files_failed > limit:
+        lines.append(f"… and {state.files_failed - limit} more (see Details)")
     return "\n".join(lines)
 
 
@@ -262,7 +263,7 @@ class TransfersModel(QAbstractTableModel):
 
     def _display(self, state: JobState, column: Column) -> str:
         if column == Column.DIRECTION:
-            text = _DIRECTION_TEXT[state.direction]
+            text = state.direction_text
             return f"{text} (move)" if state.move else text
         if column == Column.TRANSFER:
             return f"{source_names(state)} → {state.destination_text}"
@@ -305,7 +306,9 @@ class TransfersModel(QAbstractTableModel):
             return "\n".join(line for line in lines if line) or None
         return None
 
-    def _icon(self, direction: str) -> QIcon:
+    def _icon(self, direction: Direction | None) -> QIcon:
+        if direction is None:
+            return QIcon()
         if direction not in self._icons:
             style = QApplication.style()
             self._icons[direction] = style.standardIcon(_DIRECTION_ICONS[direction]) if style else QIcon()

@@ -17,7 +17,7 @@ from sdgui.core.backends.local import LocalBackend
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
 from sdgui.core.copy.download.fetch import fetch_missing
 from sdgui.core.copy.download.partial import take_up_partial
-from sdgui.core.copy.events import Verification
+from sdgui.core.copy.events import Direction, Verification
 from sdgui.core.copy.strategy import CloudCopyStrategy
 from sdgui.core.copy.verify import hash_bytes, hash_file
 
@@ -31,6 +31,7 @@ class DownloadStrategy(CloudCopyStrategy):
     fsync, blake3 of the file against the object's stored blake3, atomic rename."""
 
     name = "streaming download"
+    direction = Direction.DOWNLOAD
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
         return download_into(ctx, item, cast(LocalBackend, item.dst), progress)

@@ -8,6 +8,7 @@ from typing import cast
 from sdgui.core import errors
 from sdgui.core.backends.local import LocalBackend
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
+from sdgui.core.copy.events import Direction
 from sdgui.core.copy.strategy import CloudCopyStrategy, checked, metered
 from sdgui.core.copy.upload.resumable import supports_resumable_upload, upload_resumable
 from sdgui.core.copy.verify import RunningHash, hash_bytes, hash_file
@@ -18,6 +19,7 @@ class UploadStrategy(CloudCopyStrategy):
     object's metadata; the bytes sent are hashed again and the upload is aborted if the file changed."""
 
     name = "streaming upload"
+    direction = Direction.UPLOAD
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
         src = cast(LocalBackend, item.src)
