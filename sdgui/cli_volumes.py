@@ -20,9 +20,8 @@ from sdgui.cli_output import (
     volume_table,
 )
 from sdgui.core import errors
-from sdgui.core.backends.factory import BackendCache
-from sdgui.core.backends.s3_multipart import S3MultipartClient
-from sdgui.core.cleanup import StaleUpload, abort_uploads, find_stale_uploads, parse_age
+from sdgui.core.backends.factory import BackendCache, backend_for_config
+from sdgui.core.cleanup import StaleUpload, abort_uploads, find_stale_uploads, parse_age, uploads_of
 from sdgui.core.probe import ProbeStep, probe_volume
 from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
@@ -137,7 +136,7 @@ def volume_cleanup(args: argparse.Namespace) -> int:
         raise errors.ConfigError(
             "the volume is read-only: nothing is aborted there; list with --dry-run", volume=args.name
         )
-    client = S3MultipartClient.for_volume(config)
+    backend = backend_for_config(config)
     verb = "would abort" if args.dry_run else "aborted"
 
     def show(stale: StaleUpload, failure: errors.SdError | None = None) -> None:
@@ -150,6 +149,7 @@ def volume_cleanup(args: argparse.Namespace) -> int:
             print(one_line(f"{action}  {stale.key}  (upload {stale.upload_id}, {_age_text(age)} old)"), flush=True)
 
     try:
+        client = uploads_of(backend)
         report = find_stale_uploads(client, args.older_than)
         if args.dry_run:
             for stale in report.stale:
@@ -157,7 +157,7 @@ def volume_cleanup(args: argparse.Namespace) -> int:
         else:
             abort_uploads(client, report.stale, report, on_done=show)
     finally:
-        client.close()
+        backend.close()
     done = len(report.stale) if args.dry_run else len(report.aborted)
     if args.json:
         print_json(

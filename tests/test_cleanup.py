@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from sdgui.cli import main
-from sdgui.core.backends.s3_multipart import OpenUpload, S3MultipartClient
+from sdgui.core.backends.base import OpenUpload
+from sdgui.core.backends.s3 import S3Config, S3MultipartClient
 from sdgui.core.cleanup import abort_uploads, find_stale_uploads, parse_age
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
@@ -274,6 +275,7 @@ def test_the_dialog_explains_a_failure(qtbot: QtBot, rclone_s3: S3Server) -> Non
 
 
 def test_a_multipart_client_is_built_only_when_used(moto_s3: S3Server) -> None:
-    client = S3MultipartClient(VolumeConfig("v", "s3", bucket="b", endpoint=moto_s3.endpoint, allow_http=True), None)
+    config = VolumeConfig("v", "s3", bucket="b", endpoint=moto_s3.endpoint, allow_http=True)
+    client = S3MultipartClient(S3Config.from_volume(config, None))
     assert client._client is None  # building botocore's client costs a few hundred ms: not at volume open
     client.close()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sdgui.core import errors
-from sdgui.core.backends.s3_multipart import OpenUpload, S3MultipartClient
+from sdgui.core.backends.base import OpenUpload, ResumableUploads, VolumeBackend
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,14 @@ def parse_age(text: str) -> timedelta:
     if match is None:
         raise ValueError(f"invalid age {text!r}; use a number with s, m, h or d, like 24h")
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def uploads_of(backend: VolumeBackend) -> ResumableUploads:
+    """The volume's multipart uploads; ConfigError where it has none (local disks, GCS, Azure)."""
+    uploads = backend.resumable_uploads()
+    if uploads is None:
+        raise errors.ConfigError("multipart uploads are managed only on s3 and r2 volumes", volume=backend.volume)
+    return uploads
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ class CleanupReport:
 
 
 def find_stale_uploads(
-    client: S3MultipartClient, older_than: timedelta = DEFAULT_MIN_AGE, *, now: datetime | None = None
+    client: ResumableUploads, older_than: timedelta = DEFAULT_MIN_AGE, *, now: datetime | None = None
 ) -> CleanupReport:
     """List the volume's open uploads; those started at least ``older_than`` ago are ``stale``.
 
@@ -77,7 +85,7 @@ def find_stale_uploads(
 
 
 def abort_uploads(
-    client: S3MultipartClient,
+    client: ResumableUploads,
     uploads: Iterable[StaleUpload],
     report: CleanupReport | None = None,
     *,

@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -88,9 +88,8 @@ def _list_root(backend: VolumeBackend) -> str:
     try:
         page = next(pages, [])
     finally:
-        close = getattr(pages, "close", None)  # a generator: stop it, only the first page was wanted
-        if callable(close):
-            close()
+        if isinstance(pages, Generator):  # stop it: only the first page was wanted
+            pages.close()
     more = "+" if len(page) >= LIST_PAGE_SIZE else ""
     return f"{len(page)}{more} {'entry' if len(page) == 1 else 'entries'} at the top"
 

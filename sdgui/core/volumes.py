@@ -99,43 +99,49 @@ class VolumeConfig:
                 f"invalid volume name {self.name!r}; use a letter or digit followed by up to 63 letters, digits, "
                 "'_', '.' or '-'"
             )
-        where = {"volume": self.name}
         if self.kind not in VOLUME_KINDS:
-            raise ConfigError(f"unknown kind {self.kind!r}; expected one of {', '.join(VOLUME_KINDS)}", **where)
+            raise ConfigError(
+                f"unknown kind {self.kind!r}; expected one of {', '.join(VOLUME_KINDS)}", volume=self.name
+            )
         if self.kind == "local":
             if not self.root:
-                raise ConfigError("a local volume needs a root directory", **where)
+                raise ConfigError("a local volume needs a root directory", volume=self.name)
             if not os.path.isabs(os.path.expanduser(self.root)):
-                raise ConfigError(f"root {self.root!r} must be an absolute path", **where)
+                raise ConfigError(f"root {self.root!r} must be an absolute path", volume=self.name)
         else:
             self._validate_cloud()
         try:
             normalise_key(self.prefix)
         except InvalidPathError as exc:
-            raise ConfigError(f"invalid prefix: {exc.detail}", **where) from None
+            raise ConfigError(f"invalid prefix: {exc.detail}", volume=self.name) from None
         if self.secret_env is not None and not _ENV_NAME_RE.fullmatch(self.secret_env):
             # Also catches a secret pasted where the variable's name belongs, before it reaches the file.
-            raise ConfigError("secret_env must be the name of an environment variable, like MY_SECRET", **where)
+            raise ConfigError(
+                "secret_env must be the name of an environment variable, like MY_SECRET", volume=self.name
+            )
 
     def _validate_cloud(self) -> None:
-        where = {"volume": self.name}
         noun = "container" if self.kind == "azure" else "bucket"
         if not self.bucket:
-            raise ConfigError(f"kind {self.kind} needs a {noun}", **where)
+            raise ConfigError(f"kind {self.kind} needs a {noun}", volume=self.name)
         if "/" in self.bucket or self.bucket.strip() != self.bucket:
-            raise ConfigError(f"{noun} {self.bucket!r} must be a bare name; put folders in prefix", **where)
+            raise ConfigError(f"{noun} {self.bucket!r} must be a bare name; put folders in prefix", volume=self.name)
         if self.kind == "r2" and not self.endpoint:
-            raise ConfigError("an r2 volume needs an endpoint (https://<account>.r2.cloudflarestorage.com)", **where)
+            raise ConfigError(
+                "an r2 volume needs an endpoint (https://<account>.r2.cloudflarestorage.com)", volume=self.name
+            )
         if self.endpoint is not None:
             url = urlsplit(self.endpoint)
             if url.scheme not in ("http", "https") or not url.hostname:
-                raise ConfigError(f"endpoint {self.endpoint!r} must be an http:// or https:// URL", **where)
+                raise ConfigError(f"endpoint {self.endpoint!r} must be an http:// or https:// URL", volume=self.name)
             if url.username is not None or url.password is not None:
-                raise ConfigError("endpoint must not carry credentials; use access_key_id and the keyring", **where)
+                raise ConfigError(
+                    "endpoint must not carry credentials; use access_key_id and the keyring", volume=self.name
+                )
             if url.scheme == "http" and not self.allow_http:
                 raise ConfigError(
                     f"endpoint {self.endpoint!r} is plain http; set allow_http to send credentials unencrypted",
-                    **where,
+                    volume=self.name,
                 )
 
     def effective_region(self) -> str | None:

@@ -455,10 +455,11 @@ def _delete_all(backends: BackendCache, paths: list[SdPath]) -> None:
             keys = [e.key for page in backend.list(key, recursive=True) for e in page]
             for child in keys:
                 backend.delete(child)
-            if backend.capabilities.is_local:
+            local = backend.local_path(key)
+            if local is not None:
                 import shutil
 
-                shutil.rmtree(backend.path(key), ignore_errors=False)  # type: ignore[attr-defined]
+                shutil.rmtree(local, ignore_errors=False)
             else:
                 backend.delete(key + "/")
         else:

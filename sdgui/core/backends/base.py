@@ -6,6 +6,40 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+
+from sdgui.core.backends.atomic_file import AtomicFile
+from sdgui.core.backends.resumable_uploads import (
+    MAX_PARTS,
+    MIN_PART_SIZE,
+    NewUpload,
+    OpenUpload,
+    PartChecksum,
+    ResumableUploads,
+    UploadedPart,
+    sha256_b64,
+)
+
+__all__ = [
+    "BLAKE3_KEY",
+    "MAX_PARTS",
+    "MIN_PART_SIZE",
+    "MTIME_KEY",
+    "S3_SINGLE_COPY_LIMIT",
+    "AtomicFile",
+    "BeforeCommit",
+    "Capabilities",
+    "Entry",
+    "NewUpload",
+    "OpenUpload",
+    "PartChecksum",
+    "RangeNotSupportedError",
+    "ResumableUploads",
+    "UploadedPart",
+    "VolumeBackend",
+    "WriteResult",
+    "sha256_b64",
+]
 
 S3_SINGLE_COPY_LIMIT = 5 * 1024**3
 """CopyObject refuses sources over 5 GiB; larger copies must stream."""
@@ -25,8 +59,6 @@ class Capabilities:
     server_side_copy: bool = False
     server_side_copy_max: int | None = None
     range_reads: bool = False
-    multipart: bool = False
-    provider_checksums: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,6 +71,8 @@ class Entry:
     modified: datetime | None = None
     etag: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    checksums: Mapping[str, str] = field(default_factory=dict)
+    """The checksums the service keeps for the object, by algorithm ("md5", "crc32c", "sha256"...)."""
 
     @property
     def name(self) -> str:
@@ -71,7 +105,8 @@ BeforeCommit = Callable[[], None]
 
 
 class VolumeBackend(ABC):
-    """One volume's storage: list, stat, read, read_range, write, copy, delete."""
+    """One volume's storage: list, stat, read, read_range, write, copy, delete, and optional parts that return None
+    where the volume has no such thing."""
 
     volume: str
     capabilities: Capabilities
@@ -127,6 +162,25 @@ class VolumeBackend(ABC):
 
     def free_space(self, key: str) -> int | None:
         """Free bytes where ``key`` would be written, or None when unknown (object stores)."""
+        return None
+
+    # -- optional parts: None where the volume cannot ---------------------------------------------------------
+    def local_path(self, key: str) -> Path | None:
+        """The filesystem path of ``key`` on a local volume (InvalidPathError if it leaves the volume), else None."""
+        return None
+
+    def key_of_local(self, path: Path) -> str | None:
+        """The key of a filesystem path on a local volume, else None."""
+        return None
+
+    def open_atomic(self, key: str, *, tag: str | None = None) -> AtomicFile | None:
+        """A temporary file that replaces ``key`` on commit (local volumes), else None.
+
+        ``tag`` fixes the temporary's name and keeps what it holds, so an interrupted download can carry on."""
+        return None
+
+    def resumable_uploads(self) -> ResumableUploads | None:
+        """Multipart uploads by id (s3, r2), which resume across sessions and can be listed and aborted, else None."""
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook

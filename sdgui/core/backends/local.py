@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
-import secrets
 import shutil
 import stat as stat_mod
 from collections.abc import Iterable, Iterator, Mapping
@@ -13,116 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sdgui.core import errors
+from sdgui.core.backends.atomic_file import AtomicFile
 from sdgui.core.backends.base import MTIME_KEY, BeforeCommit, Capabilities, Entry, VolumeBackend, WriteResult
+from sdgui.core.backends.os_errors import os_error
 from sdgui.core.settings import MiB
 
 READ_CHUNK = 4 * MiB
-_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-def os_error(exc: OSError, *, volume: str | None, path: str) -> errors.SdError:
-    """Translate an OSError into the SdError a user should see."""
-    reason = exc.strerror or str(exc)
-    if exc.errno in _DISK_FULL:
-        return errors.DiskFullError(f"no space left on the device ({reason})", volume=volume, path=path)
-    if isinstance(exc, FileNotFoundError):
-        return errors.NotFoundError("no such file or directory", volume=volume, path=path)
-    if isinstance(exc, PermissionError):
-        return errors.PermissionDeniedError(reason, volume=volume, path=path)
-    if isinstance(exc, FileExistsError):
-        return errors.ConflictError("already exists", volume=volume, path=path)
-    if exc.errno in (errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ):
-        return errors.InvalidPathError(f"the file system refuses this name ({reason})", volume=volume, path=path)
-    return errors.SdError(reason, volume=volume, path=path)
-
-
-class AtomicFile:
-    """A temporary file beside the target that becomes the target only on ``commit``.
-
-    Supports positional writes so parallel ranged downloads can fill it out of order. With a ``tag`` the name is
-    fixed (``.NAME.sdgui-TAG.part``) and an existing file of that name is opened as it is, so a download
-    interrupted by a crash can carry on from the bytes it holds.
-    """
-
-    def __init__(self, target: Path, *, volume: str | None, key: str, tag: str | None = None) -> None:
-        self.target = target
-        self.volume = volume
-        self.key = key
-        self.temp = target.with_name(f".{target.name[:180]}.sdgui-{tag or secrets.token_hex(4)}.part")
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | (0 if tag else os.O_EXCL)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.temp, flags, 0o666)
-        except OSError as exc:
-            raise os_error(exc, volume=volume, path=key) from None
-        self.closed = False
-
-    @property
-    def size(self) -> int:
-        """The temporary file's current length."""
-        return os.fstat(self.fd).st_size
-
-    def pwrite(self, data: bytes | memoryview, offset: int) -> None:
-        view = memoryview(data)
-        try:
-            while view:
-                written = os.pwrite(self.fd, view, offset)
-                view = view[written:]
-                offset += written
-        except OSError as exc:
-            raise os_error(exc, volume=self.volume, path=self.key) from None
-
-    def truncate(self, size: int) -> None:
-        try:
-            os.ftruncate(self.fd, size)
-        except OSError as exc:
-            raise os_error(exc, volume=self.volume, path=self.key) from None
-
-    def sync(self) -> None:
-        try:
-            os.fsync(self.fd)
-        except OSError as exc:
-            raise os_error(exc, volume=self.volume, path=self.key) from None
-
-    def datasync(self) -> None:
-        """Make the bytes written so far durable (not the metadata): cheaper than ``sync``."""
-        try:
-            getattr(os, "fdatasync", os.fsync)(self.fd)
-        except OSError as exc:
-            raise os_error(exc, volume=self.volume, path=self.key) from None
-
-    def commit(self, *, mtime: float | None = None) -> None:
-        """fsync, close and rename over the target; restores ``mtime`` when given."""
-        try:
-            os.fsync(self.fd)
-            os.close(self.fd)
-            self.closed = True
-            if mtime is not None:
-                os.utime(self.temp, (mtime, mtime))
-            os.replace(self.temp, self.target)
-            _fsync_dir(self.target.parent)
-        except OSError as exc:
-            self.discard()
-            raise os_error(exc, volume=self.volume, path=self.key) from None
-
-    def discard(self) -> None:
-        """Close and remove the temporary file; safe to call twice."""
-        if not self.closed:
-            self.closed = True
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.temp)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalBackend(VolumeBackend):
@@ -144,6 +37,12 @@ class LocalBackend(VolumeBackend):
 
     def key_of(self, path: Path) -> str:
         return os.path.relpath(path, self.root).replace(os.sep, "/").removeprefix(".")
+
+    def local_path(self, key: str) -> Path:
+        return self.path(key)
+
+    def key_of_local(self, path: Path) -> str:
+        return self.key_of(path)
 
     def _where(self, key: str) -> str:
         return str(self.path(key)) if self.volume == "local" else key

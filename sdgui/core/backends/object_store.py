@@ -1,44 +1,56 @@
-"""VolumeBackend over obstore: Amazon S3 and S3-compatible services, Google Cloud Storage, Azure Blob."""
+"""VolumeBackend over obstore: Google Cloud Storage and Azure Blob as they are, and the data plane of S3Backend."""
 
 from __future__ import annotations
 
 import builtins
 import logging
-import queue
-import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 import obstore
 
 from sdgui.core import errors
 from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, VolumeBackend, WriteResult
 from sdgui.core.backends.obstore_errors import translated
-from sdgui.core.backends.s3_multipart import S3MultipartClient
+from sdgui.core.backends.pumped_reader import PumpedReader
 from sdgui.core.settings import MiB, TransferSettings
+
+if TYPE_CHECKING:
+    from obstore import GetOptions
+    from obstore.store import ObjectStore
 
 log = logging.getLogger(__name__)
 
 _LAST_CHAR = "\U0010ffff"
 """Sorts after every key character: an offset that skips the rest of a sub-prefix."""
 
-_PUMP_DEPTH = 4
-
 
 class ObjectStoreBackend(VolumeBackend):
-    """One bucket/container (optionally under a prefix) reached through an obstore store."""
+    """One bucket/container (optionally under a prefix) reached through an obstore store.
 
-    multipart: S3MultipartClient | None = None
-    """For s3/r2 volumes: the multipart control plane obstore lacks (resumable uploads, open uploads)."""
+    ``provider_checked``: the store sends a checksum with every write that the service verifies (S3's sha256).
+    """
 
     def __init__(
-        self, volume: str, store: Any, capabilities: Capabilities, *, prefix: str = "", settings: TransferSettings
+        self,
+        volume: str,
+        store: ObjectStore,
+        capabilities: Capabilities,
+        *,
+        prefix: str = "",
+        settings: TransferSettings,
+        provider_checked: bool = False,
     ) -> None:
         self.volume = volume
         self.store = store
         self.capabilities = capabilities
         self.prefix = prefix.strip("/")
         self.settings = settings
+        self.provider_checked = provider_checked
+
+    def _translated(self, key: str) -> AbstractContextManager[None]:
+        return translated(self.volume, key, stall_timeout_s=self.settings.stall_timeout_s)
 
     # -- keys -----------------------------------------------------------------
     def _full(self, key: str) -> str:
@@ -69,7 +81,7 @@ class ObjectStoreBackend(VolumeBackend):
     ) -> Iterator[builtins.list[Entry]]:
         full_prefix = self._full(prefix)
         if recursive:
-            with translated(self.volume, prefix):
+            with self._translated(prefix):
                 for batch in obstore.list(self.store, prefix=full_prefix or None, chunk_size=page_size):
                     entries = [self._entry(m) for m in batch if not self._is_folder_marker(m)]
                     if entries:
@@ -88,7 +100,7 @@ class ObjectStoreBackend(VolumeBackend):
         seen_dirs: set[str] = set()
         page: builtins.list[Entry] = []
         offset: str | None = None
-        with translated(self.volume, prefix):
+        with self._translated(prefix):
             while True:
                 restart_at: str | None = None
                 stream = obstore.list(self.store, prefix=full_prefix or None, offset=offset, chunk_size=page_size)
@@ -140,13 +152,13 @@ class ObjectStoreBackend(VolumeBackend):
         return False
 
     def stat(self, key: str) -> Entry:
-        with translated(self.volume, key):
+        with self._translated(key):
             result = obstore.get(self.store, self._full(key), options={"head": True})
             return self._entry(result.meta, result.attributes)
 
     def is_dir(self, key: str) -> bool:
         full = self._full(key)
-        with translated(self.volume, key):
+        with self._translated(key):
             for batch in obstore.list(self.store, prefix=full or None, chunk_size=1):
                 if batch:
                     return True
@@ -154,7 +166,7 @@ class ObjectStoreBackend(VolumeBackend):
 
     # -- reading --------------------------------------------------------------
     def read(self, key: str, *, offset: int = 0, if_match: str | None = None) -> Iterator[bytes]:
-        options: dict[str, Any] = {}
+        options: GetOptions = {}
         if offset:
             options["range"] = {"offset": offset}
         if if_match:
@@ -162,19 +174,19 @@ class ObjectStoreBackend(VolumeBackend):
         yield from self._stream(key, options)
 
     def read_range(self, key: str, start: int, end: int, *, if_match: str | None = None) -> Iterator[bytes]:
-        options: dict[str, Any] = {"range": (start, end)}
+        options: GetOptions = {"range": (start, end)}
         if if_match:
             options["if_match"] = if_match
         yield from self._stream(key, options)
 
     def read_whole(self, key: str) -> tuple[Entry, bytes]:
-        with translated(self.volume, key):
+        with self._translated(key):
             result = obstore.get(self.store, self._full(key))
             return self._entry(result.meta, result.attributes), bytes(result.bytes())
 
-    def _stream(self, key: str, options: dict[str, Any]) -> Iterator[bytes]:
-        with translated(self.volume, key):
-            result = obstore.get(self.store, self._full(key), options=options)  # type: ignore[arg-type]
+    def _stream(self, key: str, options: GetOptions) -> Iterator[bytes]:
+        with self._translated(key):
+            result = obstore.get(self.store, self._full(key), options=options)
             for chunk in result.stream(min_chunk_size=1 * MiB):
                 yield bytes(chunk)
 
@@ -194,16 +206,16 @@ class ObjectStoreBackend(VolumeBackend):
             data = b"".join(chunks)
             if before_commit is not None:
                 before_commit()
-            with translated(self.volume, key):
+            with self._translated(key):
                 result = obstore.put(self.store, full, data, attributes=attributes, use_multipart=False)
-            return WriteResult(len(data), result.get("e_tag"), self.capabilities.provider_checksums)
-        reader = _PumpedReader(chunks, before_commit)
+            return WriteResult(len(data), result.get("e_tag"), self.provider_checked)
+        reader = PumpedReader(chunks, before_commit)
         try:
-            with translated(self.volume, key):
+            with self._translated(key):
                 result = obstore.put(
                     self.store,
                     full,
-                    reader,  # type: ignore[arg-type]
+                    reader.buffered(self.settings.upload_chunk_size),
                     attributes=attributes,
                     chunk_size=self.settings.upload_chunk_size,
                     max_concurrency=self.settings.upload_concurrency,
@@ -219,108 +231,23 @@ class ObjectStoreBackend(VolumeBackend):
         finally:
             reader.stop()
         reader.reraise()
-        return WriteResult(reader.bytes_read, result.get("e_tag"), self.capabilities.provider_checksums)
+        return WriteResult(reader.bytes_read, result.get("e_tag"), self.provider_checked)
 
     def copy(self, src_key: str, dst_key: str) -> None:
-        with translated(self.volume, src_key):
+        with self._translated(src_key):
             obstore.copy(self.store, self._full(src_key), self._full(dst_key), overwrite=True)
 
     def delete(self, key: str) -> None:
         try:
-            with translated(self.volume, key):
+            with self._translated(key):
                 obstore.delete(self.store, self._full(key))
         except errors.NotFoundError:
             pass
 
     def make_dir(self, key: str) -> None:
-        if self.multipart is None:
-            # GCS and Azure have no S3 control plane here; obstore cannot write a key ending in "/".
-            raise errors.SdError(
-                "empty folders exist only as S3 folder markers; copy files into the new path instead",
-                volume=self.volume,
-                path=key,
-            )
-        self.multipart.put_folder_marker(key)
-
-    def close(self) -> None:
-        if self.multipart is not None:
-            self.multipart.close()
-
-
-class _PumpedReader:
-    """A file-like object obstore's ``put`` reads parts from, fed by a thread that drains ``chunks``.
-
-    Draining in another thread matters: ``chunks`` may come from another obstore stream, and calling
-    obstore from inside obstore's reader callback panics. An exception raised by ``chunks`` (a cancel, a
-    failed verification) is re-raised inside ``read``, which makes obstore abort the multipart upload.
-    """
-
-    def __init__(self, chunks: Iterable[bytes], before_commit: BeforeCommit | None) -> None:
-        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=_PUMP_DEPTH)
-        self._stopped = threading.Event()
-        self._before_commit = before_commit
-        self._buffer = memoryview(b"")
-        self._done = False
-        self.error: BaseException | None = None
-        self.bytes_read = 0
-        self._thread = threading.Thread(target=self._pump, args=(chunks,), name="sdgui-upload-pump", daemon=True)
-        self._thread.start()
-
-    def _offer(self, item: bytes | BaseException | None) -> bool:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _pump(self, chunks: Iterable[bytes]) -> None:
-        iterator = iter(chunks)
-        try:
-            for chunk in iterator:
-                if not self._offer(chunk):
-                    return
-            self._offer(None)
-        except BaseException as exc:  # handed to the reader, which raises it inside obstore
-            self._offer(exc)
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            return self._read(size)
-        except BaseException as exc:
-            self.error = exc
-            raise
-
-    def _read(self, size: int) -> bytes:
-        while not self._buffer and not self._done:
-            item = self._queue.get()
-            if item is None:
-                self._done = True
-                if self._before_commit is not None:
-                    self._before_commit()
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                self._buffer = memoryview(item)
-        if size is None or size < 0:
-            size = len(self._buffer)
-        out = bytes(self._buffer[:size])
-        self._buffer = self._buffer[size:]
-        self.bytes_read += len(out)
-        return out
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self.bytes_read
-
-    def reraise(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=5)
+        # obstore cannot write a key ending in "/"; S3Backend writes the marker through its control plane.
+        raise errors.SdError(
+            "empty folders exist only as S3 folder markers; copy files into the new path instead",
+            volume=self.volume,
+            path=key,
+        )

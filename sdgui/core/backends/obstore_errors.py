@@ -1,7 +1,9 @@
 """Translate obstore's exceptions into sdgui's error hierarchy at the backend boundary.
 
-obstore reports 429, 5xx and network failures alike as ``GenericError``; only the message tells
-them apart, so the classification reads the HTTP status and the S3 error code out of it.
+obstore gives only messages: 429, 5xx and network failures alike arrive as ``GenericError``. Its text is read here,
+once, into a ``ServiceFailure`` (HTTP status, the S3 error code of the body, object_store's ``HttpError`` kind, a
+Retry-After), and classified from those fields. Never from words: the message embeds a Debug dump of the retry
+config (``retry_timeout: 180s``), so a search for "timeout" would match every error.
 """
 
 from __future__ import annotations
@@ -9,58 +11,38 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Final
 
 from obstore import exceptions as obx
 
 from sdgui.core import errors
 from sdgui.core.backends.base import RangeNotSupportedError
+from sdgui.core.backends.service_errors import LibrarySaid, ServiceFailure, retry_after_seconds, to_error
+from sdgui.core.errors import Transport
 from sdgui.core.secrets import redact
 
 _STATUS = re.compile(r"status code: (\d{3})")
-_CODE = re.compile(r"<Code>([A-Za-z]+)</Code>")
-_CREDENTIAL_CODES = {
-    "SignatureDoesNotMatch",
-    "InvalidAccessKeyId",
-    "ExpiredToken",
-    "InvalidToken",
-    "TokenRefreshRequired",
-    "AuthenticationFailed",
-    "InvalidAuthenticationInfo",
-    "AuthorizationHeaderMalformed",
-}
-_THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServerBusy"}
-_TIMEOUT = re.compile(r"HttpError \{\s*kind: Timeout\b")
-"""object_store's kind for a read timeout (a stalled body or no answer), as opposed to Connect or Request."""
-_TRANSPORT = re.compile(r"HttpError \{\s*kind: (?:Connect|Request|Interrupted|Decode)\b")
-"""object_store's kinds for a connection refused, reset or cut mid-body (``Interrupted``): worth retrying."""
+_CODE = re.compile(r"<Code>([A-Za-z0-9.]+)</Code>")
+_HTTP_KIND = re.compile(r"HttpError \{\s*kind: (\w+)")
 _RETRY_AFTER = re.compile(r"Retry-?After(?:Seconds)?\W{1,3}(\d+(?:\.\d+)?)", re.IGNORECASE)
-_NETWORK_HINTS = (
-    "error sending request",
-    "connection refused",
-    "connection reset",
-    "connect error",
-    "timed out",
-    "timeout",
-    "dns error",
-    "broken pipe",
-    "unexpected eof",
-    "error decoding response body",
-    "connection closed",
-    "request or response body error",
+_TRANSPORTS: Final[dict[str, Transport]] = {
+    # object_store's HttpErrorKind: no connection; no answer in time; the request failed on the way; the body was
+    # cut (Interrupted) or could not be read (Decode).
+    "Connect": "connect",
+    "Timeout": "timeout",
+    "Request": "reset",
+    "Interrupted": "body",
+    "Decode": "body",
+}
+_LIBRARY_SAID: Final[tuple[tuple[type[BaseException], LibrarySaid], ...]] = (
+    (FileNotFoundError, "not-found"),
+    (obx.NotFoundError, "not-found"),
+    (obx.UnauthenticatedError, "unauthenticated"),
+    (obx.PermissionDeniedError, "permission"),
+    (obx.PreconditionError, "precondition"),
+    (obx.AlreadyExistsError, "already-exists"),
+    (obx.InvalidPathError, "invalid-path"),
 )
-
-_read_timeouts: dict[str, float] = {}
-"""Per volume name; set by the factory (a volume's backends share its settings in practice)."""
-
-
-def note_read_timeout(volume: str, seconds: float) -> None:
-    """Remember the read timeout ``volume``'s client was built with, so a stall names it."""
-    _read_timeouts[volume] = seconds
-
-
-def _stalled(volume: str) -> str:
-    seconds = _read_timeouts.get(volume)
-    return f"stalled: no bytes for {seconds:g} s" if seconds else "stalled: no bytes within the read timeout"
 
 
 def summarize(message: str) -> str:
@@ -75,55 +57,34 @@ def summarize(message: str) -> str:
     return redact(detail)
 
 
-def classify(exc: BaseException, *, volume: str, path: str) -> errors.SdError:
+def parse(exc: BaseException) -> ServiceFailure:
+    """Read one obstore (or OS) exception into the fields its message carries."""
+    message = str(exc)
+    status = _STATUS.search(message)
+    code = _CODE.search(message)
+    kind = _HTTP_KIND.search(message)
+    retry_after = _RETRY_AFTER.search(message)
+    said = next((name for cls, name in _LIBRARY_SAID if isinstance(exc, cls)), None)
+    return ServiceFailure(
+        summary=summarize(message),
+        status=int(status.group(1)) if status else None,
+        code=code.group(1) if code else None,
+        transport=_TRANSPORTS.get(kind.group(1)) if kind else None,
+        retry_after_s=retry_after_seconds(retry_after.group(1)) if retry_after else None,
+        library_said=said,
+    )
+
+
+def classify(exc: BaseException, *, volume: str, path: str, stall_timeout_s: float | None = None) -> errors.SdError:
     """Map one obstore (or OS) exception to the SdError a user should see."""
     if isinstance(exc, errors.SdError):
         return exc.at(volume=volume, path=path)
-    message = str(exc)
-    text = summarize(message)
-    code_match = _CODE.search(message)
-    code = code_match.group(1) if code_match else ""
-    status_match = _STATUS.search(message)
-    status = int(status_match.group(1)) if status_match else 0
-    lowered = message.lower()
-    if code == "NoSuchUpload":
-        # The server lost a multipart upload under way (a restart): the file can be uploaded again.
-        return errors.ServiceError(f"the service lost the upload in progress ({text})", volume=volume, path=path)
-    if isinstance(exc, FileNotFoundError | obx.NotFoundError) or status == 404:
-        if code == "NoSuchBucket" or "nosuchbucket" in lowered:
-            return errors.NotFoundError(f"the bucket does not exist ({text})", volume=volume, path=path)
-        return errors.NotFoundError("no such file or object", volume=volume, path=path)
-    if isinstance(exc, obx.UnauthenticatedError) or status == 401 or code in _CREDENTIAL_CODES:
-        return errors.CredentialsError(
-            f"the service refused the credentials ({code or text}); check the access key and secret",
-            volume=volume,
-            path=path,
-        )
-    if isinstance(exc, obx.PermissionDeniedError) or status == 403:
-        return errors.PermissionDeniedError(f"access denied ({code or text})", volume=volume, path=path)
-    if isinstance(exc, obx.PreconditionError) or status == 412:
-        return errors.ConflictError("the object changed since the copy started", volume=volume, path=path)
-    if isinstance(exc, obx.AlreadyExistsError):
-        return errors.ConflictError("the destination already exists", volume=volume, path=path)
-    if isinstance(exc, obx.InvalidPathError):
-        return errors.InvalidPathError(text, volume=volume, path=path)
-    if status == 429 or status == 503 or code in _THROTTLE_CODES:
-        hint = _RETRY_AFTER.search(message)
-        wait = f"; retry after {hint.group(1)} s" if hint else ""
-        return errors.ThrottledError(f"the service is throttling requests ({text}){wait}", volume=volume, path=path)
-    if status >= 500:
-        return errors.ServiceError(f"the service failed ({text})", volume=volume, path=path)
-    if _TIMEOUT.search(message):
-        return errors.NetworkError(f"{_stalled(volume)} ({text})", volume=volume, path=path)
-    if _TRANSPORT.search(message) or any(hint in lowered for hint in _NETWORK_HINTS):
-        return errors.NetworkError(f"cannot reach the service ({text})", volume=volume, path=path)
-    if status:
-        return errors.ServiceError(f"unexpected answer ({text})", volume=volume, path=path)
-    return errors.SdError(text, volume=volume, path=path)
+    # obstore runs multipart uploads itself: a NoSuchUpload there is an upload the service lost mid-way.
+    return to_error(parse(exc), volume=volume, path=path, stall_timeout_s=stall_timeout_s, upload_named=False)
 
 
 @contextmanager
-def translated(volume: str, path: str) -> Iterator[None]:
+def translated(volume: str, path: str, *, stall_timeout_s: float | None = None) -> Iterator[None]:
     """Run obstore calls, re-raising their exceptions as SdErrors naming ``volume:path``."""
     try:
         yield
@@ -132,6 +93,6 @@ def translated(volume: str, path: str) -> Iterator[None]:
     except obx.GenericError as exc:
         if "non-partial response" in str(exc):
             raise RangeNotSupportedError(str(exc)) from None
-        raise classify(exc, volume=volume, path=path) from None
+        raise classify(exc, volume=volume, path=path, stall_timeout_s=stall_timeout_s) from None
     except (obx.BaseError, FileNotFoundError) as exc:
-        raise classify(exc, volume=volume, path=path) from None
+        raise classify(exc, volume=volume, path=path, stall_timeout_s=stall_timeout_s) from None

@@ -16,7 +16,7 @@ FileState = Literal["pending", "active", "done", "failed"]
 class JournalError(errors.SdError):
     """The journal database cannot be opened or written; a job then runs without it (and cannot resume)."""
 
-    kind = "journal"
+    kind = errors.ErrorKind.JOURNAL
 
 
 # -- what the journal stores ---------------------------------------------------------------------------------

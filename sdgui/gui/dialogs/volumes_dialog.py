@@ -19,8 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sdgui.core.backends.s3_multipart import MULTIPART_KINDS, S3MultipartClient
-from sdgui.core.cleanup import DEFAULT_MIN_AGE, CleanupReport, StaleUpload, abort_uploads, find_stale_uploads
+from sdgui.core.backends.factory import backend_for_config, has_resumable_uploads
+from sdgui.core.cleanup import (
+    DEFAULT_MIN_AGE,
+    CleanupReport,
+    StaleUpload,
+    abort_uploads,
+    find_stale_uploads,
+    uploads_of,
+)
 from sdgui.core.errors import KeyringUnavailableError, SdError
 from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
@@ -47,14 +54,15 @@ class _CleanupRunnable(QRunnable):
 
     def run(self) -> None:
         try:
-            client = S3MultipartClient.for_volume(self.config)
+            backend = backend_for_config(self.config)
             try:
+                client = uploads_of(backend)
                 if self.stale is None:
                     self.signals.found.emit(find_stale_uploads(client, DEFAULT_MIN_AGE))
                 else:
                     self.signals.finished.emit(abort_uploads(client, self.stale))
             finally:
-                client.close()
+                backend.close()
         except SdError as exc:
             self.signals.failed.emit(exc.kind, exc.detail)
         except Exception as exc:
@@ -151,7 +159,7 @@ class VolumesDialog(QDialog):
         self.remove_button.setEnabled(config is not None)
         self.cleanup_button.setEnabled(
             config is not None
-            and config.kind in MULTIPART_KINDS
+            and has_resumable_uploads(config)
             and not config.read_only
             and self._cleanup_signals is None
         )
@@ -202,7 +210,7 @@ class VolumesDialog(QDialog):
     def clean_up_selected(self) -> None:
         """Look for the selected volume's stale uploads off the GUI thread; abort them once the user agrees."""
         config = self.selected()
-        if config is None or config.kind not in MULTIPART_KINDS or self._cleanup_signals is not None:
+        if config is None or not has_resumable_uploads(config) or self._cleanup_signals is not None:
             return
         self._cleanup_config = config
         self.status_label.setText(f"Looking for incomplete uploads in “{config.name}”…")

@@ -6,7 +6,7 @@ import pytest
 from obstore import exceptions as obx
 
 from sdgui.core import errors
-from sdgui.core.backends.obstore_errors import classify, note_read_timeout
+from sdgui.core.backends.obstore_errors import classify
 
 STALLED_GET = """Generic S3 error: Error performing GET http://127.0.0.1:41339/b/big in 17.08s, after 4 retries, \
 max_retries: 4, retry_timeout: 60s  - HTTP error: error sending request
@@ -57,8 +57,7 @@ NO_SUCH_UPLOAD = (
 
 
 def test_a_read_timeout_is_a_retryable_stall_naming_the_timeout() -> None:
-    note_read_timeout("stally", 3.0)
-    error = classify(obx.GenericError(STALLED_GET), volume="stally", path="big")
+    error = classify(obx.GenericError(STALLED_GET), volume="stally", path="big", stall_timeout_s=3.0)
     assert isinstance(error, errors.NetworkError) and error.retryable
     assert "stalled: no bytes for 3 s" in str(error)
 

@@ -13,11 +13,11 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from sdgui.core import errors
-from sdgui.core.backends.base import BLAKE3_KEY, MTIME_KEY
+from sdgui.core.backends.base import BLAKE3_KEY, MTIME_KEY, NewUpload, UploadedPart
 from sdgui.core.backends.botocore_errors import classify
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.backends.local import LocalBackend
-from sdgui.core.backends.s3_multipart import NewUpload, S3MultipartClient, UploadedPart
+from sdgui.core.backends.s3 import S3Config, S3MultipartClient
 from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
 from sdgui.core.copy.upload import UploadStrategy
@@ -67,6 +67,10 @@ class CountingClient:
         self.inner.abort(key, upload_id)
 
 
+def multipart_client(config: VolumeConfig, secret: str | None) -> S3MultipartClient:
+    return S3MultipartClient(S3Config.from_volume(config, secret))
+
+
 def volume(server: S3Server, bucket: str, *, prefix: str = "", name: str = "cloud") -> VolumeConfig:
     return VolumeConfig(
         name,
@@ -81,7 +85,7 @@ def volume(server: S3Server, bucket: str, *, prefix: str = "", name: str = "clou
 
 @pytest.fixture
 def client(s3_server: S3Server, bucket: str) -> Iterator[S3MultipartClient]:
-    multipart = S3MultipartClient(volume(s3_server, bucket), s3_server.secret_access_key)
+    multipart = multipart_client(volume(s3_server, bucket), s3_server.secret_access_key)
     yield multipart
     multipart.close()
 
@@ -125,7 +129,7 @@ def test_a_volume_prefix_is_added_and_stripped(s3_server: S3Server, bucket: str)
     s3 = s3_server.client()
     inside = s3.create_multipart_upload(Bucket=bucket, Key="team/docs/x.iso")["UploadId"]
     s3.create_multipart_upload(Bucket=bucket, Key="other/y.iso")
-    multipart = S3MultipartClient(volume(s3_server, bucket, prefix="team"), s3_server.secret_access_key)
+    multipart = multipart_client(volume(s3_server, bucket, prefix="team"), s3_server.secret_access_key)
     try:
         assert [(u.key, u.upload_id) for u in multipart.list_uploads()] == [("docs/x.iso", inside)]
         multipart.abort("docs/x.iso", inside)
@@ -166,7 +170,7 @@ def test_a_part_damaged_on_the_way_is_refused(client: S3MultipartClient, s3_serv
 def test_a_wrong_secret_is_a_credentials_error(s3_server: S3Server, bucket: str) -> None:
     if s3_server.name == "moto":
         pytest.skip("the test moto_server checks no signatures")
-    multipart = S3MultipartClient(volume(s3_server, bucket), "not-the-secret")
+    multipart = multipart_client(volume(s3_server, bucket), "not-the-secret")
     try:
         with pytest.raises(errors.CredentialsError) as caught:
             multipart.list_uploads()
@@ -179,7 +183,7 @@ def test_a_wrong_secret_is_a_credentials_error(s3_server: S3Server, bucket: str)
 
 
 def test_a_missing_bucket_is_not_found(s3_server: S3Server) -> None:
-    multipart = S3MultipartClient(volume(s3_server, "no-such-bucket-here"), s3_server.secret_access_key)
+    multipart = multipart_client(volume(s3_server, "no-such-bucket-here"), s3_server.secret_access_key)
     try:
         with pytest.raises(errors.NotFoundError, match="bucket"):
             multipart.start("x", {})
@@ -189,9 +193,9 @@ def test_a_missing_bucket_is_not_found(s3_server: S3Server) -> None:
 
 def test_only_s3_and_r2_volumes_have_a_multipart_client(tmp_path: Path) -> None:
     with pytest.raises(errors.ConfigError):
-        S3MultipartClient(VolumeConfig("disk", "local", root=str(tmp_path)), None)
+        multipart_client(VolumeConfig("disk", "local", root=str(tmp_path)), None)
     with pytest.raises(errors.CredentialsError):
-        S3MultipartClient(VolumeConfig("c", "s3", bucket="b", access_key_id="AKID"), None)
+        multipart_client(VolumeConfig("c", "s3", bucket="b", access_key_id="AKID"), None)
     assert not supports_resumable_upload(LocalBackend(tmp_path, volume="disk"))
 
 
@@ -241,7 +245,7 @@ def test_a_crashed_upload_resumes_sending_only_the_missing_parts(
 
     # A new process: a new client, only the token survived.
     client.close()
-    again = CountingClient(S3MultipartClient(volume(s3_server, bucket), s3_server.secret_access_key))
+    again = CountingClient(multipart_client(volume(s3_server, bucket), s3_server.secret_access_key))
     progressed: list[int] = []
     kept: list[int] = []
     etag = resumable_upload(

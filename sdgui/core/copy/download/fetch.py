@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from sdgui.core import errors
-from sdgui.core.backends.base import Entry, RangeNotSupportedError
-from sdgui.core.backends.local import AtomicFile
+from sdgui.core.backends.base import AtomicFile, Entry, RangeNotSupportedError
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress
 from sdgui.core.copy.download.partial import PartialDownload
 

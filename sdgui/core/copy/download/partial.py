@@ -10,8 +10,7 @@ import math
 import threading
 import time
 
-from sdgui.core.backends.base import Entry
-from sdgui.core.backends.local import AtomicFile
+from sdgui.core.backends.base import AtomicFile, Entry
 from sdgui.core.copy.context import CopyContext, FileProgress
 from sdgui.core.journal import DownloadState, FileRecord
 

@@ -20,14 +20,15 @@ from typing import Any, Protocol
 from blake3 import blake3
 
 from sdgui.core import errors
-from sdgui.core.backends.base import BLAKE3_KEY, VolumeBackend, WriteResult
-from sdgui.core.backends.s3_multipart import (
+from sdgui.core.backends.base import (
+    BLAKE3_KEY,
     MAX_PARTS,
     MIN_PART_SIZE,
     NewUpload,
     PartChecksum,
-    S3MultipartClient,
     UploadedPart,
+    VolumeBackend,
+    WriteResult,
     sha256_b64,
 )
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
@@ -300,15 +301,9 @@ def _abort_quietly(client: ResumableUpload, token: ResumeToken) -> None:
 # -- the upload strategy's way in --------------------------------------------------------------------------------
 
 
-def multipart_client_of(backend: VolumeBackend) -> S3MultipartClient | None:
-    """The multipart client of an s3/r2 volume's backend, else None."""
-    client = getattr(backend, "multipart", None)
-    return client if isinstance(client, S3MultipartClient) else None
-
-
 def supports_resumable_upload(backend: VolumeBackend) -> bool:
     """True for backends whose uploads can resume across sessions (s3 and r2 volumes)."""
-    return multipart_client_of(backend) is not None
+    return backend.resumable_uploads() is not None
 
 
 def upload_resumable(
@@ -317,7 +312,7 @@ def upload_resumable(
     """UploadStrategy's path for large files when ``ctx.resume_tokens`` is set: the token lives in that store
     under ``resume_id(item)`` while the upload is open, and is cleared once it is completed or aborted."""
     tokens = ctx.resume_tokens
-    client = multipart_client_of(item.dst)
+    client = item.dst.resumable_uploads()
     if tokens is None or client is None:
         raise errors.ConfigError("no resumable upload here", volume=item.dst.volume, path=item.dst_key)
     file_id = resume_id(item)

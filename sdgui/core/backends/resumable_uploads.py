@@ -1,0 +1,101 @@
+"""The resumable-upload part of the backend boundary: multipart uploads a caller names by id and can resume.
+
+A backend that has them (s3, r2) returns a ``ResumableUploads`` from ``VolumeBackend.resumable_uploads()``; keys are
+relative to the volume root, as everywhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from sdgui.core.settings import MiB
+
+MIN_PART_SIZE = 5 * MiB
+"""S3 refuses smaller parts, except the last one."""
+MAX_PARTS = 10_000
+
+PartChecksum = Literal["sha256", "md5"]
+"""How the server validates each part: x-amz-checksum-sha256, or Content-MD5 where that is not supported."""
+
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class OpenUpload:
+    """One multipart upload that was started and neither completed nor aborted."""
+
+    key: str
+    upload_id: str
+    initiated: datetime | None
+
+    def age(self, now: datetime) -> timedelta | None:
+        """How long ago it started (None when the server did not say)."""
+        return None if self.initiated is None else now - self.initiated
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    """A part the server holds: its number, ETag (unquoted), size and, for sha256 uploads, its checksum."""
+
+    number: int
+    etag: str
+    size: int
+    sha256: str | None = None
+
+    def matches(self, data: bytes | memoryview) -> bool:
+        """True when ``data`` are provably the bytes of this part (same size, and its MD5 ETag or SHA-256)."""
+        if len(data) != self.size:
+            return False
+        if self.sha256 is not None and self.sha256 == sha256_b64(data):
+            return True
+        # The ETag of a part is the MD5 of its bytes on S3 without SSE-KMS/SSE-C; elsewhere it cannot prove anything.
+        return _MD5_HEX.fullmatch(self.etag) is not None and self.etag == hashlib.md5(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewUpload:
+    """A started multipart upload and how its parts are checked."""
+
+    upload_id: str
+    checksum: PartChecksum
+
+
+def sha256_b64(data: bytes | memoryview) -> str:
+    """The base64 SHA-256 of ``data``, as S3's x-amz-checksum-sha256 carries it."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+class ResumableUploads(Protocol):
+    """Multipart uploads by id: start, fill, complete, abort, and find the ones left open."""
+
+    def start(self, key: str, metadata: Mapping[str, str]) -> NewUpload:
+        """Start an upload with ``metadata`` stored on the object; per-part checksums where the server has them."""
+        ...
+
+    def list_parts(self, key: str, upload_id: str) -> dict[int, UploadedPart]:
+        """The parts the server holds for ``upload_id``; NotFoundError when the upload is gone."""
+        ...
+
+    def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes | memoryview, *, checksum: PartChecksum = "md5"
+    ) -> UploadedPart:
+        """Send part ``number``; the server checks it against its SHA-256 or Content-MD5."""
+        ...
+
+    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> str:
+        """Join the parts into the object; returns its ETag (unquoted)."""
+        ...
+
+    def abort(self, key: str, upload_id: str) -> None:
+        """Abort one upload and free its parts; one that is already gone is not an error."""
+        ...
+
+    def list_uploads(self, prefix: str = "") -> list[OpenUpload]:
+        """Every unfinished upload under ``prefix``, all pages."""
+        ...

@@ -1,0 +1,152 @@
+"""One S3 connection config per volume, from its VolumeConfig and TransferSettings, for both S3 clients.
+
+obstore moves the bytes and botocore runs the multipart control plane; both are built from this one object, so
+they agree on the endpoint, addressing style, region, credentials, timeouts and retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sdgui.core import errors
+from sdgui.core.backends.http_policy import USER_AGENT, HttpPolicy
+from sdgui.core.secrets import register_secret
+from sdgui.core.settings import TransferSettings
+from sdgui.core.volumes import VolumeConfig
+
+if TYPE_CHECKING:
+    from botocore.config import Config as BotocoreConfig
+    from obstore.store import S3Config as ObstoreS3Config
+    from obstore.store import S3Store
+
+S3_KINDS = frozenset({"s3", "r2"})
+"""Volume kinds served by S3Backend."""
+
+
+@dataclass(frozen=True)
+class S3Config:
+    """Where one S3 volume lives and how its clients talk to it."""
+
+    volume: str
+    bucket: str
+    prefix: str
+    endpoint: str | None
+    region: str | None
+    path_style: bool
+    access_key_id: str | None
+    secret_access_key: str | None = field(repr=False)
+    http: HttpPolicy
+    upload_concurrency: int = 4
+
+    @classmethod
+    def from_volume(
+        cls, config: VolumeConfig, secret: str | None, settings: TransferSettings | None = None
+    ) -> S3Config:
+        """The config of an s3/r2 volume; ConfigError for another kind, CredentialsError for a key without secret."""
+        settings = settings or TransferSettings()
+        if config.kind not in S3_KINDS:
+            raise errors.ConfigError(
+                f"multipart uploads are managed only on s3 and r2 volumes, not {config.kind}", volume=config.name
+            )
+        if config.access_key_id and not secret:
+            raise errors.CredentialsError("no secret is stored for this volume", volume=config.name)
+        if secret:
+            register_secret(secret)
+        return cls(
+            volume=config.name,
+            bucket=config.bucket or "",
+            prefix=config.prefix.strip("/"),
+            endpoint=config.endpoint.rstrip("/") if config.endpoint else None,
+            region=config.effective_region(),
+            path_style=config.effective_path_style(),
+            access_key_id=config.access_key_id or None,
+            secret_access_key=secret if config.access_key_id else None,
+            http=HttpPolicy.from_settings(settings, allow_http=bool(config.allow_http)),
+            upload_concurrency=settings.upload_concurrency,
+        )
+
+    @property
+    def private_channel(self) -> bool:
+        """True for AWS's default (TLS) endpoint, any https endpoint, and plain http on the loopback interface."""
+        if not self.endpoint:
+            return True
+        parts = urlsplit(self.endpoint)
+        return parts.scheme == "https" or (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+    # -- obstore ----------------------------------------------------------------------------------------------
+    def obstore_config(self) -> ObstoreS3Config:
+        """obstore's S3 settings: every PUT and part carries a SHA-256 the server checks."""
+        config: ObstoreS3Config = {
+            "checksum_algorithm": "sha256",
+            "virtual_hosted_style_request": not self.path_style,
+        }
+        if self.region:
+            config["region"] = self.region
+        if self.endpoint:
+            config["endpoint"] = self.endpoint
+        if self.access_key_id and self.secret_access_key:
+            config["access_key_id"] = self.access_key_id
+            config["secret_access_key"] = self.secret_access_key
+        else:
+            config["skip_signature"] = True
+        return config
+
+    def obstore_store(self) -> S3Store:
+        from obstore.store import S3Store
+
+        return S3Store(
+            self.bucket,
+            config=self.obstore_config(),
+            client_options=self.http.client_options(),
+            retry_config=self.http.retry_config(),
+        )
+
+    # -- botocore ---------------------------------------------------------------------------------------------
+    def botocore_config(self) -> BotocoreConfig:
+        """botocore's client config: the same addressing, region, timeouts and number of attempts as obstore's."""
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        options: dict[str, Any] = {
+            "region_name": self.region,
+            "s3": {
+                "addressing_style": "path" if self.path_style else "virtual",
+                # Every part carries its own checksum (SHA-256 or Content-MD5) that the server checks, so hashing
+                # the body a second time for the signature only costs CPU; skip it where nobody can alter the
+                # bytes on the way (TLS, or loopback), as obstore's unsigned_payload does.
+                "payload_signing_enabled": not self.private_channel,
+            },
+            "retries": {"mode": "standard", "total_max_attempts": self.http.total_attempts},
+            "connect_timeout": self.http.connect_timeout_s,
+            "read_timeout": self.http.read_timeout_s,
+            # Checksums are chosen per request; botocore's defaults would add CRC32 trailers that S3-compatible
+            # servers often reject, and validate ranged answers some of them get wrong.
+            "request_checksum_calculation": "when_required",
+            "response_checksum_validation": "when_required",
+            "max_pool_connections": max(10, 2 * self.upload_concurrency),
+            "user_agent_extra": USER_AGENT,
+        }
+        if not self.access_key_id:
+            options["signature_version"] = UNSIGNED
+        return Config(**options)
+
+    def botocore_client(self) -> Any:
+        """A botocore S3 client (untyped: botocore has no stubs); ConfigError when the environment breaks it."""
+        import botocore.session
+
+        # botocore logs every event handler at DEBUG; keep SDGUI_DEBUG=1 output about sdgui.
+        if logging.getLogger("botocore").level == logging.NOTSET:
+            logging.getLogger("botocore").setLevel(logging.INFO)
+        credentials: dict[str, Any] = {}
+        if self.access_key_id:
+            credentials = {"aws_access_key_id": self.access_key_id, "aws_secret_access_key": self.secret_access_key}
+        try:
+            session = botocore.session.Session()
+            return session.create_client("s3", endpoint_url=self.endpoint, config=self.botocore_config(), **credentials)
+        except Exception as exc:  # bad profile in the environment, malformed endpoint...
+            raise errors.ConfigError(
+                f"cannot configure the S3 client: {type(exc).__name__}", volume=self.volume
+            ) from None
