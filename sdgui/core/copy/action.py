@@ -125,9 +125,9 @@ class CopyAction:
 
 
 def _check_writable(backend: VolumeBackend, key: str, destination: SdPath) -> None:
-    if not backend.capabilities.is_local:
+    path = backend.local_path(key)
+    if path is None:
         return
-    path = backend.path(key)  # type: ignore[attr-defined]
     while not path.exists() and path != path.parent:
         path = path.parent
     if not path.is_dir():

@@ -49,9 +49,10 @@ def copied_before(item: CopyItem) -> bool:
 
 
 def _blake3_of(backend: VolumeBackend, key: str, entry: Entry) -> str | None:
-    if backend.capabilities.is_local:
+    local = backend.local_path(key)
+    if local is not None:
         try:
-            return hash_file(backend.path(key))  # type: ignore[attr-defined]
+            return hash_file(local)
         except OSError:
             return None
     return entry.blake3

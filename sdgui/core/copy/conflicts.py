@@ -51,8 +51,9 @@ class DestinationIndex:
     def exists(self, key: str) -> bool:
         if key in self._claimed:
             return True
-        if self.backend.capabilities.is_local:
-            return self.backend.path(key).exists()  # type: ignore[attr-defined, no-any-return]
+        local = self.backend.local_path(key)
+        if local is not None:
+            return local.exists()
         return key in self._dir_keys(key.rpartition("/")[0])
 
     def resolve(self, key: str, policy: ConflictPolicy, *, where: str) -> str | None:

@@ -166,13 +166,13 @@ class Expansion:
                 yield CopyItem(source.backend, entry.key, dst, target, entry.size, entry, refused)
 
     def _target_key(self, base: str, rel: str) -> str:
-        from sdgui.core.backends.local import LocalBackend
-
         dst = self.resolved.dst_backend
-        if isinstance(dst, LocalBackend):
+        root = dst.local_path(base)
+        if root is not None:
             # Keys from a listing may try to climb out of the target directory: refuse, write nothing.
-            path = safe_local_target(dst.path(base), rel)
-            return dst.key_of(path)
+            key = dst.key_of_local(safe_local_target(root, rel))
+            if key is not None:
+                return key
         return f"{base}/{rel}" if base else rel
 
 

@@ -386,8 +386,8 @@ class FileCopyJob:
 def _remove_moved_dirs(resolved: ResolvedAction) -> None:
     """After a move, remove the source directories the move emptied (local only; prefixes vanish by themselves)."""
     for source in resolved.sources:
-        if source.is_dir and source.backend.capabilities.is_local:
-            root = source.backend.path(source.key)  # type: ignore[attr-defined]
+        root = source.backend.local_path(source.key) if source.is_dir else None
+        if root is not None:
             for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
                 with contextlib.suppress(OSError):
                     directory.rmdir()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from sdgui.core.backends.local import LocalBackend
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
 from sdgui.core.copy.events import Direction, Verification
-from sdgui.core.copy.strategy import CopyStrategy, metered, mismatch
+from sdgui.core.copy.strategy import CopyStrategy, local_target, metered, mismatch
 from sdgui.core.copy.verify import RunningHash, hash_file
 
 
@@ -18,10 +15,9 @@ class LocalCopyStrategy(CopyStrategy):
     direction = Direction.LOCAL
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
-        dst = cast(LocalBackend, item.dst)
         entry = item.entry or item.src.stat(item.src_key)
         running = RunningHash()
-        target = dst.open_atomic(item.dst_key)
+        target = local_target(item)
         try:
             offset = 0
             for chunk in running.through(metered(item.src.read(item.src_key), ctx, progress)):

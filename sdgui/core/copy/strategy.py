@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import ClassVar
 
 from sdgui.core import errors
-from sdgui.core.backends.base import BLAKE3_KEY, MTIME_KEY, Entry
+from sdgui.core.backends.base import BLAKE3_KEY, MTIME_KEY, AtomicFile, Entry
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
 from sdgui.core.copy.events import Direction, Verification
 from sdgui.core.copy.verify import hash_stream
@@ -75,3 +76,19 @@ def checked(chunks: Iterable[bytes], ctx: CopyContext) -> Iterator[bytes]:
 
 def mismatch(item: CopyItem, detail: str) -> errors.ChecksumMismatchError:
     return errors.ChecksumMismatchError(detail, path=item.destination_label)
+
+
+def local_source(item: CopyItem) -> Path:
+    """The file a local source names (the router sends only local sources to the strategies that ask)."""
+    path = item.src.local_path(item.src_key)
+    if path is None:
+        raise errors.ConfigError("this copy reads from a local disk only", volume=item.src.volume, path=item.src_key)
+    return path
+
+
+def local_target(item: CopyItem, *, tag: str | None = None) -> AtomicFile:
+    """The temporary file that becomes a local destination on commit (only local destinations are routed here)."""
+    target = item.dst.open_atomic(item.dst_key, tag=tag)
+    if target is None:
+        raise errors.ConfigError("this copy writes to a local disk only", volume=item.dst.volume, path=item.dst_key)
+    return target

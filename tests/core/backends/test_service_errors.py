@@ -13,7 +13,7 @@ from sdgui.core import errors
 from sdgui.core.backends.base import VolumeBackend
 from sdgui.core.backends.factory import backend_for_config
 from sdgui.core.backends.s3 import S3Backend, S3Config
-from sdgui.core.copy.retry import RetryPolicy
+from sdgui.core.copy.flow.retry import RetryPolicy
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig
 from tests.faults.proxy import FaultProxy, HttpFault

@@ -10,15 +10,13 @@ outcome says so. A cancel or an error still removes the temporary file: only a c
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from sdgui.core import errors
-from sdgui.core.backends.local import LocalBackend
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
 from sdgui.core.copy.download.fetch import fetch_missing
 from sdgui.core.copy.download.partial import take_up_partial
 from sdgui.core.copy.events import Direction, Verification
-from sdgui.core.copy.strategy import CloudCopyStrategy
+from sdgui.core.copy.strategy import CloudCopyStrategy, local_target
 from sdgui.core.copy.verify import hash_bytes, hash_file
 
 log = logging.getLogger(__name__)
@@ -34,19 +32,20 @@ class DownloadStrategy(CloudCopyStrategy):
     direction = Direction.DOWNLOAD
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
-        return download_into(ctx, item, cast(LocalBackend, item.dst), progress)
+        return download_into(ctx, item, progress)
 
 
-def download_into(ctx: CopyContext, item: CopyItem, dst: LocalBackend, progress: FileProgress) -> FileOutcome:
-    """Download ``item`` into ``dst``; whole and verified, or absent (a crash may leave a resumable partial)."""
+def download_into(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
+    """Download ``item`` to its local destination; whole and verified, or absent (a crash may leave a resumable
+    partial)."""
     if item.size <= ctx.settings.multipart_threshold and (item.record is None or item.record.download is None):
-        return _download_small(ctx, item, dst, progress)
+        return _download_small(ctx, item, progress)
     entry = item.src.stat(item.src_key)
     record = item.record
-    target = dst.open_atomic(item.dst_key, tag=record.tag if record is not None else None)
+    target = local_target(item, tag=record.tag if record is not None else None)
     try:
         ledger, note = take_up_partial(ctx, record, entry, target)
-        free = dst.free_space(item.dst_key)
+        free = item.dst.free_space(item.dst_key)
         needed = entry.size - ledger.resumed
         if free is not None and free < needed:
             raise errors.DiskFullError(
@@ -84,7 +83,7 @@ def download_into(ctx: CopyContext, item: CopyItem, dst: LocalBackend, progress:
     return FileOutcome(entry.size, actual, verified, bytes_resumed=ledger.resumed, note=note)
 
 
-def _download_small(ctx: CopyContext, item: CopyItem, dst: LocalBackend, progress: FileProgress) -> FileOutcome:
+def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
     """A small object in one GET (body and metadata together, no HEAD first), hashed in memory, then written
     to a temporary file, fsynced and renamed. Nothing to resume: a crash costs one small request."""
     ctx.cancel.check()
@@ -99,7 +98,7 @@ def _download_small(ctx: CopyContext, item: CopyItem, dst: LocalBackend, progres
                 path=item.source_label,
             )
         verified = "verified"
-    target = dst.open_atomic(item.dst_key)
+    target = local_target(item)
     try:
         target.pwrite(data, 0)
         progress.add(len(data))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -25,8 +24,6 @@ from sdgui.core.copy.flow.concurrency import ConcurrencyGate
 from sdgui.core.settings import TransferSettings
 
 log = logging.getLogger(__name__)
-
-_RETRY_AFTER = re.compile(r"retry[- ]after[:= ]+(\d+(?:\.\d+)?)\s*s?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -52,30 +49,16 @@ class RetryPolicy:
 
     def delay(self, exc: errors.SdError, attempt: int, rng: random.Random | None = None) -> float:
         """The wait before the next attempt: the server's Retry-After when it gave one, else the backoff."""
-        hint = retry_after(exc)
-        if hint is not None:
-            return min(hint, self.cap_s)
+        if exc.retry_after_s is not None:
+            return min(exc.retry_after_s, self.cap_s)
         return self.backoff(attempt, rng)
 
 
-def retry_after(exc: BaseException) -> float | None:
-    """Seconds from a Retry-After hint in the error's text, if any.
-
-    obstore does not expose response headers; a hint only arrives when the error text carries one (the backend
-    copies it there when it finds it in the response body).
-    """
-    match = _RETRY_AFTER.search(str(exc))
-    return float(match.group(1)) if match else None
-
-
 def not_retried(exc: errors.SdError, attempts: int) -> errors.SdError:
-    """Say in the error's own message why the job stops trying this file (in place; returns ``exc``)."""
+    """Note in the error's message why the job stops trying this file; returns ``exc``."""
     if exc.retryable:
-        exc.detail = f"{exc.detail}; gave up after {attempts} attempts"
-    else:
-        exc.detail = f"{exc.detail}; not retried (trying again would not help)"
-    exc.args = (exc.message,)
-    return exc
+        return exc.with_note(f"gave up after {attempts} attempts")
+    return exc.with_note("not retried (trying again would not help)")
 
 
 class FileAttempts:

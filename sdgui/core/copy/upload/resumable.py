@@ -11,11 +11,11 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from blake3 import blake3
 
@@ -24,8 +24,8 @@ from sdgui.core.backends.base import (
     BLAKE3_KEY,
     MAX_PARTS,
     MIN_PART_SIZE,
-    NewUpload,
     PartChecksum,
+    ResumableUploads,
     UploadedPart,
     VolumeBackend,
     WriteResult,
@@ -37,22 +37,6 @@ from sdgui.core.settings import MiB
 log = logging.getLogger(__name__)
 
 TOKEN_VERSION = 1
-
-
-class ResumableUpload(Protocol):
-    """The multipart operations a resumable upload needs (S3MultipartClient; a counting wrapper in tests)."""
-
-    def start(self, key: str, metadata: Mapping[str, str]) -> NewUpload: ...
-
-    def list_parts(self, key: str, upload_id: str) -> dict[int, UploadedPart]: ...
-
-    def upload_part(
-        self, key: str, upload_id: str, number: int, data: bytes | memoryview, *, checksum: PartChecksum = "md5"
-    ) -> UploadedPart: ...
-
-    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> str: ...
-
-    def abort(self, key: str, upload_id: str) -> None: ...
 
 
 @dataclass
@@ -124,7 +108,7 @@ def _noop(*_: Any) -> None:
 
 
 def resumable_upload(
-    client: ResumableUpload,
+    client: ResumableUploads,
     key: str,
     path: Path | str,
     *,
@@ -178,7 +162,7 @@ class _UnprovenPart(Exception):
         self.number = number
 
 
-def _start(client: ResumableUpload, key: str, size: int, part_size: int, metadata: Mapping[str, str]) -> ResumeToken:
+def _start(client: ResumableUploads, key: str, size: int, part_size: int, metadata: Mapping[str, str]) -> ResumeToken:
     started = client.start(key, metadata)
     return ResumeToken(
         key, started.upload_id, started.checksum, choose_part_size(size, part_size), size, dict(metadata)
@@ -186,7 +170,7 @@ def _start(client: ResumableUpload, key: str, size: int, part_size: int, metadat
 
 
 def _resume_or_start(
-    client: ResumableUpload,
+    client: ResumableUploads,
     key: str,
     size: int,
     part_size: int,
@@ -211,7 +195,7 @@ def _resume_or_start(
 
 
 def _send_parts(
-    client: ResumableUpload,
+    client: ResumableUploads,
     token: ResumeToken,
     file: Any,
     held: dict[int, UploadedPart],
@@ -291,7 +275,7 @@ def _file_changed(token: ResumeToken) -> errors.ChecksumMismatchError:
     )
 
 
-def _abort_quietly(client: ResumableUpload, token: ResumeToken) -> None:
+def _abort_quietly(client: ResumableUploads, token: ResumeToken) -> None:
     try:
         client.abort(token.key, token.upload_id)
     except errors.SdError as exc:

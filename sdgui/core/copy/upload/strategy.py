@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
 from sdgui.core import errors
-from sdgui.core.backends.local import LocalBackend
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
 from sdgui.core.copy.events import Direction
-from sdgui.core.copy.strategy import CloudCopyStrategy, checked, metered
+from sdgui.core.copy.strategy import CloudCopyStrategy, checked, local_source, metered
 from sdgui.core.copy.upload.resumable import supports_resumable_upload, upload_resumable
 from sdgui.core.copy.verify import RunningHash, hash_bytes, hash_file
 
@@ -22,13 +20,14 @@ class UploadStrategy(CloudCopyStrategy):
     direction = Direction.UPLOAD
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
-        src = cast(LocalBackend, item.src)
+        src = item.src
+        path = local_source(item)
         entry = item.entry or src.stat(item.src_key)
         large = entry.size > ctx.settings.multipart_threshold
         if large and ctx.resume_tokens is not None and supports_resumable_upload(item.dst):
-            expected = hash_file(src.path(item.src_key))
+            expected = hash_file(path)
             metadata = self.metadata(ctx, entry, expected)
-            written = upload_resumable(ctx, item, src.path(item.src_key), metadata, progress)
+            written = upload_resumable(ctx, item, path, metadata, progress)
             verdict = self.verdict(ctx, item, expected, written.provider_checked)
             return FileOutcome(written.size, expected, verdict, bytes_resumed=progress.resumed)
         if not large:
@@ -36,7 +35,7 @@ class UploadStrategy(CloudCopyStrategy):
             expected = hash_bytes(data)
             chunks: Iterable[bytes] = metered([data], ctx, progress)
         else:
-            expected = hash_file(src.path(item.src_key))
+            expected = hash_file(path)
             chunks = metered(src.read(item.src_key), ctx, progress)
         running = RunningHash()
 

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from sdgui.core import errors
-from sdgui.core.copy.flow.retry import FileAttempts, RetryPolicy, not_retried, retry_after
+from sdgui.core.copy.flow.retry import FileAttempts, RetryPolicy, not_retried
 from sdgui.core.settings import TransferSettings
 
 
@@ -30,12 +30,16 @@ def test_retryable_errors_are_retried_until_the_attempts_run_out() -> None:
     assert policy.should_retry(errors.ThrottledError("slow down"), 1)
 
 
-def test_retry_after_from_the_error_text_wins_but_is_capped() -> None:
+def test_the_services_retry_after_wins_but_is_capped() -> None:
     policy = RetryPolicy(base_s=0.5, cap_s=10.0)
-    assert retry_after(errors.ThrottledError("HTTP 503 SlowDown; retry after 4 s")) == 4.0
-    assert policy.delay(errors.ThrottledError("HTTP 503; retry after 4 s"), 1) == 4.0
-    assert policy.delay(errors.ThrottledError("HTTP 503; retry after 90 s"), 1) == 10.0
-    assert retry_after(errors.ThrottledError("HTTP 503 SlowDown")) is None
+    hinted = errors.ThrottledError("HTTP 503 SlowDown", retry_after_s=4.0)
+    assert hinted.retry_after_s == 4.0 and str(hinted).endswith("HTTP 503 SlowDown; retry after 4 s")
+    assert policy.delay(hinted, 1) == 4.0
+    assert policy.delay(errors.ThrottledError("HTTP 503", retry_after_s=90.0), 1) == 10.0
+    # A number in the text is not a hint: only the field the backend filled counts.
+    unhinted = errors.ThrottledError("HTTP 503 SlowDown; retry after 4 s")
+    assert unhinted.retry_after_s is None
+    assert 0.0 <= policy.delay(unhinted, 1) <= 0.5
 
 
 def test_the_final_message_says_whether_it_was_retried() -> None:
@@ -44,6 +48,7 @@ def test_the_final_message_says_whether_it_was_retried() -> None:
     refused = not_retried(errors.CredentialsError("bad key", volume="cloud"), 1)
     assert "not retried" in str(refused) and str(refused).startswith("credentials error at volume cloud")
     assert refused.args == (str(refused),)
+    assert refused.detail == "bad key"  # the note is the message's, not a rewrite of what the backend said
 
 
 def test_progress_across_attempts_never_goes_back_nor_counts_twice() -> None:
