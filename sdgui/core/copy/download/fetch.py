@@ -103,8 +103,9 @@ def _ranged(
         futures = [pool.submit(fetch, start, end) for start, end in ranges]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
-            if future.exception() is not None:
+            error = future.exception()
+            if error is not None:
                 failed.set()
                 for other in futures:
                     other.cancel()
-                raise future.exception()  # type: ignore[misc]
+                raise error
