@@ -38,8 +38,3 @@ class TransferSettings:
     """After throttling halved the files in flight, this many successes in a row add one back."""
     bandwidth_limit: int | None = None
     """Bytes per second for one job (None: unlimited); a process-wide limit is in ``copy.bandwidth``."""
-
-    @property
-    def read_timeout_s(self) -> float:
-        """The HTTP read timeout: how long a response may send no byte (the stall timeout)."""
-        return self.stall_timeout_s
