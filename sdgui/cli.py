@@ -29,6 +29,7 @@ from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.conflicts import CONFLICT_POLICIES
 from sdgui.core.copy.verify import VerifyMode
+from sdgui.core.memory import limit_heap_arenas
 from sdgui.core.paths import SdPath
 from sdgui.core.secrets import RedactingFilter
 from sdgui.core.volumes import VOLUME_KINDS, VolumeRegistry
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 error, 2 usage, 130 cancelled)."""
+    limit_heap_arenas()  # before any worker thread: the RSS of a job over many files stays flat
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors

@@ -52,13 +52,13 @@ class Expansion:
         *,
         record: Callable[[], JobRecord | None],
         on_batch: Callable[[Batch], None],
-        batch_size: int = BATCH_SIZE,
+        batch_size: int | None = None,
     ) -> None:
         self.resolved = resolved
         self.cancel = cancel
         self._record = record
         self._on_batch = on_batch
-        self._batch_size = max(1, batch_size)
+        self._batch_size = max(1, batch_size or BATCH_SIZE)
         self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._stop = threading.Event()
         self._first = threading.Event()

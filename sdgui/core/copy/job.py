@@ -39,6 +39,7 @@ from sdgui.core.copy.flow.retry import FileAttempts, FileRetrier, RetryPolicy
 from sdgui.core.copy.router import CopyStrategyRouter
 from sdgui.core.copy.summary import JobSummary
 from sdgui.core.journal import JobRecord, Journal, JournalError
+from sdgui.core.memory import release_free_memory
 from sdgui.core.settings import TransferSettings
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,7 @@ class FileCopyJob:
                             _, pending = wait(pending, return_when=FIRST_COMPLETED)
                     if self.cancel_token.cancelled or fatal:
                         break
+                    release_free_memory()  # what the batch before this one freed: RSS stays flat
                 else:
                     if self._counting:
                         with self._lock:
