@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,7 +91,8 @@ def backend_for_config(
 
 
 class BackendCache:
-    """Opens each volume's backend once per job or window; local paths share one LocalBackend."""
+    """Opens each volume's backend once per job or window; local paths share one LocalBackend. Thread-safe: the
+    window's workers and a job's threads share one cache, and a volume is opened once however many ask at once."""
 
     def __init__(
         self,
@@ -103,17 +105,22 @@ class BackendCache:
         self.secrets = secrets
         self.settings = settings or TransferSettings()
         self._backends: dict[str | None, VolumeBackend] = {}
+        self._lock = threading.RLock()
 
     def get(self, volume: str | None) -> VolumeBackend:
-        if volume not in self._backends:
-            if volume is None:
-                self._backends[None] = LocalBackend(Path("/"), volume=LOCAL_VOLUME)
-            else:
-                config = self.registry.get(volume)
-                self._backends[volume] = backend_for_config(config, secrets=self.secrets, settings=self.settings)
-        return self._backends[volume]
+        with self._lock:
+            if volume not in self._backends:
+                if volume is None:
+                    self._backends[None] = LocalBackend(Path("/"), volume=LOCAL_VOLUME)
+                else:
+                    config = self.registry.get(volume)
+                    backend = backend_for_config(config, secrets=self.secrets, settings=self.settings)
+                    self._backends[volume] = backend
+            return self._backends[volume]
 
     def close(self) -> None:
-        for backend in self._backends.values():
+        with self._lock:
+            backends = list(self._backends.values())
+            self._backends.clear()
+        for backend in backends:
             backend.close()
-        self._backends.clear()
