@@ -32,14 +32,14 @@ class DownloadStrategy(CloudCopyStrategy):
     direction = Direction.DOWNLOAD
 
     def copy_file(self, ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
-        return download_into(ctx, item, progress)
+        """Whole and verified, or absent (a crash may leave a resumable partial)."""
+        if item.size <= ctx.settings.multipart_threshold and (item.record is None or item.record.download is None):
+            return _download_small(ctx, item, progress)
+        return _download_large(ctx, item, progress)
 
 
-def download_into(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
-    """Download ``item`` to its local destination; whole and verified, or absent (a crash may leave a resumable
-    partial)."""
-    if item.size <= ctx.settings.multipart_threshold and (item.record is None or item.record.download is None):
-        return _download_small(ctx, item, progress)
+def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
+    """A large object into a temporary file beside the target: ranges or one stream, resumable when journaled."""
     entry = item.src.stat(item.src_key)
     record = item.record
     target = local_target(item, tag=record.tag if record is not None else None)
