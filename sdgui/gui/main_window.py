@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
 from sdgui.gui.copy_requests import plan_copy
@@ -37,6 +38,7 @@ from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.open_backend import open_backend
 from sdgui.gui.preferences import load_preferences
+from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
 from sdgui.gui.widgets.transfers_dock import TransfersDock
 from sdgui.gui.widgets.unfinished_jobs_bar import UnfinishedJobsBar
@@ -75,6 +77,8 @@ class MainWindow(QMainWindow):
         self.transfers = TransfersDock(self.jobs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers)
         self._build_menus()
+        self.delete_progress = DeleteProgress()
+        self.statusBar().addPermanentWidget(self.delete_progress)
         for pane in (self.left, self.right):
             pane.copy_requested.connect(self.start_copy)
             pane.focused.connect(lambda p=pane: self._set_active(p))
@@ -362,15 +366,35 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Delete", f"Delete {len(paths)} item(s)? This cannot be undone.\n\n{names}")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        backends = self.backends
-        run_task(
-            lambda: _delete_all(backends, paths),
-            lambda _: pane.refresh(),
-            lambda exc: self._delete_failed(pane, exc),
-            context=self,
-        )
+        if self.delete_progress.is_running:
+            self.statusBar().showMessage("A delete is still running; wait for it or cancel it first", 4000)
+            return
+        backends = self._job_backends()  # its own: the delete opens backends on its worker thread
+        job = DeleteJob(DeleteAction(paths, recursive=True), backends)
+
+        def work() -> DeleteEnd:
+            try:
+                return job.run(lambda event: None)  # the strip reads job.deleted on its own timer
+            finally:
+                backends.close()
+
+        self.delete_progress.start(job)
+        ended, failed = (lambda final: self._delete_ended(pane, final)), (lambda exc: self._delete_failed(pane, exc))
+        run_task(work, ended, failed, context=self)
+
+    def _delete_ended(self, pane: FilePane, final: DeleteEnd) -> None:
+        self.delete_progress.finish()
+        pane.refresh()
+        count = f"{final.deleted:,} file{'' if final.deleted == 1 else 's'}"
+        if isinstance(final, DeleteFinished):
+            self.statusBar().showMessage(f"Deleted {count}", 4000)
+        elif isinstance(final, DeleteCancelled):
+            self.statusBar().showMessage(f"Delete cancelled after {count}; the rest is still there", 8000)
+        else:
+            QMessageBox.warning(self, "Delete", f"{final.message}.\n\n{count} had been deleted before that.")
 
     def _delete_failed(self, pane: FilePane, exc: Exception) -> None:
+        self.delete_progress.finish()
         QMessageBox.warning(self, "Delete", error_text(exc))
         pane.refresh()
 
@@ -451,25 +475,7 @@ class MainWindow(QMainWindow):
         settings.setValue("window/state", self.saveState())
         settings.setValue("panes/left", str(self.left.location()))
         settings.setValue("panes/right", str(self.right.location()))
+        self.delete_progress.cancel()  # it stops between objects; what it has not deleted stays
         self.jobs.shutdown(5.0)
         self.backends.close()
         super().closeEvent(event)
-
-
-def _delete_all(backends: BackendCache, paths: list[SdPath]) -> None:
-    for path in paths:
-        backend = backends.get(path.volume)
-        key = path.backend_key
-        if path.is_dir:
-            keys = [e.key for page in backend.list(key, recursive=True) for e in page]
-            for child in keys:
-                backend.delete(child)
-            local = backend.local_path(key)
-            if local is not None:
-                import shutil
-
-                shutil.rmtree(local, ignore_errors=False)
-            else:
-                backend.delete(key + "/")
-        else:
-            backend.delete(key)
