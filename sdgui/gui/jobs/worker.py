@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, Slot
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase
 
@@ -41,6 +42,8 @@ def _run(worker: WorkerBase[Any]) -> None:
             if isinstance(result, Exception):  # GeneratorWorker returns, not raises, a RuntimeError from its generator
                 raise result
         except Exception as exc:
+            if not shiboken6.isValid(worker.signals):
+                return  # the application is shutting down and took the signals with it: nobody is listening
             if not isinstance(exc, SdError):  # a bug or an untranslated library error: keep its traceback
                 log.error("background work failed", exc_info=exc)
             worker.errored.emit(exc)
@@ -49,8 +52,11 @@ def _run(worker: WorkerBase[Any]) -> None:
                 worker.returned.emit(result)
         worker._running = False
         worker.finished.emit()
-    finally:
         worker._finished.emit(worker)
+    except RuntimeError:
+        if shiboken6.isValid(worker.signals):
+            raise
+        # Shutting down (see above): the signals object went away between two emits.
 
 
 class _FunctionTask(FunctionWorker[R]):
