@@ -22,6 +22,7 @@ from sdgui.cli_output import (
     one_line,
     print_json,
 )
+from sdgui.cli_rm import rm
 from sdgui.cli_volumes import age_argument, volume_add, volume_cleanup, volume_list, volume_remove, volume_test
 from sdgui.core import errors
 from sdgui.core.backends.base import Entry
@@ -95,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         checks.add_argument("--no-verify", action="store_true", help="skip checksum verification")
         checks.add_argument("--verify-readback", action="store_true", help="also read cloud copies back and compare")
         job.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
+
+    rm = commands.add_parser("rm", help="delete files, objects and (with -r) folders with what they hold")
+    rm.add_argument("targets", nargs="+", metavar="TARGET", help="NAME:key, NAME:dir/ or a local path")
+    rm.add_argument("-r", "--recursive", action="store_true", help="delete folders and everything in them")
+    rm.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
 
     jobs = commands.add_parser("jobs", help="list, resume or discard unfinished copy and move jobs")
     jobs.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -187,6 +193,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return commands[args.volume_command](args)
     if args.command == "ls":
         return ls(args)
+    if args.command == "rm":
+        return rm(args)
     if args.command == "jobs":
         return {None: jobs_list, "resume": jobs_resume, "discard": jobs_discard}[args.jobs_command](args)
     return copy_or_move(args, move=args.command == "move")

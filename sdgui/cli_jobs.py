@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Protocol
 
 from sdgui.cli_output import EXIT_CANCELLED, EXIT_OK, error_line, jobs_table, make_reporter, print_json
 from sdgui.core import errors
@@ -19,6 +20,15 @@ from sdgui.core.copy.events import JobEvent
 from sdgui.core.copy.job import FileCopyJob
 from sdgui.core.journal import Journal, JournalError
 from sdgui.core.volumes import VolumeRegistry
+
+
+class CancellableJob(Protocol):
+    """A copy or delete job: ``run(sink)`` reports events and returns the last; ``cancel()`` from another thread."""
+
+    def run(self, sink: Callable[[JobEvent], None]) -> JobEvent: ...
+
+    def cancel(self) -> None: ...
+
 
 CLEANUP_GRACE_S = 10.0
 """After a second Ctrl-C, how long the command still waits for the job to clean up."""
@@ -99,7 +109,7 @@ def jobs_discard(args: argparse.Namespace) -> int:
 
 
 def run_cancellable(
-    job: FileCopyJob, sink: Callable[[JobEvent], None], *, on_cancel: Callable[[str], None] = error_line
+    job: CancellableJob, sink: Callable[[JobEvent], None], *, on_cancel: Callable[[str], None] = error_line
 ) -> JobEvent:
     """Run ``job`` in a worker thread while this (main) thread turns SIGINT/SIGTERM into ``job.cancel()``.
 

@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,23 +50,31 @@ def probe_volume(
     calling thread). Blocking: run it off a GUI thread.
     """
     steps: list[ProbeStep] = []
-
-    def run(name: ProbeStepName, action: Callable[[], str]) -> bool:
-        step = _timed(name, action)
+    for step in probe_steps(backend, read_only=read_only):
         steps.append(step)
         if on_step is not None:
             on_step(step)
-        return step.ok
+    return steps
 
-    if not run("list", lambda: _list_root(backend)) or read_only:
-        return steps
+
+def probe_steps(backend: VolumeBackend, *, read_only: bool = False) -> Iterator[ProbeStep]:
+    """``probe_volume``'s steps, each yielded as soon as it is done; a written probe object is deleted even when
+    the consumer stops early."""
+    listed = _timed("list", lambda: _list_root(backend))
+    yield listed
+    if not listed.ok or read_only:
+        return
     key = f"{PROBE_PREFIX}{secrets.token_hex(8)}"
     data = os.urandom(PROBE_SIZE)
-    if not run("write", lambda: _write(backend, key, data)):
-        return steps
-    run("read back", lambda: _read_back(backend, key, data))
-    run("delete", lambda: _delete(backend, key))  # also after a failed read: leave nothing behind
-    return steps
+    written = _timed("write", lambda: _write(backend, key, data))
+    yield written
+    if not written.ok:
+        return
+    try:
+        yield _timed("read back", lambda: _read_back(backend, key, data))
+    finally:
+        deleted = _timed("delete", lambda: _delete(backend, key))  # also after a failed read: leave nothing behind
+    yield deleted
 
 
 def _timed(name: ProbeStepName, action: Callable[[], str]) -> ProbeStep:

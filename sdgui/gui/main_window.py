@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
@@ -25,17 +24,21 @@ from PySide6.QtWidgets import (
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
 from sdgui.gui.copy_requests import plan_copy
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
 from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
-from sdgui.gui.jobs.background import run_in_background
+from sdgui.gui.error_text import error_text
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import action_title
+from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
+from sdgui.gui.open_backend import open_backend
 from sdgui.gui.preferences import load_preferences
+from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
 from sdgui.gui.widgets.transfers_dock import TransfersDock
 from sdgui.gui.widgets.unfinished_jobs_bar import UnfinishedJobsBar
@@ -74,6 +77,8 @@ class MainWindow(QMainWindow):
         self.transfers = TransfersDock(self.jobs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers)
         self._build_menus()
+        self.delete_progress = DeleteProgress()
+        self.statusBar().addPermanentWidget(self.delete_progress)
         for pane in (self.left, self.right):
             pane.copy_requested.connect(self.start_copy)
             pane.focused.connect(lambda p=pane: self._set_active(p))
@@ -273,21 +278,26 @@ class MainWindow(QMainWindow):
 
     def resume_unfinished(self, job_ids: list[str]) -> list[str]:
         """Queue each journaled job again under its id; returns the ids queued. Failures go to the status bar."""
-        return self._act_on_unfinished(job_ids, self.jobs.resume, "resume")
-
-    def discard_unfinished(self, job_ids: list[str]) -> list[str]:
-        """Forget these journaled jobs and delete their partial files; returns the ids discarded."""
-        return self._act_on_unfinished(job_ids, self.jobs.discard_unfinished, "discard")
-
-    def _act_on_unfinished(self, job_ids: list[str], act: Callable[[str], object], verb: str) -> list[str]:
-        done, problems = [], []
+        done: list[str] = []
+        problems: list[errors.SdError] = []
         for job_id in job_ids:
             try:
-                act(job_id)
+                self.jobs.resume(job_id)
             except errors.SdError as exc:
-                problems.append(str(exc))
+                problems.append(exc)
             else:
                 done.append(job_id)
+        self._unfinished_acted_on(done, problems, "resume")
+        return done
+
+    def discard_unfinished(self, job_ids: list[str]) -> None:
+        """Forget these journaled jobs and delete their partial files, off the GUI thread (the journal may wait on
+        another process's write lock); the bar and the review dialog follow when it is done."""
+        self.jobs.discard_unfinished_in_background(
+            job_ids, lambda done, problems: self._unfinished_acted_on(done, problems, "discard")
+        )
+
+    def _unfinished_acted_on(self, done: list[str], problems: list[errors.SdError], verb: str) -> None:
         self.check_unfinished_jobs()
         if done and verb == "resume":
             self.transfers.show()
@@ -297,7 +307,6 @@ class MainWindow(QMainWindow):
         elif done:
             what = "resumed" if verb == "resume" else "discarded"
             self.statusBar().showMessage(f"{len(done)} unfinished transfer(s) {what}", 4000)
-        return done
 
     def _confirm_discard_all(self) -> None:
         count = len(self.unfinished_bar.job_ids())
@@ -340,11 +349,12 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             QMessageBox.warning(self, "New folder", str(exc))
             return
-        backend = self.backends.get(target.volume)
-        run_in_background(
-            lambda: backend.make_dir(target.backend_key),
+        backends = self.backends
+        run_task(  # opening the backend may ask the keyring; making the folder may wait on the network
+            lambda: open_backend(backends, target.volume).make_dir(target.backend_key),
             lambda _: pane.refresh(),
-            lambda message: QMessageBox.warning(self, "New folder", message),
+            lambda exc: QMessageBox.warning(self, "New folder", error_text(exc)),
+            context=self,
         )
 
     def delete_selected(self) -> None:
@@ -356,14 +366,36 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Delete", f"Delete {len(paths)} item(s)? This cannot be undone.\n\n{names}")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        run_in_background(
-            lambda: _delete_all(self.backends, paths),
-            lambda _: pane.refresh(),
-            lambda message: self._delete_failed(pane, message),
-        )
+        if self.delete_progress.is_running:
+            self.statusBar().showMessage("A delete is still running; wait for it or cancel it first", 4000)
+            return
+        backends = self._job_backends()  # its own: the delete opens backends on its worker thread
+        job = DeleteJob(DeleteAction(paths, recursive=True), backends)
 
-    def _delete_failed(self, pane: FilePane, message: str) -> None:
-        QMessageBox.warning(self, "Delete", message)
+        def work() -> DeleteEnd:
+            try:
+                return job.run(lambda event: None)  # the strip reads job.deleted on its own timer
+            finally:
+                backends.close()
+
+        self.delete_progress.start(job)
+        ended, failed = (lambda final: self._delete_ended(pane, final)), (lambda exc: self._delete_failed(pane, exc))
+        run_task(work, ended, failed, context=self)
+
+    def _delete_ended(self, pane: FilePane, final: DeleteEnd) -> None:
+        self.delete_progress.finish()
+        pane.refresh()
+        count = f"{final.deleted:,} file{'' if final.deleted == 1 else 's'}"
+        if isinstance(final, DeleteFinished):
+            self.statusBar().showMessage(f"Deleted {count}", 4000)
+        elif isinstance(final, DeleteCancelled):
+            self.statusBar().showMessage(f"Delete cancelled after {count}; the rest is still there", 8000)
+        else:
+            QMessageBox.warning(self, "Delete", f"{final.message}.\n\n{count} had been deleted before that.")
+
+    def _delete_failed(self, pane: FilePane, exc: Exception) -> None:
+        self.delete_progress.finish()
+        QMessageBox.warning(self, "Delete", error_text(exc))
         pane.refresh()
 
     def show_properties(self) -> None:
@@ -371,12 +403,12 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         path = paths[0]
-        backend = self.backends.get(path.volume)
+        backends = self.backends
 
-        def describe() -> str:
+        def describe() -> str:  # off the GUI thread: opening the backend may ask the keyring
             if path.is_dir:
                 return f"{path}\nDirectory"
-            entry = backend.stat(path.backend_key)
+            entry = open_backend(backends, path.volume).stat(path.backend_key)
             lines = [
                 str(path),
                 f"Size: {entry.size:,} bytes",
@@ -387,10 +419,11 @@ class MainWindow(QMainWindow):
             ]
             return "\n".join(line for line in lines if line)
 
-        run_in_background(
+        run_task(
             describe,
             lambda text: QMessageBox.information(self, "Properties", text),
-            lambda message: QMessageBox.warning(self, "Properties", message),
+            lambda exc: QMessageBox.warning(self, "Properties", error_text(exc)),
+            context=self,
         )
 
     # -- dialogs ------------------------------------------------------------------
@@ -442,25 +475,7 @@ class MainWindow(QMainWindow):
         settings.setValue("window/state", self.saveState())
         settings.setValue("panes/left", str(self.left.location()))
         settings.setValue("panes/right", str(self.right.location()))
+        self.delete_progress.cancel()  # it stops between objects; what it has not deleted stays
         self.jobs.shutdown(5.0)
         self.backends.close()
         super().closeEvent(event)
-
-
-def _delete_all(backends: BackendCache, paths: list[SdPath]) -> None:
-    for path in paths:
-        backend = backends.get(path.volume)
-        key = path.backend_key
-        if path.is_dir:
-            keys = [e.key for page in backend.list(key, recursive=True) for e in page]
-            for child in keys:
-                backend.delete(child)
-            local = backend.local_path(key)
-            if local is not None:
-                import shutil
-
-                shutil.rmtree(local, ignore_errors=False)
-            else:
-                backend.delete(key + "/")
-        else:
-            backend.delete(key)

@@ -194,7 +194,7 @@ def test_discard_all_asks_then_forgets_the_jobs(
             assert bar.isVisible() and sorted(journaled_unfinished()) == sorted([first, second, "running-elsewhere"])
             qtbot.mouseClick(bar.discard_button, Qt.MouseButton.LeftButton)
             assert answers == []
-            assert not bar.isVisible()
+            qtbot.waitUntil(lambda: not bar.isVisible())  # the journal is written off the GUI thread
             assert journaled_unfinished() == ["running-elsewhere"]
         finally:
             running.end("cancelled")
@@ -213,6 +213,7 @@ def test_review_discards_one_and_resumes_the_other(
     assert dialog.table.rowCount() == 2
 
     qtbot.mouseClick(dialog.row_buttons(dropped)[1], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(dialog.jobs) == 1)  # the journal is written off the GUI thread
     assert [info.id for info in dialog.jobs] == [kept]
     assert window.unfinished_bar.message.full_text().startswith("1 transfer did not finish last time: ")
     qtbot.mouseClick(dialog.row_buttons(kept)[0], Qt.MouseButton.LeftButton)

@@ -41,6 +41,8 @@ __all__ = [
     "sha256_b64",
 ]
 
+from sdgui.core.cancel import CancelToken
+
 S3_SINGLE_COPY_LIMIT = 5 * 1024**3
 """CopyObject refuses sources over 5 GiB; larger copies must stream."""
 
@@ -159,6 +161,24 @@ class VolumeBackend(ABC):
     @abstractmethod
     def make_dir(self, key: str) -> None:
         """Create a directory (local) or a zero-byte ``key/`` marker (object store)."""
+
+    def delete_tree(self, key: str, cancel: CancelToken, *, on_deleted: Callable[[str], None] | None = None) -> int:
+        """Delete everything under directory ``key`` and ``key`` itself, checking ``cancel`` between objects (what
+        is not deleted yet stays whole); returns how many files/objects were deleted. ``on_deleted(key)`` hears each.
+        This default lists recursively and deletes object by object, then the folder marker."""
+        prefix = key.strip("/")
+        deleted = 0
+        for page in self.list(prefix, recursive=True):
+            for entry in page:
+                cancel.check()
+                self.delete(entry.key)
+                deleted += 1
+                if on_deleted is not None:
+                    on_deleted(entry.key)
+        cancel.check()
+        if prefix:
+            self.delete(f"{prefix}/")  # the folder marker, if there is one
+        return deleted
 
     def free_space(self, key: str) -> int | None:
         """Free bytes where ``key`` would be written, or None when unknown (object stores)."""

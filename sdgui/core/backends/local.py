@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat as stat_mod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sdgui.core import errors
 from sdgui.core.backends.atomic_file import AtomicFile
 from sdgui.core.backends.base import MTIME_KEY, BeforeCommit, Capabilities, Entry, VolumeBackend, WriteResult
 from sdgui.core.backends.os_errors import os_error
+from sdgui.core.cancel import CancelToken
 from sdgui.core.settings import MiB
 
 READ_CHUNK = 4 * MiB
@@ -156,6 +158,40 @@ class LocalBackend(VolumeBackend):
             pass
         except OSError as exc:
             raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
+
+    def delete_tree(self, key: str, cancel: CancelToken, *, on_deleted: Callable[[str], None] | None = None) -> int:
+        """Files first, then the emptied directories bottom-up; a symlink is removed, never followed."""
+        top = self.path(key)
+        if top == self.root:
+            raise errors.InvalidPathError("refusing to delete the whole volume", volume=self.error_volume, path=key)
+        if top.is_symlink() or not top.is_dir():
+            cancel.check()
+            self.delete(key)
+            if on_deleted is not None:
+                on_deleted(key)
+            return 1
+        deleted = 0
+
+        def failed(exc: OSError) -> None:
+            raise exc
+
+        try:
+            for directory, subdirs, files in os.walk(top, topdown=False, onerror=failed, followlinks=False):
+                here = Path(directory)
+                # os.walk lists a symlink to a directory among the subdirectories, without entering it.
+                for name in [*files, *(d for d in subdirs if (here / d).is_symlink())]:
+                    cancel.check()
+                    (here / name).unlink(missing_ok=True)
+                    deleted += 1
+                    if on_deleted is not None:
+                        on_deleted(self.key_of(here / name))
+                cancel.check()
+                with contextlib.suppress(FileNotFoundError):
+                    here.rmdir()
+        except OSError as exc:
+            where = self.key_of(Path(exc.filename)) if exc.filename else key
+            raise os_error(exc, volume=self.error_volume, path=self._where(where)) from None
+        return deleted
 
     def make_dir(self, key: str) -> None:
         try:

@@ -7,8 +7,9 @@ import html
 import json
 import logging
 import os
+from collections.abc import Generator
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from sdgui.core.backends.factory import backend_for_config
 from sdgui.core.errors import ConfigError, KeyringUnavailableError, SdError
-from sdgui.core.probe import ProbeStep, probe_volume
+from sdgui.core.probe import ProbeStep, probe_steps
 from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 from sdgui.gui.dialogs.volume_presets import (
@@ -37,55 +38,23 @@ from sdgui.gui.dialogs.volume_presets import (
     preset_for,
     suggested_env_name,
 )
+from sdgui.gui.error_text import HINTS
+from sdgui.gui.jobs.worker import Task, run_stream
 
 log = logging.getLogger(__name__)
 
 OK_COLOR = "#1a7f37"
 ERROR_COLOR = "#cf222e"
-# What to check after each kind of failure; shown under the step list.
-HINTS = {
-    "credentials": "check the access key ID and the secret",
-    "network": "check the endpoint address and that the service is reachable",
-    "permission": "the key is valid but may not use this bucket",
-    "not-found": "check the bucket name and the region",
-    "config": "check the fields above",
-    "keyring": "keep the secret in an environment variable instead",
-    "throttled": "the service is busy; try again in a moment",
-    "service": "the service answered with an error; try again later",
-}
 
 
-class _ProbeSignals(QObject):
-    step = Signal(object)
-    failed = Signal(str, str)  # kind, message: the backend could not even be built
-    finished = Signal(object)
-
-
-class _ProbeRunnable(QRunnable):
-    """Builds the backend from unsaved values and probes it; reports only through its signals."""
-
-    def __init__(self, config: VolumeConfig, secret: str | None, signals: _ProbeSignals) -> None:
-        super().__init__()
-        self.config = config
-        self.secret = secret
-        self.signals = signals
-
-    def run(self) -> None:
-        try:
-            backend = backend_for_config(self.config, secret=self.secret)
-        except SdError as exc:
-            self.signals.failed.emit(exc.kind, exc.detail)
-            return
-        except Exception as exc:
-            log.exception("cannot build a backend for the connection test")
-            self.signals.failed.emit(SdError.kind, f"{type(exc).__name__}: {exc}")
-            return
-        try:
-            # A volume marked read-only is only listed: the user said sdgui must never write there.
-            steps = probe_volume(backend, on_step=self.signals.step.emit, read_only=self.config.read_only)
-        finally:
-            backend.close()
-        self.signals.finished.emit(steps)
+def _probe(config: VolumeConfig, secret: str | None) -> Generator[ProbeStep, None, None]:
+    """Build the backend from unsaved values and probe it, step by step (runs off the GUI thread)."""
+    backend = backend_for_config(config, secret=secret)
+    try:
+        # A volume marked read-only is only listed: the user said sdgui must never write there.
+        yield from probe_steps(backend, read_only=config.read_only)
+    finally:
+        backend.close()
 
 
 class VolumeDialog(QDialog):
@@ -97,7 +66,7 @@ class VolumeDialog(QDialog):
         self.editing = config is not None
         self.setWindowTitle(f"Edit volume {config.name}" if config else "Add cloud volume")
         self.probe_steps: list[ProbeStep] = []
-        self._probe_signals: _ProbeSignals | None = None
+        self._probe: Task[None] | None = None
         self._preset = PRESETS[0]
         self._existing_names = _existing_names()
         self._build()
@@ -367,7 +336,7 @@ class VolumeDialog(QDialog):
         self.error_label.setText(problem or "")
         self.error_label.setVisible(problem is not None)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
-        self.test_button.setEnabled(self._probe_signals is None and self.problem(for_test=True) is None)
+        self.test_button.setEnabled(self._probe is None and self.problem(for_test=True) is None)
 
     # -- secret from a file (GCS) ----------------------------------------------------------------------------
     def _choose_secret_file(self) -> None:
@@ -388,36 +357,36 @@ class VolumeDialog(QDialog):
     @Slot()
     def start_test(self) -> None:
         """Probe the volume the fields describe, on the thread pool; nothing is saved."""
-        if self._probe_signals is not None or self.problem(for_test=True) is not None:
+        if self._probe is not None or self.problem(for_test=True) is not None:
             return
         config, secret = self.config(), self.typed_secret()
-        signals = _ProbeSignals()
-        signals.step.connect(self._on_probe_step)
-        signals.failed.connect(self._on_probe_failed)
-        signals.finished.connect(self._on_probe_finished)
-        self._probe_signals = signals
         self.probe_steps = []
         self.test_steps.clear()
         self.test_summary.setStyleSheet("")
         self.test_summary.setText("Testing…")
         self.test_button.setEnabled(False)
-
-        QThreadPool.globalInstance().start(_ProbeRunnable(config, secret, signals))
+        self._probe = run_stream(
+            lambda: _probe(config, secret),
+            self._on_probe_step,
+            self._on_probe_finished,
+            self._on_probe_failed,
+            context=self,
+        )
 
     @Slot(object)
     def _on_probe_step(self, step: ProbeStep) -> None:
         self.probe_steps.append(step)
         self.test_steps.setText(_steps_html(self.probe_steps))
 
-    @Slot(str, str)
-    def _on_probe_failed(self, kind: str, message: str) -> None:
+    def _on_probe_failed(self, exc: Exception) -> None:
+        """The backend could not even be built (or the probe itself broke): no step has a result."""
+        kind = exc.kind if isinstance(exc, SdError) else SdError.kind
+        message = exc.detail if isinstance(exc, SdError) else f"{type(exc).__name__}: {exc}"
         self.test_steps.setText(_row_html(False, "connect", None, message))
         self._finish_test(f"✗ Cannot connect: {kind} error — {HINTS.get(kind, 'see the message below')}.", False)
 
-    @Slot(object)
-    def _on_probe_finished(self, steps: list[ProbeStep]) -> None:
-        self.probe_steps = list(steps)
-        self.test_steps.setText(_steps_html(self.probe_steps))
+    def _on_probe_finished(self) -> None:
+        steps = self.probe_steps
         failed = next((step for step in steps if not step.ok), None)
         if failed is None and len(steps) == 1:
             self._finish_test("✓ The volume can be listed (read-only: nothing was written).", True)
@@ -430,7 +399,7 @@ class VolumeDialog(QDialog):
             )
 
     def _finish_test(self, summary: str, ok: bool) -> None:
-        self._probe_signals = None
+        self._probe = None
         self.test_summary.setStyleSheet(f"color: {OK_COLOR if ok else ERROR_COLOR}")
         self.test_summary.setText(summary)
         self._update()
@@ -475,11 +444,10 @@ class VolumeDialog(QDialog):
         self._update()
 
     def done(self, result: int) -> None:
-        if self._probe_signals is not None:
-            # A probe still running reports to nobody; its thread ends on its own.
-            signals, self._probe_signals = self._probe_signals, None
-            for signal in (signals.step, signals.failed, signals.finished):
-                signal.disconnect()
+        if self._probe is not None:
+            # A probe still running reports to nobody; it runs to its end (deleting its probe object).
+            self._probe.detach()
+            self._probe = None
         super().done(result)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -33,41 +33,27 @@ from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 from sdgui.gui.dialogs.volume_dialog import ERROR_COLOR, VolumeDialog
 from sdgui.gui.dialogs.volume_presets import preset_for
+from sdgui.gui.jobs.worker import Task, run_task
 
 log = logging.getLogger(__name__)
 
 
-class _CleanupSignals(QObject):
-    found = Signal(object)  # CleanupReport: the stale uploads, nothing aborted yet
-    finished = Signal(object)  # CleanupReport after aborting
-    failed = Signal(str, str)  # kind, message
+def _find_stale(config: VolumeConfig) -> CleanupReport:
+    """A volume's stale multipart uploads, nothing aborted yet (runs off the GUI thread)."""
+    backend = backend_for_config(config)
+    try:
+        return find_stale_uploads(uploads_of(backend), DEFAULT_MIN_AGE)
+    finally:
+        backend.close()
 
 
-class _CleanupRunnable(QRunnable):
-    """Lists a volume's stale multipart uploads, or aborts ``stale``; reports only through its signals."""
-
-    def __init__(self, config: VolumeConfig, signals: _CleanupSignals, stale: list[StaleUpload] | None = None) -> None:
-        super().__init__()
-        self.config = config
-        self.signals = signals
-        self.stale = stale
-
-    def run(self) -> None:
-        try:
-            backend = backend_for_config(self.config)
-            try:
-                client = uploads_of(backend)
-                if self.stale is None:
-                    self.signals.found.emit(find_stale_uploads(client, DEFAULT_MIN_AGE))
-                else:
-                    self.signals.finished.emit(abort_uploads(client, self.stale))
-            finally:
-                backend.close()
-        except SdError as exc:
-            self.signals.failed.emit(exc.kind, exc.detail)
-        except Exception as exc:
-            log.exception("cleaning up incomplete uploads failed")
-            self.signals.failed.emit(SdError.kind, f"{type(exc).__name__}: {exc}")
+def _abort(config: VolumeConfig, stale: list[StaleUpload]) -> CleanupReport:
+    """Abort ``stale``; the report says which could not be (runs off the GUI thread)."""
+    backend = backend_for_config(config)
+    try:
+        return abort_uploads(uploads_of(backend), stale)
+    finally:
+        backend.close()
 
 
 class VolumesDialog(QDialog):
@@ -100,7 +86,7 @@ class VolumesDialog(QDialog):
         self.cleanup_button.clicked.connect(self.clean_up_selected)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
-        self._cleanup_signals: _CleanupSignals | None = None
+        self._cleanup: Task[CleanupReport] | None = None
         self._cleanup_config: VolumeConfig | None = None
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -158,10 +144,7 @@ class VolumesDialog(QDialog):
         self.edit_button.setEnabled(config is not None and config.kind != "local")
         self.remove_button.setEnabled(config is not None)
         self.cleanup_button.setEnabled(
-            config is not None
-            and has_resumable_uploads(config)
-            and not config.read_only
-            and self._cleanup_signals is None
+            config is not None and has_resumable_uploads(config) and not config.read_only and self._cleanup is None
         )
 
     def add_volume(self) -> None:
@@ -210,24 +193,22 @@ class VolumesDialog(QDialog):
     def clean_up_selected(self) -> None:
         """Look for the selected volume's stale uploads off the GUI thread; abort them once the user agrees."""
         config = self.selected()
-        if config is None or not has_resumable_uploads(config) or self._cleanup_signals is not None:
+        if config is None or not has_resumable_uploads(config) or self._cleanup is not None:
             return
         self._cleanup_config = config
         self.status_label.setText(f"Looking for incomplete uploads in “{config.name}”…")
         self._start_cleanup(config, None)
 
     def _start_cleanup(self, config: VolumeConfig, stale: list[StaleUpload] | None) -> None:
-        signals = _CleanupSignals()
-        signals.found.connect(self._on_cleanup_found)
-        signals.finished.connect(self._on_cleanup_finished)
-        signals.failed.connect(self._on_cleanup_failed)
-        self._cleanup_signals = signals
+        if stale is None:
+            self._cleanup = run_task(lambda: _find_stale(config), self._on_cleanup_found, self._on_cleanup_failed)
+        else:
+            self._cleanup = run_task(lambda: _abort(config, stale), self._on_cleanup_finished, self._on_cleanup_failed)
         self.error_label.hide()
         self._update_buttons()
-        QThreadPool.globalInstance().start(_CleanupRunnable(config, signals, stale))
 
     def _cleanup_ended(self, status: str) -> None:
-        self._cleanup_signals = None
+        self._cleanup = None
         self.status_label.setText(status)
         self._update_buttons()
 
@@ -235,7 +216,7 @@ class VolumesDialog(QDialog):
     def _on_cleanup_found(self, report: CleanupReport) -> None:
         config = self._cleanup_config
         assert config is not None
-        self._cleanup_signals = None
+        self._cleanup = None
         count = len(report.stale)
         if not count:
             self._cleanup_ended(f"No incomplete uploads older than 24 hours in “{config.name}”.")
@@ -263,16 +244,16 @@ class VolumesDialog(QDialog):
             self.error_label.show()
         self._cleanup_ended(status)
 
-    @Slot(str, str)
-    def _on_cleanup_failed(self, kind: str, message: str) -> None:
+    def _on_cleanup_failed(self, exc: Exception) -> None:
+        kind = exc.kind if isinstance(exc, SdError) else SdError.kind
+        message = exc.detail if isinstance(exc, SdError) else f"{type(exc).__name__}: {exc}"
         self.error_label.setText(f"Cannot clean up: {kind} error — {message}")
         self.error_label.show()
         self._cleanup_ended("")
 
     def done(self, result: int) -> None:
-        if self._cleanup_signals is not None:
-            # A cleanup still running reports to nobody; its thread ends on its own.
-            signals, self._cleanup_signals = self._cleanup_signals, None
-            for signal in (signals.found, signals.finished, signals.failed):
-                signal.disconnect()
+        if self._cleanup is not None:
+            # A cleanup still running reports to nobody; it runs to its end.
+            self._cleanup.detach()
+            self._cleanup = None
         super().done(result)

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
@@ -29,6 +29,7 @@ from sdgui.core.copy.job import FileCopyJob
 from sdgui.core.journal import JobInfo, Journal, JournalError
 from sdgui.core.settings import TransferSettings
 from sdgui.gui.jobs.job_state import JobState, action_title, retry_action
+from sdgui.gui.jobs.worker import Task, run_task
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,35 +64,15 @@ class EventBuffer:
             return len(self._events)
 
 
-class JobSignals(QObject):
-    """A job worker's emitter (superqt's WorkerBase pattern): lives in the GUI thread, emitted from the worker."""
-
-    done = Signal(str)
-
-
-class JobRunnable(QRunnable):
-    """Runs one FileCopyJob on a pool thread; everything it reports goes into the buffer."""
-
-    def __init__(self, job: FileCopyJob, backends: BackendCache, buffer: EventBuffer) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # the manager holds it until ``done`` has been delivered
-        self.job = job
-        self.backends = backends
-        self.buffer = buffer
-        self.signals = JobSignals()
-
-    def run(self) -> None:
+def run_job(job: FileCopyJob, backends: BackendCache, buffer: EventBuffer) -> None:
+    """What a job's worker runs: the job, reporting into ``buffer``; its backends are closed however it ends."""
+    try:
+        job.run(buffer.put)
+    finally:
         try:
-            self.job.run(self.buffer.put)
-        except Exception as exc:  # a bug below must still end the job visibly, not leave it "running"
-            log.exception("copy job %s crashed", self.job.job_id)
-            self.buffer.put(JobFailed(self.job.job_id, "internal", f"internal error: {exc}"))
-        finally:
-            try:
-                self.backends.close()
-            except Exception:
-                log.exception("closing the backends of job %s failed", self.job.job_id)
-            self.signals.done.emit(self.job.job_id)
+            backends.close()
+        except Exception:
+            log.exception("closing the backends of job %s failed", job.job_id)
 
 
 class JobManager(QObject):
@@ -124,7 +105,7 @@ class JobManager(QObject):
         self._pool.setMaxThreadCount(max(POOL_THREADS, self._max_concurrent))
         self._states: dict[str, JobState] = {}
         self._queue: deque[str] = deque()
-        self._running: dict[str, JobRunnable] = {}
+        self._running: dict[str, FileCopyJob] = {}
         self._buffer = EventBuffer()
         self._dirty: dict[str, None] = {}
         self._paused = False
@@ -196,17 +177,48 @@ class JobManager(QObject):
         return self._submit(action, action_title(action), job_id=info.id, resumed=True)
 
     def discard_unfinished(self, journal_job_id: str) -> list[str]:
-        """Forget an unfinished journaled job and delete the partial files it left; returns those files' paths."""
+        """Forget an unfinished journaled job and delete the partial files it left; returns those files' paths.
+        Blocking (SQLite, the disk): the window uses ``discard_unfinished_in_background``."""
+        journal = self._discardable(journal_job_id)
+        return _discard(journal, journal_job_id)
+
+    def discard_unfinished_in_background(
+        self, job_ids: list[str], on_done: Callable[[list[str], list[errors.SdError]], object]
+    ) -> Task[list[str]]:
+        """Discard each of ``job_ids`` off the GUI thread (the journal may wait on another process's write lock);
+        then ``on_done(discarded ids, problems)`` runs in the GUI thread."""
+        problems: list[errors.SdError] = []
+        wanted: list[tuple[str, Journal]] = []
+        for job_id in job_ids:  # what this manager knows is checked here, in the GUI thread
+            try:
+                wanted.append((job_id, self._discardable(job_id)))
+            except errors.SdError as exc:
+                problems.append(exc)
+
+        def discard_all() -> list[str]:
+            done = []
+            for job_id, journal in wanted:
+                try:
+                    _discard(journal, job_id)
+                except errors.SdError as exc:
+                    problems.append(exc)
+                else:
+                    done.append(job_id)
+            return done
+
+        def failed(exc: Exception) -> None:
+            problems.append(exc if isinstance(exc, errors.SdError) else errors.SdError(f"unexpected error: {exc}"))
+            on_done([], problems)
+
+        return run_task(discard_all, lambda done: on_done(done, problems), failed, context=self)
+
+    def _discardable(self, journal_job_id: str) -> Journal:
         if self._journal is None:
             raise JournalError("the job journal could not be opened, so there is nothing to discard")
         known = self._states.get(journal_job_id)
         if known is not None and known.is_active:
             raise errors.ConflictError("the job is running; cancel it first", path=f"job {journal_job_id}")
-        try:
-            removed = self._journal.discard(journal_job_id)
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot write the job journal {self._journal.path}: {exc}") from None
-        return [str(path) for path in removed]
+        return self._journal
 
     def _submit(
         self,
@@ -235,9 +247,9 @@ class JobManager(QObject):
             self.jobs_changed.emit([job_id])
             self._emit_ended(job_id)
             return True
-        runnable = self._running.get(job_id)
-        if state.state == "running" and runnable is not None:
-            runnable.job.cancel()
+        job = self._running.get(job_id)
+        if state.state == "running" and job is not None:
+            job.cancel()
             state.cancel_requested = True
             self.jobs_changed.emit([job_id])
             return True
@@ -287,8 +299,8 @@ class JobManager(QObject):
         self._paused = True
         for job_id in list(self._queue):
             self.cancel(job_id)
-        for runnable in list(self._running.values()):
-            runnable.job.cancel()
+        for job in list(self._running.values()):
+            job.cancel()
         stopped = self._pool.waitForDone(max(0, int(timeout_s * 1000)))
         if stopped:
             self._running.clear()
@@ -321,10 +333,14 @@ class JobManager(QObject):
             self._discard_replaced(state.retry_of)
         job = FileCopyJob(state.action, backends, settings=self._settings, job_id=job_id, journal=self._journal)
         state.concurrency_max = job.settings.file_concurrency
-        runnable = JobRunnable(job, backends, self._buffer)
-        runnable.signals.done.connect(self._on_worker_done)
-        self._running[job_id] = runnable
-        self._pool.start(runnable)
+        self._running[job_id] = job
+        run_task(
+            lambda: run_job(job, backends, self._buffer),
+            lambda _: self._on_worker_done(job_id),
+            lambda exc: self._on_job_crashed(job_id, exc),
+            context=self,
+            pool=self._pool,
+        )
 
     def _discard_replaced(self, job_id: str) -> None:
         """A retry does what ``job_id`` left undone under a new id: the old journal record must not be offered for
@@ -335,6 +351,12 @@ class JobManager(QObject):
             self._journal.discard(job_id)
         except (errors.SdError, sqlite3.Error) as exc:
             log.warning("cannot remove job %s, replaced by a retry, from the journal: %s", job_id, exc)
+
+    def _on_job_crashed(self, job_id: str, exc: Exception) -> None:
+        """A bug below the job must still end it visibly, not leave it "running"."""
+        log.error("copy job %s crashed: %s", job_id, exc)
+        self._buffer.put(JobFailed(job_id, "internal", f"internal error: {exc}"))
+        self._on_worker_done(job_id)
 
     def _on_worker_done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
@@ -381,6 +403,14 @@ def _read(journal: Journal, query: Callable[[], T]) -> T:
         return query()
     except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
         raise JournalError(f"cannot read the job journal {journal.path}: {exc}") from None
+
+
+def _discard(journal: Journal, job_id: str) -> list[str]:
+    try:
+        removed = journal.discard(job_id)
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot write the job journal {journal.path}: {exc}") from None
+    return [str(path) for path in removed]
 
 
 def _open_journal() -> Journal | None:

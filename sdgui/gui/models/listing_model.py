@@ -8,10 +8,10 @@ without sub-prefixes does). ``fully_sorted`` says whether the order holds now; `
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable, Sequence
 from enum import IntEnum
 from typing import Any
@@ -25,10 +25,8 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QThreadPool,
     QUrl,
     Signal,
-    Slot,
 )
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFileIconProvider
@@ -37,7 +35,8 @@ from sdgui.core.backends.base import Entry, VolumeBackend
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.core.units import format_size
-from sdgui.gui.models.listing_reader import BackendSource, _ListingReader, _ReaderSignals
+from sdgui.gui.jobs.worker import Task, run_stream
+from sdgui.gui.models.listing_reader import BackendSource, read_listing
 from sdgui.gui.models.path_mime import PATHS_MIME, URI_LIST_MIME, _is_inside, paths_from_mime
 
 __all__ = ["PATHS_MIME", "URI_LIST_MIME", "Column", "ListingModel", "paths_from_mime"]
@@ -45,8 +44,6 @@ __all__ = ["PATHS_MIME", "URI_LIST_MIME", "Column", "ListingModel", "paths_from_
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
-
-"""A backend, or a callable that opens one (called on the reader's thread: it may touch the keyring)."""
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -79,7 +76,7 @@ class ListingModel(QAbstractTableModel):
         self._source: BackendSource | None = None
         self._backend: VolumeBackend | None = None
         self._generation = 0
-        self._readers: dict[int, tuple[_ReaderSignals, threading.Event]] = {}
+        self._listing: Task[None] | None = None
         self._loading = False
         self._last_error: str | None = None
         self._sort_column = Column.NAME
@@ -160,8 +157,9 @@ class ListingModel(QAbstractTableModel):
     def cancel(self) -> None:
         """Stop the running listing; what has arrived stays."""
         self._generation += 1
-        for _, cancel in self._readers.values():
-            cancel.set()
+        if self._listing is not None:
+            self._listing.cancel()
+            self._listing = None
         self._set_loading(False)
 
     def _start(self) -> None:
@@ -174,33 +172,28 @@ class ListingModel(QAbstractTableModel):
         self._fully_sorted = True
         self._last_error = None
         self.endResetModel()
-        signals = _ReaderSignals(self)
-        signals.opened.connect(self._on_opened)
-        signals.page.connect(self._on_page)
-        signals.failed.connect(self._on_failed)
-        signals.done.connect(self._on_done)
-        cancel = threading.Event()
-        self._readers[generation] = (signals, cancel)
         self._set_loading(True)
-        reader = _ListingReader(generation, self._source, self._location, self.page_size, signals, cancel)
-        QThreadPool.globalInstance().start(reader)
+        source, location, page_size = self._source, self._location, self.page_size
+        self._listing = run_stream(
+            lambda: read_listing(source, location, page_size),
+            functools.partial(self._on_item, generation),
+            functools.partial(self._on_done, generation),
+            functools.partial(self._on_failed, generation),
+            context=self,  # a model that is gone hears nothing, and its listing stops at the next page
+        )
 
     def _set_loading(self, loading: bool) -> None:
         if loading != self._loading:
             self._loading = loading
             self.loading_changed.emit(loading)
 
-    def _forget_reader(self, generation: int) -> None:
-        signals, _ = self._readers.pop(generation, (None, None))
-        if signals is not None:
-            signals.deleteLater()
+    def _on_item(self, generation: int, item: VolumeBackend | list[Entry]) -> None:
+        if isinstance(item, VolumeBackend):
+            if generation == self._generation:
+                self._backend = item
+        else:
+            self._on_page(generation, item)
 
-    @Slot(int, object)
-    def _on_opened(self, generation: int, backend: VolumeBackend) -> None:
-        if generation == self._generation:
-            self._backend = backend
-
-    @Slot(int, object)
     def _on_page(self, generation: int, page: list[Entry]) -> None:
         if generation != self._generation or self._location is None:
             return  # a page of a listing the user has left
@@ -217,20 +210,20 @@ class ListingModel(QAbstractTableModel):
             self.fetchMore(QModelIndex())  # the first page shows at once; later ones wait for the view to scroll
         self.arrived.emit(self.total_count)
 
-    @Slot(int, str)
-    def _on_failed(self, generation: int, message: str) -> None:
-        self._forget_reader(generation)
+    def _on_failed(self, generation: int, exc: Exception) -> None:
         if generation != self._generation:
             return
+        self._listing = None
+        # An SdError names the volume and path; anything else is a bug or an untranslated library error.
+        message = exc.message if isinstance(exc, SdError) else f"cannot list {self._location}: {exc}"
         self._last_error = message
         self._set_loading(False)
         self.error.emit(message)
 
-    @Slot(int)
     def _on_done(self, generation: int) -> None:
-        self._forget_reader(generation)
         if generation != self._generation:
             return
+        self._listing = None
         if not self._fully_sorted:
             self._resort()
         self._set_loading(False)

@@ -1,78 +1,22 @@
-"""The background reader that streams a listing's pages to a ListingModel; it never touches the model."""
+"""What a listing runs off the GUI thread: open the backend, then stream its pages; it never touches the model."""
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
 
-from PySide6.QtCore import (
-    QObject,
-    QRunnable,
-    Signal,
-)
-
-from sdgui.core.backends.base import VolumeBackend
-from sdgui.core.errors import SdError
+from sdgui.core.backends.base import Entry, VolumeBackend
 from sdgui.core.paths import SdPath
 
-log = logging.getLogger(__name__)
-
 BackendSource = VolumeBackend | Callable[[], VolumeBackend]
+"""A backend, or a callable that opens one (called on the worker's thread: it may ask the keyring)."""
 
 
-class _ReaderSignals(QObject):
-    """Signals of one listing; lives in the GUI thread, emitted from the reader's thread (queued)."""
-
-    opened = Signal(int, object)  # generation, VolumeBackend
-    page = Signal(int, object)  # generation, list[Entry]
-    failed = Signal(int, str)  # generation, message
-    done = Signal(int)  # generation
+ListingItem = VolumeBackend | list[Entry]
+"""What a listing yields: the opened backend first, then its pages."""
 
 
-class _ListingReader(QRunnable):
-    """Opens the backend and streams ``backend.list(key)`` page by page; never touches the model."""
-
-    def __init__(
-        self,
-        generation: int,
-        source: BackendSource,
-        location: SdPath,
-        page_size: int,
-        signals: _ReaderSignals,
-        cancel: threading.Event,
-    ) -> None:
-        super().__init__()
-        self.generation = generation
-        self.source = source
-        self.location = location
-        self.page_size = page_size
-        self.signals = signals
-        self.cancel = cancel
-
-    def _emit(self, signal: Any, *args: Any) -> bool:
-        try:
-            signal.emit(self.generation, *args)
-        except RuntimeError:  # the model (and our signals object) is gone: nobody is listening any more
-            self.cancel.set()
-            return False
-        return True
-
-    def run(self) -> None:
-        try:
-            backend = self.source if isinstance(self.source, VolumeBackend) else self.source()
-            if not self._emit(self.signals.opened, backend):
-                return
-            for page in backend.list(self.location.backend_key, page_size=self.page_size):
-                if self.cancel.is_set() or not self._emit(self.signals.page, page):
-                    break
-        except SdError as exc:
-            self._emit(self.signals.failed, exc.message)
-        except (
-            Exception
-        ) as exc:  # a bug or an untranslated library error: one line for the user, a traceback in the log
-            log.exception("listing %s failed", self.location)
-            self._emit(self.signals.failed, f"cannot list {self.location}: {exc}")
-        else:
-            self._emit(self.signals.done)
+def read_listing(source: BackendSource, location: SdPath, page_size: int) -> Generator[ListingItem, None, None]:
+    """Yield the opened backend, then ``backend.list(location)`` page by page (a worker stops between pages)."""
+    backend = source if isinstance(source, VolumeBackend) else source()
+    yield backend
+    yield from backend.list(location.backend_key, page_size=page_size)

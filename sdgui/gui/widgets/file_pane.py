@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 
 from PySide6.QtCore import QDir, QEvent, QItemSelection, QModelIndex, QObject, QPointF, QStorageInfo, Qt, Signal
 from PySide6.QtGui import (
@@ -43,6 +42,7 @@ from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.core.units import format_size
 from sdgui.gui.models.listing_model import DEFAULT_PAGE_SIZE, Column, ListingModel
+from sdgui.gui.open_backend import open_backend
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,6 @@ PSEUDO_FILESYSTEMS = frozenset(
 )  # fmt: skip
 SYSTEM_PREFIXES = ("/proc", "/sys", "/dev", "/run", "/snap", "/boot", "/var/lib", "/var/snap")
 USER_MEDIA_PREFIXES = ("/run/media/", "/media/", "/mnt/")
-
-# BackendCache keeps a plain dict; two panes opening volumes at once must not race on it.
-_OPEN_LOCK = threading.Lock()
 
 
 def real_mounts() -> list[tuple[str, str]]:
@@ -371,11 +368,10 @@ class FilePane(QWidget):
         self._current_name = None
         cache, volume = self._cache, location.volume
 
-        def open_backend() -> VolumeBackend:  # runs on the reader's thread: may ask the keyring
-            with _OPEN_LOCK:
-                return cache.get(volume)
+        def opener() -> VolumeBackend:  # runs on the listing's thread: may ask the keyring
+            return open_backend(cache, volume)
 
-        self.model.set_location(open_backend, location)
+        self.model.set_location(opener, location)
         self.path_edit.setText(str(location))
         self.path_edit.setCursorPosition(len(self.path_edit.text()))
         self.up_button.setEnabled(not location.is_root)
