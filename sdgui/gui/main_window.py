@@ -36,7 +36,6 @@ from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import action_title
 from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
-from sdgui.gui.open_backend import open_backend
 from sdgui.gui.preferences import load_preferences
 from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
@@ -351,7 +350,7 @@ class MainWindow(QMainWindow):
             return
         backends = self.backends
         run_task(  # opening the backend may ask the keyring; making the folder may wait on the network
-            lambda: open_backend(backends, target.volume).make_dir(target.backend_key),
+            lambda: backends.get(target.volume).make_dir(target.backend_key),
             lambda _: pane.refresh(),
             lambda exc: QMessageBox.warning(self, "New folder", error_text(exc)),
             context=self,
@@ -408,7 +407,7 @@ class MainWindow(QMainWindow):
         def describe() -> str:  # off the GUI thread: opening the backend may ask the keyring
             if path.is_dir:
                 return f"{path}\nDirectory"
-            entry = open_backend(backends, path.volume).stat(path.backend_key)
+            entry = backends.get(path.volume).stat(path.backend_key)
             lines = [
                 str(path),
                 f"Size: {entry.size:,} bytes",

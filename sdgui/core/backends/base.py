@@ -74,7 +74,10 @@ class Entry:
     etag: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     checksums: Mapping[str, str] = field(default_factory=dict)
-    """The checksums the service keeps for the object, by algorithm ("md5", "crc32c", "sha256"...)."""
+    """Whole-object checksums the service holds for the object's bytes as stored, by algorithm, each as the
+    lowercase hex of the digest (a CRC big-endian): "md5", "sha1", "sha256", "crc32", "crc32c", "crc64nvme".
+    A backend fills in only what provably covers the whole object: never a multipart ETag, an SSE-KMS ETag, or a
+    composite (per-part) checksum. sdgui's own blake3 stays in ``metadata``."""
 
     @property
     def name(self) -> str:

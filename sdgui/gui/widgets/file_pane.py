@@ -42,7 +42,6 @@ from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.core.units import format_size
 from sdgui.gui.models.listing_model import DEFAULT_PAGE_SIZE, Column, ListingModel
-from sdgui.gui.open_backend import open_backend
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +368,7 @@ class FilePane(QWidget):
         cache, volume = self._cache, location.volume
 
         def opener() -> VolumeBackend:  # runs on the listing's thread: may ask the keyring
-            return open_backend(cache, volume)
+            return cache.get(volume)
 
         self.model.set_location(opener, location)
         self.path_edit.setText(str(location))
