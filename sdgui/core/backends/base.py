@@ -124,6 +124,11 @@ class VolumeBackend(ABC):
     def stat(self, key: str) -> Entry:
         """The file/object at ``key`` with its metadata; NotFoundError if absent."""
 
+    def stat_with_checksums(self, key: str) -> Entry:
+        """``stat``, with every whole-object checksum the service will tell (where that costs another request,
+        as S3's additional checksums do, only this asks for them)."""
+        return self.stat(key)
+
     @abstractmethod
     def is_dir(self, key: str) -> bool:
         """True when ``key`` is a directory (local) or a non-empty prefix (object store)."""

@@ -183,3 +183,5 @@ class FileOutcome:
     """Bytes kept from an interrupted run's partial file instead of being fetched again."""
     note: str = ""
     """Something the user should know, e.g. why a resumable file was copied again from the start."""
+    check: str | None = None
+    """The check that proved a ``verified`` copy: "blake3", or the provider's checksum ("crc64nvme", "md5"…)."""

@@ -77,6 +77,9 @@ class FileDone(JobEvent):
     """E.g. why a resumable file was copied again from the start (its source changed)."""
     attempts: int = 1
     """How many attempts the file took (more than 1 after retries)."""
+    check: str | None = None
+    """What proved a ``verified`` file: "blake3" (sdgui's own), or the provider's checksum ("crc64nvme",
+    "sha256", "crc32c", "md5"…); None when provider-checked or unverified."""
 
 
 @dataclass(frozen=True)

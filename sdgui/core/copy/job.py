@@ -306,6 +306,8 @@ class FileCopyJob:
                     outcome.bytes_resumed,
                     outcome.note,
                     attempts=tries.count,
+                    # Every other way to "verified" (a local copy, a read-back) compares blake3s.
+                    check=outcome.check or ("blake3" if outcome.verified == "verified" else None),
                 )
             )
             tries.progress.confirm()  # after file_done: listeners never see 100 % before the file is confirmed

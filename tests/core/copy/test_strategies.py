@@ -65,15 +65,40 @@ def test_upload_then_download_round_trip(s3_server: S3Server, bucket: str, tree:
     assert not list((tmp_path / "restored").rglob("*.part"))
 
 
-def test_download_of_foreign_object_is_unverified_but_intact(s3_server: S3Server, bucket: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [3 * MiB, 40 * 1024], ids=["ranged", "one-get"])
+def test_download_of_foreign_object_is_verified_by_its_md5_etag(
+    s3_server: S3Server, bucket: str, tmp_path: Path, size: int
+) -> None:
+    """An object another tool wrote carries no sdgui blake3; its single-part ETag is the MD5 of its bytes."""
     add_volume(s3_server, bucket)
-    data = os.urandom(3 * MiB)
+    data = os.urandom(size)
     s3_server.client().put_object(Bucket=bucket, Key="foreign.bin", Body=data)
     run = run_copy(["cloud:foreign.bin"], f"{tmp_path}/", SMALL_PARTS)
     assert run.final.type == "job_finished", run.final
     done = run.of("file_done")[0]
-    assert done.verified == "unverified" and done.blake3 == blake3(data).hexdigest()  # type: ignore[attr-defined]
+    assert (done.verified, done.check) == ("verified", "md5")  # type: ignore[attr-defined]
+    assert done.blake3 == blake3(data).hexdigest()  # type: ignore[attr-defined]
     assert (tmp_path / "foreign.bin").read_bytes() == data
+
+
+def test_download_of_a_multipart_foreign_object_is_unverified_but_intact(moto_s3: S3Server, tmp_path: Path) -> None:
+    """A multipart ETag (md5 of the parts' md5s, then -N) proves nothing about the bytes: honest "unverified"."""
+    bucket = moto_s3.new_bucket()
+    add_volume(moto_s3, bucket)
+    client = moto_s3.client()
+    data = os.urandom(6 * MiB)
+    upload = client.create_multipart_upload(Bucket=bucket, Key="parts.bin")["UploadId"]
+    parts = []
+    for number, start in ((1, 0), (2, 5 * MiB)):
+        body = data[start : start + 5 * MiB]
+        answer = client.upload_part(Bucket=bucket, Key="parts.bin", UploadId=upload, PartNumber=number, Body=body)
+        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+    client.complete_multipart_upload(Bucket=bucket, Key="parts.bin", UploadId=upload, MultipartUpload={"Parts": parts})
+    run = run_copy(["cloud:parts.bin"], f"{tmp_path}/", SMALL_PARTS)
+    assert run.final.type == "job_finished", run.final
+    done = run.of("file_done")[0]
+    assert (done.verified, done.check) == ("unverified", None)  # type: ignore[attr-defined]
+    assert (tmp_path / "parts.bin").read_bytes() == data
 
 
 def test_tampered_object_fails_checksum_and_leaves_nothing(s3_server: S3Server, bucket: str, tmp_path: Path) -> None:

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, ResumableUploads
+import base64
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, Entry, ResumableUploads
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.s3.config import S3Config
 from sdgui.core.backends.s3.multipart import S3MultipartClient
 from sdgui.core.settings import TransferSettings
+
+_CHECKSUM_FIELDS = {
+    "ChecksumCRC64NVME": "crc64nvme",
+    "ChecksumSHA256": "sha256",
+    "ChecksumSHA1": "sha1",
+    "ChecksumCRC32C": "crc32c",
+    "ChecksumCRC32": "crc32",
+}
+"""HeadObject's additional checksums (base64 of the digest; a composite multipart one ends in -N)."""
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+def _md5_etag(etag: str | None) -> str | None:
+    """The MD5 an ETag is, for a single-part object (a multipart ETag is md5-of-md5s-N: no MD5 of the bytes)."""
+    value = (etag or "").strip('"').lower()
+    return value if _MD5_HEX.fullmatch(value) else None
+
 
 S3_CAPABILITIES = Capabilities(
     is_local=False, server_side_copy=True, server_side_copy_max=S3_SINGLE_COPY_LIMIT, range_reads=True
@@ -31,6 +54,35 @@ class S3Backend(ObjectStoreBackend):
         )
         self.config = config
         self.multipart = S3MultipartClient(config)
+
+    def _entry(self, meta: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> Entry:
+        entry = super()._entry(meta, attributes)
+        # A listing or GET cannot tell an MD5 ETag from an SSE-KMS one; it is offered as md5 and a mismatch asks
+        # stat_with_checksums, which knows.
+        md5 = _md5_etag(entry.etag)
+        return replace(entry, checksums={"md5": md5}) if md5 else entry
+
+    def stat_with_checksums(self, key: str) -> Entry:
+        head = self.multipart.head(key)
+        checksums: dict[str, str] = {}
+        composite = head.get("ChecksumType") == "COMPOSITE"
+        for field, name in _CHECKSUM_FIELDS.items():
+            value = head.get(field)
+            if isinstance(value, str) and "-" not in value and not composite:
+                checksums[name] = base64.b64decode(value).hex()
+        encrypted = head.get("ServerSideEncryption") in ("aws:kms", "aws:kms:dsse") or head.get("SSECustomerAlgorithm")
+        md5 = None if encrypted else _md5_etag(str(head.get("ETag") or ""))
+        if md5:
+            checksums["md5"] = md5
+        return Entry(
+            key=key.strip("/"),
+            is_dir=False,
+            size=int(head.get("ContentLength", 0)),
+            modified=head.get("LastModified"),
+            etag=str(head.get("ETag") or "").strip('"') or None,
+            metadata={str(k): str(v) for k, v in (head.get("Metadata") or {}).items()},
+            checksums=checksums,
+        )
 
     def resumable_uploads(self) -> ResumableUploads:
         return self.multipart

@@ -106,6 +106,14 @@ class S3MultipartClient:
                     raise
                 log.debug("upload %s of %s:%s was already gone", upload_id, self.volume, key)
 
+    def head(self, key: str) -> dict[str, Any]:
+        """HeadObject with the object's additional checksums (ChecksumMode ENABLED); NotFoundError if absent."""
+        with self._translated(key):
+            answer: dict[str, Any] = self.client.head_object(
+                Bucket=self.bucket, Key=self._full(key), ChecksumMode="ENABLED"
+            )
+        return answer
+
     def put_folder_marker(self, key: str) -> None:
         """Create the zero-byte ``key/`` object S3 consoles show as an empty folder (obstore's paths drop the ``/``)."""
         with self._translated(key):

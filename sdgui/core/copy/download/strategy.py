@@ -10,18 +10,61 @@ outcome says so. A cancel or an error still removes the temporary file: only a c
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 from sdgui.core import errors
+from sdgui.core.backends.base import Entry
+from sdgui.core.copy.checks import BLAKE3, expected_of, hash_all, hash_file_all
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
 from sdgui.core.copy.download.fetch import fetch_missing
 from sdgui.core.copy.download.partial import take_up_partial
 from sdgui.core.copy.events import Direction, Verification
 from sdgui.core.copy.strategy import CloudCopyStrategy, local_target
-from sdgui.core.copy.verify import hash_bytes, hash_file
 
 log = logging.getLogger(__name__)
 
 PARTIAL_DAMAGED = "the partial file of the interrupted run did not verify; downloaded again from the start"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What a download's bytes were shown to be: their blake3, and which check (if any) proved them."""
+
+    blake3: str
+    verified: Verification
+    check: str | None
+
+
+def verify_download(
+    ctx: CopyContext,
+    item: CopyItem,
+    entry: Entry,
+    compute: Callable[[list[str]], dict[str, str]],
+    *,
+    ask_again: bool = False,
+) -> Proof:
+    """Hash the downloaded bytes (``compute`` takes the algorithms) with blake3 and the strongest check the object
+    offers, and compare. A mismatch raises ChecksumMismatchError; with ``ask_again`` a mismatch on a provider's
+    checksum first asks the source for the object's checksums again (its stat is authoritative)."""
+    expected = expected_of(entry) if ctx.verify != "off" else None
+    got = compute([BLAKE3] if expected is None or expected.check == BLAKE3 else [BLAKE3, expected.check])
+    if expected is None:
+        return Proof(got[BLAKE3], "unverified", None)
+    if got[expected.check] != expected.value and ask_again and expected.check != BLAKE3:
+        fresh = expected_of(item.src.stat_with_checksums(item.src_key))
+        if fresh is None:  # what looked like a checksum was not one (an SSE-KMS ETag, say)
+            return Proof(got[BLAKE3], "unverified", None)
+        if fresh.check not in got:
+            got.update(compute([fresh.check]))
+        expected = fresh
+    if got[expected.check] != expected.value:
+        raise errors.ChecksumMismatchError(
+            f"downloaded {expected.check} {got[expected.check][:16]}… differs from the stored {expected.value[:16]}…",
+            path=item.source_label,
+        )
+    return Proof(got[BLAKE3], "verified", expected.check)
 
 
 class DownloadStrategy(CloudCopyStrategy):
@@ -41,6 +84,8 @@ class DownloadStrategy(CloudCopyStrategy):
 def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
     """A large object into a temporary file beside the target: ranges or one stream, resumable when journaled."""
     entry = item.src.stat(item.src_key)
+    if not entry.blake3:  # not written by sdgui: what else does the service know of its bytes?
+        entry = item.src.stat_with_checksums(item.src_key)
     record = item.record
     target = local_target(item, tag=record.tag if record is not None else None)
     try:
@@ -57,20 +102,15 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
             note = fetch_missing(ctx, item, entry, target, progress, ledger) or note
             ledger.report(progress)
             target.sync()
-            actual = hash_file(target.temp)
-            verified: Verification = "unverified"
-            if entry.blake3 and ctx.verify != "off":
-                if actual != entry.blake3:
-                    if ledger.resumed:  # the kept bytes may be what is wrong: once more, all of it
-                        progress.forget_resumed()
-                        ledger.restart()
-                        note = PARTIAL_DAMAGED
-                        continue
-                    raise errors.ChecksumMismatchError(
-                        f"downloaded blake3 {actual[:16]}… differs from the stored {entry.blake3[:16]}…",
-                        path=item.source_label,
-                    )
-                verified = "verified"
+            try:
+                proof = verify_download(ctx, item, entry, partial(hash_file_all, target.temp))
+            except errors.ChecksumMismatchError:
+                if ledger.resumed:  # the kept bytes may be what is wrong: once more, all of it
+                    progress.forget_resumed()
+                    ledger.restart()
+                    note = PARTIAL_DAMAGED
+                    continue
+                raise
             break
         target.commit(mtime=entry.mtime if ctx.preserve_mtime else None)
     except BaseException:
@@ -80,7 +120,9 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
         raise
     if note:
         log.info("%s: %s", item.source_label, note)
-    return FileOutcome(entry.size, actual, verified, bytes_resumed=ledger.resumed, note=note)
+    return FileOutcome(
+        entry.size, proof.blake3, proof.verified, bytes_resumed=ledger.resumed, note=note, check=proof.check
+    )
 
 
 def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
@@ -89,15 +131,8 @@ def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
     ctx.cancel.check()
     entry, data = item.src.read_whole(item.src_key)
     ctx.throttle_bytes(len(data))
-    actual = hash_bytes(data)
-    verified: Verification = "unverified"
-    if entry.blake3 and ctx.verify != "off":
-        if actual != entry.blake3:
-            raise errors.ChecksumMismatchError(
-                f"downloaded blake3 {actual[:16]}… differs from the stored {entry.blake3[:16]}…",
-                path=item.source_label,
-            )
-        verified = "verified"
+    # The one GET's answer may carry less than a HEAD would (an ETag that is no MD5): a mismatch asks again.
+    proof = verify_download(ctx, item, entry, lambda names: hash_all([data], names), ask_again=True)
     target = local_target(item)
     try:
         target.pwrite(data, 0)
@@ -106,4 +141,4 @@ def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
     except BaseException:
         target.discard()
         raise
-    return FileOutcome(len(data), actual, verified)
+    return FileOutcome(len(data), proof.blake3, proof.verified, check=proof.check)

@@ -1,0 +1,110 @@
+"""The checks a copy can be proved with: sdgui's blake3, or the strongest checksum the provider holds.
+
+Every download is hashed with blake3 as it is written (the journal and later copies rely on it); where the object
+carries no sdgui blake3, the same pass computes the provider's strongest whole-object checksum too, and the two
+are compared. ``file_done`` then names the check that proved the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from awscrt import checksums as crt
+from blake3 import blake3
+
+from sdgui.core.backends.base import Entry
+
+BLAKE3 = "blake3"
+PROVIDER_CHECKS: tuple[str, ...] = ("sha256", "sha1", "crc64nvme", "crc32c", "crc32", "md5")
+"""Provider checksums by preference when an object has no sdgui blake3: cryptographic digests, then the wide
+CRC, then the narrow ones; an MD5 ETag comes last (the weakest promise: some services' ETags are not MD5s)."""
+HASH_BUFFER = 16 * 1024 * 1024
+
+
+class Digest(Protocol):
+    def update(self, data: bytes | memoryview, /) -> object: ...
+
+    def hexdigest(self) -> str: ...
+
+
+class _Crc:
+    """A running CRC from awscrt (crc32c and crc64nvme in hardware) or zlib, shown as big-endian hex."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._value = 0
+        self._width = 16 if name == "crc64nvme" else 8
+
+    def update(self, data: bytes | memoryview, /) -> None:
+        if self._name == "crc32":
+            self._value = zlib.crc32(data, self._value)
+        elif self._name == "crc32c":
+            self._value = crt.crc32c(data, self._value)
+        else:
+            self._value = crt.crc64nvme(data, self._value)
+
+    def hexdigest(self) -> str:
+        return f"{self._value:0{self._width}x}"
+
+
+def new_digest(name: str) -> Digest:
+    """A running digest of one of PROVIDER_CHECKS (or blake3)."""
+    if name == BLAKE3:
+        return blake3(max_threads=blake3.AUTO)
+    if name in ("crc32", "crc32c", "crc64nvme"):
+        return _Crc(name)
+    if name in ("md5", "sha1", "sha256"):
+        return hashlib.new(name, usedforsecurity=False)
+    raise ValueError(f"unknown checksum {name!r}")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a copy's bytes must hash to, and with which algorithm."""
+
+    check: str
+    value: str
+
+
+def expected_of(entry: Entry) -> Expected | None:
+    """The strongest check ``entry`` offers: its sdgui blake3, else its provider's best whole-object checksum."""
+    if entry.blake3:
+        return Expected(BLAKE3, entry.blake3)
+    return best_provider_check(entry.checksums)
+
+
+def best_provider_check(checksums: Mapping[str, str]) -> Expected | None:
+    for name in PROVIDER_CHECKS:
+        value = checksums.get(name)
+        if value:
+            return Expected(name, value.lower())
+    return None
+
+
+def hash_all(chunks: Iterable[bytes | memoryview], names: Iterable[str]) -> dict[str, str]:
+    """Each of ``names`` over the same bytes, in one pass."""
+    digests = {name: new_digest(name) for name in dict.fromkeys(names)}
+    for chunk in chunks:
+        for digest in digests.values():
+            digest.update(chunk)
+    return {name: digest.hexdigest() for name, digest in digests.items()}
+
+
+def hash_file_all(path: Path | str, names: Iterable[str]) -> dict[str, str]:
+    """Each of ``names`` over a whole file, read once in pieces of up to 16 MiB (never mapped: mapped pages count
+    as the process's memory)."""
+    buffer = bytearray(max(1, min(HASH_BUFFER, os.path.getsize(path))))
+    view = memoryview(buffer)
+
+    def pieces() -> Iterable[memoryview]:
+        with open(path, "rb", buffering=0) as handle:
+            while n := handle.readinto(buffer):
+                yield view[:n]
+
+    return hash_all(pieces(), names)
