@@ -223,9 +223,8 @@ class PlainReporter(JobReporter):
                 self._print("  " + progress_text(event))
         elif isinstance(event, FileDone):
             resumed = f", resumed after {format_size(event.bytes_resumed)}" if event.bytes_resumed else ""
-            self._print(
-                f"  ✓ {event.source} → {event.destination} ({format_size(event.size)}, {event.verified}{resumed})"
-            )
+            verified = f"{event.verified} by {event.check}" if event.check else event.verified
+            self._print(f"  ✓ {event.source} → {event.destination} ({format_size(event.size)}, {verified}{resumed})")
             if event.note:
                 self._print(f"    {event.note}")
         elif isinstance(event, FileSkipped):

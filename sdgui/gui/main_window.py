@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.copy.checks import expected_of
 from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
@@ -407,14 +408,21 @@ class MainWindow(QMainWindow):
         def describe() -> str:  # off the GUI thread: opening the backend may ask the keyring
             if path.is_dir:
                 return f"{path}\nDirectory"
-            entry = backends.get(path.volume).stat(path.backend_key)
+            entry = backends.get(path.volume).stat_with_checksums(path.backend_key)
+            expected = expected_of(entry)
+            held = ", ".join(f"{name} {value}" for name, value in sorted(entry.checksums.items()))
+            if expected is None:
+                check = "Verification: none possible (no sdgui blake3, no whole-object checksum)"
+            else:
+                check = f"Verification: every download is checked against its {expected.check}"
             lines = [
                 str(path),
                 f"Size: {entry.size:,} bytes",
                 f"Modified: {entry.modified:%Y-%m-%d %H:%M:%S}" if entry.modified else "Modified: unknown",
                 f"ETag: {entry.etag or '—'}",
                 f"Stored blake3: {entry.blake3 or '— (not copied by sdgui)'}",
-                "Verification: the blake3 is checked on every download" if entry.blake3 else "",
+                f"Provider checksums: {held}" if held else "",
+                check if not path.is_local else "",
             ]
             return "\n".join(line for line in lines if line)
 

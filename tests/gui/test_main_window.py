@@ -8,6 +8,7 @@ print their figures (run with -s to see them), and the time to the first rows of
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import shutil
 import tempfile
@@ -669,3 +670,25 @@ def test_first_rows_of_a_100k_prefix_come_quickly(
     wait_listed(qtbot, window.right, local_path(local_dir))
     assert 0 < arrived < count, f"the first rows waited for the whole listing ({arrived}); {figures}"
     assert beat.longest_s < STALL_LIMIT_S, figures
+
+
+def test_properties_name_the_check_a_foreign_object_is_verified_by(
+    qtbot: QtBot, window: MainWindow, moto_s3: S3Server, cloud: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F3 on an object another tool wrote with an S3 additional checksum: the checksum is listed, and it is what a
+    download is checked against."""
+    body = b"written by another tool"
+    moto_s3.client().put_object(Bucket=cloud, Key="other.txt", Body=body, ChecksumAlgorithm="SHA256")
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    focus(qtbot, window, window.right)
+    window.right.refresh()
+    wait_names(qtbot, window.right, {"other.txt"})
+    select(window.right, "other.txt")
+    QTest.keyClick(window.right.view, Qt.Key.Key_F3)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    text = shown[0]
+    assert f"sha256 {hashlib.sha256(body).hexdigest()}" in text
+    assert f"md5 {hashlib.md5(body).hexdigest()}" in text
+    assert "Stored blake3: — (not copied by sdgui)" in text
+    assert "every download is checked against its sha256" in text

@@ -65,6 +65,8 @@ class JobSummary:
     rate: float = 0.0
     eta_s: float | None = None
     verified: int = 0
+    checks: dict[str, int] = field(default_factory=dict)
+    """How many files each check verified ("blake3", "md5", "crc64nvme"…)."""
     provider_checked: int = 0
     unverified: int = 0
     error: str = ""
@@ -159,6 +161,14 @@ class JobSummary:
             return counts[0][1]
         return ", ".join(f"{n} {label}" for n, label in counts)
 
+    @property
+    def checks_text(self) -> str:
+        """``blake3``, or ``md5 (3), blake3 (1)``: which checks proved the verified files, most used first."""
+        ranked = sorted(self.checks.items(), key=lambda item: (-item[1], item[0]))
+        if len(ranked) == 1:
+            return ranked[0][0]
+        return ", ".join(f"{name} ({count})" for name, count in ranked)
+
     # -- events ---------------------------------------------------------------------------------------------
     def apply(self, event: JobEvent, now: float | None = None) -> None:
         """Fold one event of this job in; events of other jobs, or after the job ended, are ignored."""
@@ -207,6 +217,8 @@ class JobSummary:
             self.notes.append(f"{event.source}: {event.note}")
         if event.verified == "verified":
             self.verified += 1
+            if event.check:
+                self.checks[event.check] = self.checks.get(event.check, 0) + 1
         elif event.verified == "provider-checked":
             self.provider_checked += 1
         else:

@@ -167,6 +167,8 @@ def resume_text(state: JobState) -> str:
 def activity_lines(state: JobState, limit: int = 8) -> list[str]:
     """Retries, throttling and resume notes, newest retries last; for tooltips and the details pane."""
     lines = []
+    if state.checks:
+        lines.append(f"Verified by {state.checks_text}")
     if state.concurrency_lowest is not None:
         now = f"now {state.concurrency_limit}" if state.is_active else f"ended at {state.concurrency_limit}"
         lines.append(f"Throttled by the service: down to {state.concurrency_lowest} files at once ({now})")

@@ -65,7 +65,7 @@ def test_upload_then_download_round_trip(s3_server: S3Server, bucket: str, tree:
     assert not list((tmp_path / "restored").rglob("*.part"))
 
 
-@pytest.mark.parametrize("size", [3 * MiB, 40 * 1024], ids=["ranged", "one-get"])
+@pytest.mark.parametrize("size", [8 * MiB, 40 * 1024], ids=["ranged", "one-get"])
 def test_download_of_foreign_object_is_verified_by_its_md5_etag(
     s3_server: S3Server, bucket: str, tmp_path: Path, size: int
 ) -> None:
@@ -181,3 +181,17 @@ def test_failed_move_keeps_the_source(moto_s3: S3Server, tree: Path) -> None:
     assert run.final.type == "job_failed"
     assert (tree / "a.txt").read_bytes() == b"hello world\n"
     assert read_object(moto_s3, bucket, "moved/a.txt") == b"already here"
+
+
+def test_download_is_verified_by_an_s3_additional_checksum(moto_s3: S3Server, tmp_path: Path) -> None:
+    """boto3 wrote the object with a SHA-256 checksum: HeadObject (ChecksumMode ENABLED) gives it, and the download
+    is proved by it rather than by the weaker MD5 ETag."""
+    bucket = moto_s3.new_bucket()
+    add_volume(moto_s3, bucket)
+    data = os.urandom(8 * MiB)  # above SMALL_PARTS' threshold: a HEAD, then ranges (a small one is one GET: its MD5)
+    moto_s3.client().put_object(Bucket=bucket, Key="summed.bin", Body=data, ChecksumAlgorithm="SHA256")
+    run = run_copy(["cloud:summed.bin"], f"{tmp_path}/", SMALL_PARTS)
+    assert run.final.type == "job_finished", run.final
+    done = run.of("file_done")[0]
+    assert (done.verified, done.check) == ("verified", "sha256")  # type: ignore[attr-defined]
+    assert (tmp_path / "summed.bin").read_bytes() == data
