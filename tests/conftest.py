@@ -19,6 +19,7 @@ from tests.servers import (
     free_port,
     start_moto,
     start_rclone,
+    start_seaweedfs,
 )
 
 # Variables that would point boto3, obstore or the app at a real account, region or endpoint.
@@ -120,12 +121,19 @@ def rclone_s3_b(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     yield from _serve(start_rclone(tmp_path_factory.mktemp("rclone-b"), RCLONE_B_CREDENTIALS))
 
 
-SERVER_FIXTURES = {"moto": "moto_s3", "rclone": "rclone_s3"}
+@pytest.fixture(scope="session")
+def seaweed_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """SeaweedFS (`weed mini`): the S3 server that behaves like S3 (206 ranges, every additional checksum)."""
+    yield from _serve(start_seaweedfs(tmp_path_factory.mktemp("seaweedfs")))
+
+
+SERVER_FIXTURES = {"moto": "moto_s3", "rclone": "rclone_s3", "seaweedfs": "seaweed_s3"}
 
 
 @pytest.fixture(params=list(SERVER_FIXTURES))
 def s3_server(request: pytest.FixtureRequest) -> S3Server:
-    """The session's moto or rclone server, so a test written once runs against both (ids [moto], [rclone])."""
+    """The session's moto, rclone or SeaweedFS server: a test written once runs against each ([moto], [rclone],
+    [seaweedfs])."""
     server: S3Server = request.getfixturevalue(SERVER_FIXTURES[request.param])
     server.ensure_running()  # An earlier kill-and-restart test may have left it down.
     return server

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -113,6 +114,9 @@ class S3Server:
     log_path: Path
     command: Callable[[int], list[str]] = field(repr=False)
     env: dict[str, str] | None = field(default=None, repr=False)  # None: the cleaned-up environment
+    stop_timeout: float = STOP_TIMEOUT
+    ready: Callable[[S3Server], None] | None = field(default=None, repr=False)
+    """Waits (after the port answers) until the server really serves; raises ServerStartError if it does not."""
     _session: Any = field(default=None, repr=False)
     _clients: list[Any] = field(default_factory=list, repr=False)
 
@@ -144,17 +148,19 @@ class S3Server:
             log.close()  # The child holds its own copy of the descriptor.
         try:
             wait_until_answering(LOOPBACK, self.port, self.process, time.monotonic() + timeout)
+            if self.ready is not None:
+                self.ready(self)
         except BaseException as exc:
             self.stop()
             if isinstance(exc, ServerStartError):
                 raise ServerStartError(f"{self.name} at {self.endpoint}: {exc}\n{self.log_tail()}") from None
             raise
 
-    def stop(self, *, timeout: float = STOP_TIMEOUT) -> None:
+    def stop(self, *, timeout: float | None = None) -> None:
         """Terminate the process, kill it if it lingers, and reap it. Safe to call twice or after a crash."""
         process, self.process = self.process, None
         if process is not None:
-            stop_process(process, timeout)
+            stop_process(process, self.stop_timeout if timeout is None else timeout)
 
     def restart(self, *, timeout: float = START_TIMEOUT) -> None:
         """Stop and start again on the same port with the same data dir (kill-and-restart tests)."""
@@ -287,6 +293,65 @@ def start_moto(work_dir: Path, credentials: tuple[str, str] = MOTO_CREDENTIALS) 
             log_path=work_dir / "moto.log",
             command=lambda p: [binary, "-H", LOOPBACK, "-p", str(p)],
             env=env,
+        )
+
+    return _start_on_free_port(make)
+
+
+SEAWEED_CREDENTIALS = ("seaweed-access", "seaweed-secret-key")
+SEAWEED_BUCKET = "seaweed-probe"
+
+
+def start_seaweedfs(work_dir: Path, credentials: tuple[str, str] = SEAWEED_CREDENTIALS) -> S3Server:
+    """Start SeaweedFS (`weed mini`: master, volume, filer and S3 in one process) on free loopback ports.
+
+    Every port is set, else it also binds Iceberg, Lance, admin and gRPC ports of its own. Its health check answers
+    before the first PUT works: ``ready`` polls with a real PUT. It takes ~4 s to stop; SIGKILL after 5.
+    """
+    data_dir = work_dir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = work_dir / "s3.json"
+    identity = {
+        "name": "admin",
+        "credentials": [{"accessKey": credentials[0], "secretKey": credentials[1]}],
+        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+    }
+    config.write_text(json.dumps({"identities": [identity]}))
+    binary = find_binary("weed")
+
+    def command(port: int) -> list[str]:
+        master, volume, filer, admin = (free_port() for _ in range(4))
+        return [
+            binary, "mini", f"-dir={data_dir}", f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}",
+            f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", f"-s3.port={port}",
+            f"-s3.config={config}", f"-bucket={SEAWEED_BUCKET}", "-webdav=false", "-admin.ui=false",
+            f"-admin.port={admin}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+        ]  # fmt: skip
+
+    def ready(server: S3Server) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        client = server.client()
+        while True:
+            try:
+                client.put_object(Bucket=SEAWEED_BUCKET, Key="ready", Body=b"ok")
+                return
+            except Exception as exc:  # not serving yet: volumes still being allocated
+                if time.monotonic() > deadline or not server.running:
+                    raise ServerStartError(f"SeaweedFS answers but takes no PUT: {exc}") from None
+                time.sleep(0.2)  # polling a subprocess's readiness, bounded by the deadline
+
+    def make(port: int) -> S3Server:
+        return S3Server(
+            name="seaweedfs",
+            endpoint=f"http://{LOOPBACK}:{port}",
+            access_key_id=credentials[0],
+            secret_access_key=credentials[1],
+            process=None,
+            data_dir=data_dir,
+            log_path=work_dir / "seaweedfs.log",
+            command=command,
+            stop_timeout=5.0,
+            ready=ready,
         )
 
     return _start_on_free_port(make)

@@ -691,4 +691,4 @@ def test_properties_name_the_check_a_foreign_object_is_verified_by(
     assert f"sha256 {hashlib.sha256(body).hexdigest()}" in text
     assert f"md5 {hashlib.md5(body).hexdigest()}" in text
     assert "Stored blake3: — (not copied by sdgui)" in text
-    assert "every download is checked against its sha256" in text
+    assert "every download is checked against its sha256" in text  # the strongest it holds

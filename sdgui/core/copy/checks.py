@@ -21,9 +21,10 @@ from blake3 import blake3
 from sdgui.core.backends.base import Entry
 
 BLAKE3 = "blake3"
-PROVIDER_CHECKS: tuple[str, ...] = ("sha256", "sha1", "crc64nvme", "crc32c", "crc32", "md5")
-"""Provider checksums by preference when an object has no sdgui blake3: cryptographic digests, then the wide
-CRC, then the narrow ones; an MD5 ETag comes last (the weakest promise: some services' ETags are not MD5s)."""
+PROVIDER_CHECKS: tuple[str, ...] = ("sha256", "sha1", "md5", "crc64nvme", "crc32c", "crc32")
+"""Provider checksums by strength, when an object has no sdgui blake3: the longer a digest, the fewer damaged
+copies it lets through (an MD5 misses far fewer than a CRC-64 or a CRC-32). An MD5 that comes from an ETag is
+offered only where the backend expects it to be one, and a mismatch asks the service again before it fails."""
 HASH_BUFFER = 16 * 1024 * 1024
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import boto3.s3.transfer
 import pytest
 from blake3 import blake3
 
@@ -183,15 +184,20 @@ def test_failed_move_keeps_the_source(moto_s3: S3Server, tree: Path) -> None:
     assert read_object(moto_s3, bucket, "moved/a.txt") == b"already here"
 
 
-def test_download_is_verified_by_an_s3_additional_checksum(moto_s3: S3Server, tmp_path: Path) -> None:
-    """boto3 wrote the object with a SHA-256 checksum: HeadObject (ChecksumMode ENABLED) gives it, and the download
-    is proved by it rather than by the weaker MD5 ETag."""
-    bucket = moto_s3.new_bucket()
-    add_volume(moto_s3, bucket)
-    data = os.urandom(8 * MiB)  # above SMALL_PARTS' threshold: a HEAD, then ranges (a small one is one GET: its MD5)
-    moto_s3.client().put_object(Bucket=bucket, Key="summed.bin", Body=data, ChecksumAlgorithm="SHA256")
-    run = run_copy(["cloud:summed.bin"], f"{tmp_path}/", SMALL_PARTS)
+def test_a_multipart_download_is_verified_by_a_full_object_crc64nvme(seaweed_s3: S3Server, tmp_path: Path) -> None:
+    """The AWS CLI's way: a multipart upload with a full-object CRC64NVME. Its ETag (md5 of md5s, -N) proves
+    nothing, HeadObject with ChecksumMode gives the CRC, and the download is proved by it."""
+    bucket = seaweed_s3.new_bucket()
+    add_volume(seaweed_s3, bucket)
+    data = os.urandom(12 * MiB)
+    (tmp_path / "src.bin").write_bytes(data)
+    transfer = boto3.s3.transfer.TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+    seaweed_s3.client().upload_file(
+        str(tmp_path / "src.bin"), bucket, "summed.bin", ExtraArgs={"ChecksumAlgorithm": "CRC64NVME"}, Config=transfer
+    )
+    assert "-" in seaweed_s3.client().head_object(Bucket=bucket, Key="summed.bin")["ETag"]
+    run = run_copy(["cloud:summed.bin"], f"{tmp_path}/out/", SMALL_PARTS)
     assert run.final.type == "job_finished", run.final
     done = run.of("file_done")[0]
-    assert (done.verified, done.check) == ("verified", "sha256")  # type: ignore[attr-defined]
-    assert (tmp_path / "summed.bin").read_bytes() == data
+    assert (done.verified, done.check) == ("verified", "crc64nvme")  # type: ignore[attr-defined]
+    assert (tmp_path / "out" / "summed.bin").read_bytes() == data

@@ -80,7 +80,7 @@ class S3Config:
     def obstore_config(self) -> ObstoreS3Config:
         """obstore's S3 settings: every PUT and part carries a SHA-256 the server checks."""
         config: ObstoreS3Config = {
-            "checksum_algorithm": "sha256",
+            "checksum_algorithm": "crc64nvme",
             "virtual_hosted_style_request": not self.path_style,
         }
         if self.region:
