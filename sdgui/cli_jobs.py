@@ -12,12 +12,13 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Protocol
 
-from sdgui.cli_output import EXIT_CANCELLED, EXIT_OK, error_line, jobs_table, make_reporter, print_json
+from sdgui.cli_output import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, error_line, jobs_table, make_reporter, print_json
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.copy.job import FileCopyJob
+from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteFailed, DeleteFinished, DeleteJob
 from sdgui.core.journal import Journal, JournalError
 from sdgui.core.volumes import VolumeRegistry
 
@@ -96,6 +97,9 @@ def jobs_resume(args: argparse.Namespace) -> int:
             raise errors.ConflictError("the job has already finished", path=f"job {info.id}")
         if info.state == "running":
             raise errors.ConflictError("the job is running in another sdgui process", path=f"job {info.id}")
+        if info.action.get("kind") == DeleteAction.KIND:
+            action = DeleteAction.from_dict(info.action)
+            return run_delete(action, json_lines=args.json, job_id=info.id, journal=journal)
         return run_copy(CopyAction.from_dict(info.action), json_lines=args.json, job_id=info.id, journal=journal)
 
 
@@ -155,3 +159,45 @@ def run_cancellable(
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def run_delete(
+    action: DeleteAction, *, json_lines: bool = False, job_id: str | None = None, journal: Journal | None = None
+) -> int:
+    """Run one delete with the CLI's output and Ctrl-C handling, recorded in the journal (``journal``, else the
+    user's) until it finishes, so ``sdgui jobs resume`` carries on with an interrupted one."""
+    own_journal = journal is None
+    if journal is None:
+        try:
+            journal = Journal()
+        except JournalError as exc:
+            error_line(f"{exc}; this delete runs without it and cannot be resumed")
+    backends = BackendCache(VolumeRegistry())
+    job = DeleteJob(action, backends, job_id=job_id, journal=journal)
+
+    def sink(event: JobEvent) -> None:
+        if json_lines:
+            print_json(event.to_dict())
+
+    try:
+        final = run_cancellable(job, sink, on_cancel=error_line)
+    finally:
+        backends.close()
+        if own_journal and journal is not None:
+            journal.close()
+    if isinstance(final, DeleteFinished):
+        if not json_lines:
+            print(f"deleted {_files(final.deleted)}")
+        return EXIT_OK
+    if isinstance(final, DeleteCancelled):
+        error_line(f"cancelled after deleting {_files(final.deleted)}; the rest is still there")
+        if journal is not None and not json_lines:
+            error_line(f"to carry on with it later: sdgui jobs resume {job.job_id}")
+        return EXIT_CANCELLED
+    assert isinstance(final, DeleteFailed), final
+    error_line(final.message)
+    return EXIT_FAILED
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'' if count == 1 else 's'}"

@@ -10,6 +10,7 @@ import pytest
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteJob, DeleteProgress
+from sdgui.core.journal import Journal
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
 from tests.servers import S3Server
@@ -73,6 +74,9 @@ def test_rm_recursive_deletes_an_s3_prefix_and_reports_json(
     add_volume(capsys, monkeypatch, s3_server, bucket)
     for key in ("keep.txt", "photos/a.jpg", "photos/b.jpg", "photos/2024/c.jpg", "photos-old/d.jpg"):
         put(s3_server, bucket, key, key.encode())
+    if s3_server.name != "rclone":  # rclone serve s3 keeps folders as directories: no marker objects to put
+        for marker in ("photos/", "photos/empty/", "photos/2024/"):  # folder markers at every depth go too
+            put(s3_server, bucket, marker, b"")
 
     code, out, err = run(capsys, "rm", "-r", "--json", "cloud:photos/")
     assert code == 0, err
@@ -111,3 +115,29 @@ def test_cancel_mid_delete_leaves_the_rest_intact(tmp_path: Path) -> None:
     left = {path: path.read_bytes() for path in (tmp_path / "dir").rglob("*.txt")}
     assert len(left) == 59
     assert all(files[path] == data for path, data in left.items())
+
+
+def test_an_interrupted_delete_is_journaled_and_resumes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A delete cancelled after its first object stays in the journal; `sdgui jobs` lists it and `jobs resume`
+    deletes the rest (a file target the first run already removed is no error the second time)."""
+    tree(tmp_path / "dir", 30)
+    (tmp_path / "single.txt").write_text("x")
+    action = DeleteAction([SdPath(None, str(tmp_path / "single.txt")), SdPath(None, str(tmp_path / "dir"), True)], True)
+    with Journal() as journal:
+        job = DeleteJob(action, BackendCache(VolumeRegistry()), journal=journal)
+
+        def sink(event: JobEvent) -> None:
+            if isinstance(event, DeleteProgress) and event.deleted >= 2:
+                job.cancel()  # single.txt and one file of dir are gone
+
+        assert isinstance(job.run(sink), DeleteCancelled)
+    code, out, _ = run(capsys, "jobs")
+    assert code == 0 and job.job_id in out and "delete " in out and "cancelled" in out
+    assert not (tmp_path / "single.txt").exists() and len(list((tmp_path / "dir").rglob("*.txt"))) == 29
+
+    code, out, err = run(capsys, "jobs", "resume", job.job_id)
+    assert (code, err) == (0, ""), err
+    assert out == "deleted 29 files\n"
+    assert not (tmp_path / "dir").exists()
+    code, out, _ = run(capsys, "jobs")
+    assert job.job_id not in out

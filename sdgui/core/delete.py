@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.events import JobEvent
+from sdgui.core.journal import JobRecord, Journal, JournalError
 from sdgui.core.paths import SdPath
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,21 @@ class DeleteAction:
     targets: list[SdPath]
     recursive: bool = False
 
+    KIND: ClassVar[str] = "delete"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able data the job journal keeps (``kind`` tells it from a copy or move)."""
+        return {"kind": self.KIND, "targets": [t.to_dict() for t in self.targets], "recursive": self.recursive}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeleteAction:
+        return cls([SdPath.from_dict(t) for t in data["targets"]], bool(data.get("recursive", False)))
+
+    def summary(self) -> str:
+        """``delete /data/old/`` or ``delete 3 targets (a.txt, …)``."""
+        first = str(self.targets[0]) if self.targets else "?"
+        return f"delete {first}" if len(self.targets) == 1 else f"delete {len(self.targets)} targets ({first}, …)"
+
     def validate(self) -> None:
         """InvalidPathError for an empty list or a volume's root (deleting a whole bucket is not a gesture)."""
         if not self.targets:
@@ -85,10 +101,22 @@ class DeleteAction:
 class DeleteJob:
     """Runs one DeleteAction; ``run(sink)`` reports events and returns the last one; ``cancel()`` from any thread."""
 
-    def __init__(self, action: DeleteAction, backends: BackendCache, *, job_id: str | None = None) -> None:
+    def __init__(
+        self,
+        action: DeleteAction,
+        backends: BackendCache,
+        *,
+        job_id: str | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        """With a ``journal`` the job is recorded there until it finishes, so an interrupted delete is offered
+        again (``sdgui jobs``, the window's unfinished bar); running it again deletes what is left."""
         self.action = action
         self.backends = backends
         self.job_id = job_id or uuid.uuid4().hex[:12]
+        self.journal = journal
+        self._record: JobRecord | None = None
+        self._resumed = False
         self.token = CancelToken()
         self.deleted = 0
         self._last_progress = 0.0
@@ -102,6 +130,7 @@ class DeleteJob:
         final: DeleteEnd
         try:
             self.action.validate()
+            self._begin_journal()
             for target in self.action.targets:
                 self._delete(target, sink)
         except errors.CancelledError:
@@ -110,8 +139,23 @@ class DeleteJob:
             final = DeleteFailed(self.job_id, exc.kind, str(exc), self.deleted)
         else:
             final = DeleteFinished(self.job_id, self.deleted, time.monotonic() - started)
+        if self._record is not None:
+            finished, cancelled = isinstance(final, DeleteFinished), isinstance(final, DeleteCancelled)
+            self._record.end("finished" if finished else "cancelled" if cancelled else "failed")
         sink(final)
         return final
+
+    def _begin_journal(self) -> None:
+        if self.journal is None:
+            return
+        try:
+            try:
+                self._resumed = self.journal.job(self.job_id).id == self.job_id
+            except errors.NotFoundError:
+                self._resumed = False
+            self._record = self.journal.begin(self.job_id, self.action)
+        except JournalError as exc:
+            log.warning("%s; this delete runs without it", exc)
 
     def _delete(self, target: SdPath, sink: Callable[[JobEvent], None]) -> None:
         self.token.check()
@@ -130,7 +174,12 @@ class DeleteJob:
 
             backend.delete_tree(key, self.token, on_deleted=deleted)
         else:
-            backend.stat(key)  # NotFoundError for a typo: `rm` of nothing must not look like success
+            try:
+                backend.stat(key)  # NotFoundError for a typo: `rm` of nothing must not look like success
+            except errors.NotFoundError:
+                if not self._resumed:  # ... unless an interrupted run of this job deleted it already
+                    raise
+                return
             backend.delete(key)
             self.deleted += 1
         sink(DeleteProgress(self.job_id, self.deleted, str(target)))

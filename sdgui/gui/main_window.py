@@ -26,6 +26,7 @@ from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.checks import expected_of
 from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
+from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
 from sdgui.gui.copy_requests import plan_copy
@@ -67,6 +68,8 @@ class MainWindow(QMainWindow):
         self.unfinished_bar = UnfinishedJobsBar()
         self.unfinished_dialog: UnfinishedJobsDialog | None = None
         self._unfinished_checked = False
+        self.unfinished_listings = 0
+        """How often the unfinished bar was filled (tests wait on it: the journal is read off the GUI thread)."""
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -266,21 +269,32 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self.check_unfinished_jobs)  # once the window is on screen
 
     def check_unfinished_jobs(self) -> None:
-        """Offer the transfers an earlier session left unfinished in the bar above the panes (hidden if none)."""
-        try:
-            jobs = self.jobs.unfinished_jobs()
-        except Exception as exc:  # an unreadable journal must never keep the window from opening
-            log.warning("cannot list the unfinished transfers: %s", exc)
-            jobs = []
+        """Offer the transfers an earlier session left unfinished in the bar above the panes (hidden if none). The
+        journal is read off the GUI thread: another process may hold its write lock for seconds."""
+        run_task(self.jobs.unfinished_jobs, self._show_unfinished, self._unfinished_unreadable, context=self)
+
+    def _show_unfinished(self, jobs: list[JobInfo]) -> None:
+        self.unfinished_listings += 1
         self.unfinished_bar.set_jobs(jobs)
         if self.unfinished_dialog is not None:
             self.unfinished_dialog.set_jobs(jobs)
+
+    def _unfinished_unreadable(self, exc: Exception) -> None:
+        # An unreadable journal must never keep the window from opening.
+        log.warning("cannot list the unfinished transfers: %s", exc)
+        self._show_unfinished([])
 
     def resume_unfinished(self, job_ids: list[str]) -> list[str]:
         """Queue each journaled job again under its id; returns the ids queued. Failures go to the status bar."""
         done: list[str] = []
         problems: list[errors.SdError] = []
+        known = {info.id: info for info in self.unfinished_bar.jobs}
         for job_id in job_ids:
+            info = known.get(job_id)
+            if info is not None and info.action.get("kind") == DeleteAction.KIND:
+                if self._run_delete(DeleteAction.from_dict(info.action), self.active, job_id=job_id):
+                    done.append(job_id)
+                continue
             try:
                 self.jobs.resume(job_id)
             except errors.SdError as exc:
@@ -298,6 +312,8 @@ class MainWindow(QMainWindow):
         )
 
     def _unfinished_acted_on(self, done: list[str], problems: list[errors.SdError], verb: str) -> None:
+        # What was acted on leaves the bar at once; the journal's own word follows from the worker.
+        self._show_unfinished([info for info in self.unfinished_bar.jobs if info.id not in done])
         self.check_unfinished_jobs()
         if done and verb == "resume":
             self.transfers.show()
@@ -366,11 +382,15 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Delete", f"Delete {len(paths)} item(s)? This cannot be undone.\n\n{names}")
         if answer != QMessageBox.StandardButton.Yes:
             return
+        self._run_delete(DeleteAction(paths, recursive=True), pane)
+
+    def _run_delete(self, action: DeleteAction, pane: FilePane, job_id: str | None = None) -> bool:
+        """Run a delete off the GUI thread with the status bar's strip; journaled, so a crash offers it again."""
         if self.delete_progress.is_running:
             self.statusBar().showMessage("A delete is still running; wait for it or cancel it first", 4000)
-            return
+            return False
         backends = self._job_backends()  # its own: the delete opens backends on its worker thread
-        job = DeleteJob(DeleteAction(paths, recursive=True), backends)
+        job = DeleteJob(action, backends, job_id=job_id, journal=self.jobs.journal)
 
         def work() -> DeleteEnd:
             try:
@@ -381,10 +401,12 @@ class MainWindow(QMainWindow):
         self.delete_progress.start(job)
         ended, failed = (lambda final: self._delete_ended(pane, final)), (lambda exc: self._delete_failed(pane, exc))
         run_task(work, ended, failed, context=self)
+        return True
 
     def _delete_ended(self, pane: FilePane, final: DeleteEnd) -> None:
         self.delete_progress.finish()
         pane.refresh()
+        self.check_unfinished_jobs()  # a resumed delete that finished leaves the unfinished bar
         count = f"{final.deleted:,} file{'' if final.deleted == 1 else 's'}"
         if isinstance(final, DeleteFinished):
             self.statusBar().showMessage(f"Deleted {count}", 4000)

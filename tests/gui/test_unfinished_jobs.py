@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -51,7 +51,7 @@ def open_window(qtbot: QtBot) -> Iterator[OpenWindow]:
         window.show()
         qtbot.waitExposed(window)
         qtbot.waitUntil(lambda: window._unfinished_checked)
-        QCoreApplication.processEvents()  # the check itself runs from a zero timer after show
+        qtbot.waitUntil(lambda: window.unfinished_listings > 0)  # the journal is read off the GUI thread
         return window
 
     yield open_

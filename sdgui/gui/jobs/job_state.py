@@ -11,6 +11,7 @@ from sdgui.core import errors
 from sdgui.core.copy.action import CopyAction
 from sdgui.core.copy.events import Direction, FileFailed, JobEvent
 from sdgui.core.copy.summary import ACTIVE_STATES, ENDED_STATES, RETRY_LOG_LIMIT, JobStatus, JobSummary, retry_text
+from sdgui.core.delete import DeleteAction
 from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
 
@@ -46,7 +47,10 @@ def action_title(action: CopyAction) -> str:
 
 
 def journaled_title(info: JobInfo) -> str:
-    """How the window names a job the journal holds."""
+    """How the window names a job the journal holds: a copy or move, or a delete."""
+    if info.action.get("kind") == DeleteAction.KIND:
+        count = len(DeleteAction.from_dict(info.action).targets)
+        return f"Delete {count} item{'s' if count != 1 else ''}"
     return action_title(CopyAction.from_dict(info.action))
 
 

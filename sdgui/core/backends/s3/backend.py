@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +12,7 @@ from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, Entry, 
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.s3.config import S3Config
 from sdgui.core.backends.s3.multipart import S3MultipartClient
+from sdgui.core.cancel import CancelToken
 from sdgui.core.settings import TransferSettings
 
 _CHECKSUM_FIELDS = {
@@ -83,6 +84,9 @@ class S3Backend(ObjectStoreBackend):
             metadata={str(k): str(v) for k, v in (head.get("Metadata") or {}).items()},
             checksums=checksums,
         )
+
+    def delete_tree(self, key: str, cancel: CancelToken, *, on_deleted: Callable[[str], None] | None = None) -> int:
+        return self.multipart.delete_prefix(key, cancel, on_deleted)
 
     def resumable_uploads(self) -> ResumableUploads:
         return self.multipart

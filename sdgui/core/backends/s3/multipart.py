@@ -10,13 +10,15 @@ import base64
 import hashlib
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+from sdgui.core import errors
 from sdgui.core.backends.botocore_errors import error_code, translated
 from sdgui.core.backends.resumable_uploads import NewUpload, OpenUpload, PartChecksum, UploadedPart, sha256_b64
 from sdgui.core.backends.s3.config import S3Config
+from sdgui.core.cancel import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,35 @@ class S3MultipartClient:
                 Bucket=self.bucket, Key=self._full(key), ChecksumMode="ENABLED"
             )
         return answer
+
+    def delete_prefix(self, key: str, cancel: CancelToken, on_deleted: Callable[[str], None] | None) -> int:
+        """Delete every object under directory ``key`` (folder markers at any depth included, which obstore's
+        listing hides) a page of up to 1,000 at a time; returns how many objects that are not markers went."""
+        prefix = self._full(key.strip("/")) + "/" if key.strip("/") else (f"{self.prefix}/" if self.prefix else "")
+        deleted = 0
+        with self._translated(key or None):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                cancel.check()
+                keys = [item["Key"] for item in page.get("Contents", [])]
+                if not keys:
+                    continue
+                answer = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
+                )
+                failed = answer.get("Errors") or []
+                if failed:
+                    first = failed[0]
+                    raise errors.PermissionDeniedError(
+                        f"{len(failed)} object(s) could not be deleted ({first.get('Code', 'error')})",
+                        volume=self.volume,
+                        path=self._relative(str(first.get("Key", key))),
+                    )
+                for full in keys:
+                    if not full.endswith("/"):
+                        deleted += 1
+                        if on_deleted is not None:
+                            on_deleted(self._relative(full))
+        return deleted
 
     def put_folder_marker(self, key: str) -> None:
         """Create the zero-byte ``key/`` object S3 consoles show as an empty folder (obstore's paths drop the ``/``)."""
