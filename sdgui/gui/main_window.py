@@ -296,7 +296,7 @@ class MainWindow(QMainWindow):
                     done.append(job_id)
                 continue
             try:
-                self.jobs.resume(job_id)
+                self.jobs.resume(job_id, info)
             except errors.SdError as exc:
                 problems.append(exc)
             else:

@@ -7,7 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
-from sdgui.core.backends.os_errors import os_error
+from sdgui.core import errors
+from sdgui.core.backends.os_errors import file_in_the_way, os_error
 
 
 class AtomicFile:
@@ -24,6 +25,9 @@ class AtomicFile:
         self.key = key
         self.temp = target.with_name(f".{target.name[:180]}.sdgui-{tag or secrets.token_hex(4)}.part")
         flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | (0 if tag else os.O_EXCL)
+        blocking = file_in_the_way(target.parent)
+        if blocking is not None:  # mkdir would say "exists", which reads as if the file itself were there
+            raise errors.InvalidPathError(f"{blocking} is a file, not a folder", volume=volume, path=key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(self.temp, flags, 0o666)

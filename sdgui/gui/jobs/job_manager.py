@@ -157,14 +157,16 @@ class JobManager(QObject):
         """Queue ``action``; it starts as soon as a slot is free and the queue is not paused."""
         return self._submit(action, title)
 
-    def resume(self, journal_job_id: str) -> str:
+    def resume(self, journal_job_id: str, info: JobInfo | None = None) -> str:
         """Queue an unfinished journaled job again under its own id: the core skips the files it copied before
         (after checking them) and resumes partial downloads. Returns the id; NotFoundError / ConflictError /
-        JournalError when it cannot be resumed."""
+        JournalError when it cannot be resumed. With ``info`` (as the window read it off the GUI thread) the journal
+        is not read again here; the job's own start checks it once more."""
         if self._journal is None:
             raise JournalError("the job journal could not be opened, so no job can be resumed")
         journal = self._journal
-        info = _read(journal, lambda: journal.job(journal_job_id))
+        if info is None or info.id != journal_job_id:
+            info = _read(journal, lambda: journal.job(journal_job_id))
         where = f"job {info.id}"
         known = self._states.get(info.id)
         if info.state == "finished":

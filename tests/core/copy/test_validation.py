@@ -110,3 +110,17 @@ def test_missing_bucket_is_not_found(moto_s3: S3Server, tmp_path: Path) -> None:
     run = run_copy(["cloud:x"], f"{tmp_path}/")
     assert run.final.type == "job_failed"
     assert run.final.error == "not-found"  # type: ignore[attr-defined]
+
+
+def test_a_file_where_a_folder_must_be_is_named(tmp_path: Path) -> None:
+    """Copying into ``notes.txt/sub/`` when notes.txt is a file: the message says what is in the way, not that
+    the destination 'already exists'; nothing is written."""
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "notes.txt").write_text("a file")
+    run = run_copy([str(tmp_path / "a.txt")], str(tmp_path / "notes.txt" / "sub") + "/")
+    [failed] = run.of("file_failed")
+    assert failed.error == "invalid-path"  # type: ignore[attr-defined]
+    assert f"{tmp_path / 'notes.txt'} is a file, not a folder" in failed.message  # type: ignore[attr-defined]
+    assert "exists" not in failed.message  # type: ignore[attr-defined]
+    assert (tmp_path / "notes.txt").read_text() == "a file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "notes.txt"]
