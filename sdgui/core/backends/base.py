@@ -118,7 +118,8 @@ class VolumeBackend(ABC):
 
     @abstractmethod
     def list(self, prefix: str = "", *, recursive: bool = False, page_size: int = 1000) -> Iterator[list[Entry]]:
-        """Stream the entries under directory ``prefix`` in pages; never the whole listing at once."""
+        """Stream the entries under directory ``prefix`` in pages; never the whole listing at once. Recursive:
+        every file, and (where folders exist without files) every empty folder as an ``is_dir`` entry."""
 
     @abstractmethod
     def stat(self, key: str) -> Entry:

@@ -66,7 +66,9 @@ class LocalBackend(VolumeBackend):
             current = pending.pop()
             try:
                 with os.scandir(self.path(current)) as it:
+                    empty = True
                     for item in it:
+                        empty = False
                         key = f"{current}/{item.name}" if current else item.name
                         try:
                             st = item.stat(follow_symlinks=True)
@@ -80,6 +82,9 @@ class LocalBackend(VolumeBackend):
                         if len(page) >= page_size:
                             yield page
                             page = []
+                    if recursive and empty and current != prefix.strip("/"):
+                        # An empty folder has no file to stand for it: listed itself, so a copy keeps it.
+                        page.append(Entry(key=current, is_dir=True))
             except OSError as exc:
                 raise os_error(exc, volume=self.error_volume, path=self._where(current)) from None
         if page:

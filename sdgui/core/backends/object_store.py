@@ -83,7 +83,7 @@ class ObjectStoreBackend(VolumeBackend):
         if recursive:
             with self._translated(prefix):
                 for batch in obstore.list(self.store, prefix=full_prefix or None, chunk_size=page_size):
-                    entries = [self._entry(m) for m in batch if not self._is_folder_marker(m)]
+                    entries = [self._folder_or_entry(m) for m in batch]
                     if entries:
                         yield entries
             return
@@ -134,6 +134,12 @@ class ObjectStoreBackend(VolumeBackend):
                 offset = restart_at
         if page:
             yield page
+
+    def _folder_or_entry(self, meta: Mapping[str, Any]) -> Entry:
+        """A listed object, or the empty folder its ``name/`` marker stands for (a copy makes it again)."""
+        if self._is_folder_marker(meta):
+            return Entry(key=self._relative(str(meta["path"]).rstrip("/")), is_dir=True)
+        return self._entry(meta)
 
     def _is_folder_marker(self, meta: Mapping[str, Any]) -> bool:
         """A zero-byte ``name/`` object (an S3 console's empty folder). obstore lists it as ``name``; a HEAD of

@@ -35,6 +35,11 @@ class CopyItem:
     """The file's entry in the job journal, when the job is journaled (it can then resume)."""
 
     @property
+    def is_folder(self) -> bool:
+        """An empty folder of the source (no file stands for it): made at the destination, not copied."""
+        return self.entry is not None and self.entry.is_dir
+
+    @property
     def source_label(self) -> str:
         return label_of(self.src, self.src_key)
 

@@ -134,12 +134,13 @@ class Expansion:
         record = self._record()
         if record is None:
             return
+        files = [item for item in batch if not item.is_folder]  # an empty folder is made again on a resume
         try:
-            records = record.files([(item.source_label, item.dst_key, item.size) for item in batch])
+            records = record.files([(item.source_label, item.dst_key, item.size) for item in files])
         except JournalError as exc:
             log.warning("%s; the rest of this job is not journaled", exc)
             return
-        for item, file_record in zip(batch, records, strict=True):
+        for item, file_record in zip(files, records, strict=True):
             item.record = file_record
 
     def _items(self) -> Iterator[CopyItem]:

@@ -174,9 +174,10 @@ class FileCopyJob:
 
     def _listed(self, batch: list[CopyItem]) -> None:
         """A batch of files is listed (called in the listing thread): the totals grow."""
+        files = [item for item in batch if not item.is_folder]
         with self._lock:
-            self._files_total += len(batch)
-            self._bytes_total += sum(item.size for item in batch)
+            self._files_total += len(files)
+            self._bytes_total += sum(item.size for item in files)
             if self._first_strategies is None:
                 self._first_strategies = [self.router.select(i.src, i.dst, i.size).name for i in batch]
 
@@ -257,6 +258,9 @@ class FileCopyJob:
     ) -> None:
         if self.cancel_token.cancelled or fatal:
             return
+        if item.is_folder:
+            self._make_folder(item)
+            return
         tries = FileAttempts(item.size, self._add_bytes, self._tally)
         try:
             if item.refused is not None:
@@ -332,6 +336,14 @@ class FileCopyJob:
             )
         finally:
             self._progress("transferring")
+
+    def _make_folder(self, item: CopyItem) -> None:
+        """An empty source folder: made at the destination (a folder marker on S3), as ``cp -r`` keeps it. Where
+        the volume cannot hold an empty folder it is left out and the log says so; it is not a file that failed."""
+        try:
+            item.dst.make_dir(item.dst_key)
+        except errors.SdError as exc:
+            log.info("empty folder %s not made: %s", item.destination_label, exc)
 
     def _concurrency_changed(self, limit: int, reason: ChangeReason) -> None:
         log.info("copying %d files at once (%s)", limit, reason)

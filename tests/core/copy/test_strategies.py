@@ -201,3 +201,40 @@ def test_a_multipart_download_is_verified_by_a_full_object_crc64nvme(seaweed_s3:
     done = run.of("file_done")[0]
     assert (done.verified, done.check) == ("verified", "crc64nvme")  # type: ignore[attr-defined]
     assert (tmp_path / "out" / "summed.bin").read_bytes() == data
+
+
+def test_a_local_copy_keeps_empty_folders(tmp_path: Path) -> None:
+    """As ``cp -r`` does: an empty folder (at any depth) is made at the destination; it is not a file."""
+    write_tree(tmp_path / "src", {"a.txt": b"a", "full/b.txt": b"b"})
+    (tmp_path / "src" / "empty").mkdir()
+    (tmp_path / "src" / "full" / "deep" / "empty2").mkdir(parents=True)
+    run = run_copy([f"{tmp_path}/src/"], f"{tmp_path}/dst/")
+    assert run.final.type == "job_finished", run.final
+    assert run.final.files_done == 2  # type: ignore[attr-defined]
+    assert (tmp_path / "dst" / "src" / "empty").is_dir()
+    assert (tmp_path / "dst" / "src" / "full" / "deep" / "empty2").is_dir()
+    assert (tmp_path / "dst" / "src" / "full" / "b.txt").read_bytes() == b"b"
+
+
+def test_an_upload_keeps_empty_folders_as_folder_markers(seaweed_s3: S3Server, tmp_path: Path) -> None:
+    bucket = seaweed_s3.new_bucket()
+    add_volume(seaweed_s3, bucket)
+    write_tree(tmp_path / "src", {"a.txt": b"a"})
+    (tmp_path / "src" / "empty").mkdir()
+    run = run_copy([f"{tmp_path}/src/"], "cloud:up/")
+    assert run.final.type == "job_finished", run.final
+    listed = seaweed_s3.client().list_objects_v2(Bucket=bucket, Prefix="up/")
+    assert sorted(item["Key"] for item in listed.get("Contents", [])) == ["up/src/a.txt", "up/src/empty/"]
+
+
+def test_a_download_keeps_the_folders_markers_stand_for(seaweed_s3: S3Server, tmp_path: Path) -> None:
+    bucket = seaweed_s3.new_bucket()
+    add_volume(seaweed_s3, bucket)
+    client = seaweed_s3.client()
+    client.put_object(Bucket=bucket, Key="tree/a.txt", Body=b"a")
+    client.put_object(Bucket=bucket, Key="tree/empty/", Body=b"")
+    run = run_copy(["cloud:tree/"], f"{tmp_path}/out/")
+    assert run.final.type == "job_finished", run.final
+    assert run.final.files_done == 1  # type: ignore[attr-defined]
+    assert (tmp_path / "out" / "tree" / "empty").is_dir()
+    assert (tmp_path / "out" / "tree" / "a.txt").read_bytes() == b"a"
