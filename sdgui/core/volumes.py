@@ -57,7 +57,7 @@ def _is_secret_key(key: str) -> bool:
 
 
 def _refuse_secrets(data: Mapping[str, Any], where: str) -> None:
-    """Raise ConfigError if any key, at any depth, looks like it holds a secret."""
+    """Raise ConfigError if any field name, at any depth, looks like it holds a secret."""
     for key, value in data.items():
         if _is_secret_key(str(key)):
             raise ConfigError(
@@ -70,6 +70,19 @@ def _refuse_secrets(data: Mapping[str, Any], where: str) -> None:
             for item in value:
                 if isinstance(item, Mapping):
                     _refuse_secrets(item, f"{where}.{key}")
+
+
+def _refuse_secrets_in_document(document: Mapping[str, Any], where: str) -> None:
+    """``_refuse_secrets`` over a whole volumes file, whose ``[volumes.NAME]`` keys are volume names, not fields:
+    a volume called ``team-secrets`` holds no secret, a field called ``secret`` does."""
+    _refuse_secrets({key: value for key, value in document.items() if key != "volumes"}, where)
+    tables = document.get("volumes")
+    if not isinstance(tables, Mapping):
+        _refuse_secrets({key: value for key, value in document.items() if key == "volumes"}, where)
+        return
+    for name, table in tables.items():
+        if isinstance(table, Mapping):
+            _refuse_secrets(table, f"{where}: volumes.{name}")
 
 
 @dataclass
@@ -226,7 +239,7 @@ class VolumeRegistry:
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{self.path} is not valid TOML: {exc}") from None
         # Checked before anything else so a secret is refused even in a table we would otherwise ignore.
-        _refuse_secrets(document, str(self.path))
+        _refuse_secrets_in_document(document, str(self.path))
         unknown = sorted(set(document) - {"volumes"})
         if unknown:
             raise ConfigError(f"{self.path}: unknown top-level key {unknown[0]!r}; expected [volumes.NAME] tables")
@@ -272,7 +285,7 @@ class VolumeRegistry:
             "volumes": {name: _file_table(volumes[name]) for name in sorted(volumes)},
         }
         # The dataclass has no secret field today; this keeps a future one from ever reaching the disk.
-        _refuse_secrets(document, str(self.path))
+        _refuse_secrets_in_document(document, str(self.path))
         data = tomli_w.dumps(document).encode("utf-8")
         self.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkstemp creates the file with mode 0600, so there is no moment when others could read it.
