@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--prefix", default="", help="only show keys under this folder of the bucket")
     add.add_argument("--access-key-id", help="the secret is then asked for and kept in the OS keyring")
     add.add_argument("--secret-env", metavar="VAR", help="read the secret from environment variable VAR instead")
+    add.add_argument(
+        "--profile", metavar="NAME", help="use AWS profile NAME of ~/.aws/config (keys, SSO, credential_process, roles)"
+    )
     add.add_argument("--allow-http", action="store_true", help="allow a plain http:// endpoint")
     add.add_argument("--path-style", action="store_true", default=None, help="path-style requests (bucket in path)")
     add.add_argument("--read-only", action="store_true", help="never write to this volume")

@@ -20,8 +20,9 @@ from sdgui.cli_output import (
     volume_table,
 )
 from sdgui.core import errors
-from sdgui.core.backends.factory import BackendCache, backend_for_config
+from sdgui.core.backends.factory import BackendCache, available_profiles, backend_for_config
 from sdgui.core.cleanup import StaleUpload, abort_uploads, find_stale_uploads, parse_age, uploads_of
+from sdgui.core.identity import describe_identity
 from sdgui.core.probe import ProbeStep, probe_volume
 from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
@@ -49,14 +50,22 @@ def volume_add(args: argparse.Namespace) -> int:
         allow_http=args.allow_http,
         root=os.path.abspath(os.path.expanduser(args.root)) if args.root else None,
         read_only=args.read_only,
+        profile=args.profile,
     )
     registry = VolumeRegistry()
     registry.add(config)  # validates and refuses a duplicate before a secret is asked for
+    if config.profile and config.profile not in available_profiles():
+        raise errors.ConfigError(
+            f"there is no AWS profile named {config.profile} in ~/.aws/config or ~/.aws/credentials",
+            volume=config.name,
+        )
     in_keyring = bool(config.access_key_id) and not config.secret_env
     if in_keyring:
         SecretStore().set(config.name, _read_secret(config.name))
     registry.save()
-    if config.secret_env or in_keyring:
+    if config.profile:
+        print(f"added volume {config.name}; it uses AWS profile {config.profile}")
+    elif config.secret_env or in_keyring:
         where = f"environment variable {config.secret_env}" if config.secret_env else "the OS keyring"
         print(f"added volume {config.name}; its secret is read from {where}")
     else:
@@ -79,7 +88,7 @@ def volume_list(args: argparse.Namespace) -> int:
     volumes = VolumeRegistry().list()
     if args.json:
         for config in volumes:
-            print_json(config.to_dict())
+            print_json({**config.to_dict(), "identity": describe_identity(config)})
     elif volumes:
         print(volume_table(volumes))
     else:
