@@ -23,7 +23,16 @@ from sdgui.cli_output import (
     print_json,
 )
 from sdgui.cli_rm import rm
-from sdgui.cli_volumes import age_argument, volume_add, volume_cleanup, volume_list, volume_remove, volume_test
+from sdgui.cli_volumes import (
+    age_argument,
+    remote_setting,
+    volume_add,
+    volume_cleanup,
+    volume_import_rclone,
+    volume_list,
+    volume_remove,
+    volume_test,
+)
 from sdgui.core import errors
 from sdgui.core.backends.base import Entry
 from sdgui.core.backends.factory import BackendCache
@@ -60,10 +69,36 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--prefix", default="", help="only show keys under this folder of the bucket")
     add.add_argument("--access-key-id", help="the secret is then asked for and kept in the OS keyring")
     add.add_argument("--secret-env", metavar="VAR", help="read the secret from environment variable VAR instead")
+    add.add_argument(
+        "--profile", metavar="NAME", help="use AWS profile NAME of ~/.aws/config (keys, SSO, credential_process, roles)"
+    )
     add.add_argument("--allow-http", action="store_true", help="allow a plain http:// endpoint")
     add.add_argument("--path-style", action="store_true", default=None, help="path-style requests (bucket in path)")
     add.add_argument("--read-only", action="store_true", help="never write to this volume")
     add.add_argument("--root", help="the directory of a local volume")
+    imports = volume.add_parser("import", help="add volumes from another tool's configuration").add_subparsers(
+        dest="import_source", metavar="SOURCE", required=True
+    )
+    rclone = imports.add_parser("rclone", help="the s3, b2, azureblob and gcs remotes of rclone.conf")
+    rclone.add_argument("--config", metavar="PATH", help="the rclone.conf (default: $RCLONE_CONFIG or rclone's own)")
+    rclone.add_argument(
+        "--bucket",
+        action="append",
+        default=[],
+        metavar="REMOTE=BUCKET",
+        type=remote_setting,
+        help="the bucket (or container) the volume of REMOTE shows; repeat per remote",
+    )
+    rclone.add_argument(
+        "--endpoint",
+        action="append",
+        default=[],
+        metavar="REMOTE=URL",
+        type=remote_setting,
+        help="the endpoint of REMOTE (b2: https://s3.REGION.backblazeb2.com); repeat per remote",
+    )
+    rclone.add_argument("--dry-run", action="store_true", help="show what would be imported, change nothing")
+    rclone.add_argument("--json", action="store_true", help="one JSON object per line")
     listing = volume.add_parser("list", help="show the configured volumes")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     volume.add_parser("test", help="list, write, read back and delete a probe object").add_argument("name")
@@ -185,6 +220,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "volume":
         commands: dict[str, Callable[[argparse.Namespace], int]] = {
             "add": volume_add,
+            "import": volume_import_rclone,
             "list": volume_list,
             "test": volume_test,
             "remove": volume_remove,

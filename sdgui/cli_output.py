@@ -28,6 +28,7 @@ from sdgui.core.copy.events import (
     Progress,
 )
 from sdgui.core.copy.summary import JobSummary
+from sdgui.core.identity import describe_identity
 from sdgui.core.journal import JobInfo
 from sdgui.core.secrets import redact
 from sdgui.core.units import format_duration, format_size
@@ -78,16 +79,16 @@ def entry_line(entry: Entry) -> str:
 
 
 def volume_table(volumes: Iterable[VolumeConfig]) -> str:
-    """The configured volumes as aligned columns: name, kind, bucket (or root), endpoint."""
-    rows = [("NAME", "KIND", "BUCKET/ROOT", "ENDPOINT")]
+    """The configured volumes as aligned columns: name, kind, bucket (or root), endpoint, identity."""
+    rows = [("NAME", "KIND", "BUCKET/ROOT", "ENDPOINT", "IDENTITY")]
     for config in volumes:
         where = (config.root if config.kind == "local" else config.bucket) or "-"
         if config.prefix:
             where = f"{where}/{config.prefix}"
-        rows.append((config.name, config.kind, where, config.endpoint or "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        rows.append((config.name, config.kind, where, config.endpoint or "-", describe_identity(config)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)), row[4]]).rstrip()
         for row in rows
     )
 

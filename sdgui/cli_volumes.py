@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from sdgui.cli_output import (
     EXIT_FAILED,
@@ -19,9 +20,10 @@ from sdgui.cli_output import (
     print_json,
     volume_table,
 )
-from sdgui.core import errors
-from sdgui.core.backends.factory import BackendCache, backend_for_config
+from sdgui.core import errors, rclone_import
+from sdgui.core.backends.factory import BackendCache, available_profiles, backend_for_config
 from sdgui.core.cleanup import StaleUpload, abort_uploads, find_stale_uploads, parse_age, uploads_of
+from sdgui.core.identity import describe_identity
 from sdgui.core.probe import ProbeStep, probe_volume
 from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
@@ -49,14 +51,22 @@ def volume_add(args: argparse.Namespace) -> int:
         allow_http=args.allow_http,
         root=os.path.abspath(os.path.expanduser(args.root)) if args.root else None,
         read_only=args.read_only,
+        profile=args.profile,
     )
     registry = VolumeRegistry()
     registry.add(config)  # validates and refuses a duplicate before a secret is asked for
+    if config.profile and config.profile not in available_profiles():
+        raise errors.ConfigError(
+            f"there is no AWS profile named {config.profile} in ~/.aws/config or ~/.aws/credentials",
+            volume=config.name,
+        )
     in_keyring = bool(config.access_key_id) and not config.secret_env
     if in_keyring:
         SecretStore().set(config.name, _read_secret(config.name))
     registry.save()
-    if config.secret_env or in_keyring:
+    if config.profile:
+        print(f"added volume {config.name}; it uses AWS profile {config.profile}")
+    elif config.secret_env or in_keyring:
         where = f"environment variable {config.secret_env}" if config.secret_env else "the OS keyring"
         print(f"added volume {config.name}; its secret is read from {where}")
     else:
@@ -75,11 +85,64 @@ def _read_secret(volume: str) -> str:
     return secret
 
 
+def remote_setting(text: str) -> tuple[str, str]:
+    remote, sep, value = text.partition("=")
+    if not sep or not remote or not value:
+        raise argparse.ArgumentTypeError(f"expected REMOTE=VALUE, not {text!r}")
+    return remote, value
+
+
+def volume_import_rclone(args: argparse.Namespace) -> int:
+    """Turn the remotes of an rclone.conf into volumes; say for each what it became or why it was skipped."""
+    path = Path(args.config).expanduser() if args.config else rclone_import.default_config_path()
+    remotes = rclone_import.read_remotes(path)
+    registry = VolumeRegistry()
+    items = rclone_import.plan_import(
+        remotes,
+        buckets=dict(args.bucket),
+        endpoints=dict(args.endpoint),
+        existing={volume.name for volume in registry.list()},
+        profiles=set(available_profiles()),
+    )
+    if not args.dry_run:
+        rclone_import.apply_import(items, registry)
+    for item in items:
+        _print_import(item, dry_run=args.dry_run, json=args.json)
+    if not args.json:
+        done = sum(1 for item in items if (item.imported or (args.dry_run and not item.skipped)))
+        verb = "would import" if args.dry_run else "imported"
+        print(f"{verb} {done} of {len(items)} remote(s) from {path}")
+    return EXIT_OK
+
+
+def _print_import(item: rclone_import.ImportItem, *, dry_run: bool, json: bool) -> None:
+    action = "skipped" if item.skipped else ("would_import" if dry_run else "imported")
+    volume = item.volume
+    if json:
+        row: dict[str, object] = {"type": action, "remote": item.remote, "rclone_type": item.rclone_type}
+        if item.skipped:
+            row["reason"] = item.skipped
+        elif volume is not None:
+            row |= {"volume": volume.to_dict(), "identity": item.identity, "secret_in_keyring": bool(item.secret)}
+            if item.note:
+                row["note"] = item.note
+        print_json(row)
+        return
+    if item.skipped or volume is None:
+        print(one_line(f"skipped {item.remote} ({item.rclone_type or 'no type'}): {item.skipped}"))
+        return
+    where = f"{volume.bucket}/{volume.prefix}" if volume.prefix else volume.bucket
+    note = f"; {item.note}" if item.note else ""
+    verb = "would add" if dry_run else "added"
+    detail = f"{volume.kind} {where}, {item.identity}{note}"
+    print(one_line(f"{verb} {item.remote} → volume {volume.name} ({detail})"))
+
+
 def volume_list(args: argparse.Namespace) -> int:
     volumes = VolumeRegistry().list()
     if args.json:
         for config in volumes:
-            print_json(config.to_dict())
+            print_json({**config.to_dict(), "identity": describe_identity(config)})
     elif volumes:
         print(volume_table(volumes))
     else:

@@ -171,15 +171,16 @@ def test_volume_add_list_remove_round_trip(capsys: pytest.CaptureFixture[str], m
     code, out, _ = run(capsys, "volume", "list")
     assert code == 0
     header, *rows = out.splitlines()
-    assert header.split() == ["NAME", "KIND", "BUCKET/ROOT", "ENDPOINT"]
-    assert [row.split() for row in rows] == [
-        ["disk", "local", "/srv/data", "-"],
-        ["photos", "s3", "my-photos/2024", "-"],
+    assert header.split() == ["NAME", "KIND", "BUCKET/ROOT", "ENDPOINT", "IDENTITY"]
+    assert [row.split(maxsplit=4) for row in rows] == [
+        ["disk", "local", "/srv/data", "-", "local disk"],
+        ["photos", "s3", "my-photos/2024", "-", f"access key AKIAEXAMPLE (environment variable {SECRET_ENV})"],
     ]
     code, out, _ = run(capsys, "volume", "list", "--json")
     listed = {volume["name"]: volume for volume in events(out)}
     assert listed["photos"]["secret_env"] == SECRET_ENV
     assert listed["photos"]["access_key_id"] == "AKIAEXAMPLE"
+    assert listed["photos"]["identity"] == f"access key AKIAEXAMPLE (environment variable {SECRET_ENV})"
     assert listed["disk"]["root"] == "/srv/data"
 
     volumes_file = Path(os.environ["SDGUI_CONFIG_DIR"]) / "volumes.toml"

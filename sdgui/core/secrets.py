@@ -82,8 +82,8 @@ def resolve_secret(config: VolumeConfig, store: SecretStore | None = None) -> st
             )
         register_secret(value)
         return value
-    if config.kind == "local":
-        return None
+    if config.kind == "local" or config.profile or config.service_account_file:
+        return None  # a profile's credentials are botocore's to resolve; a key file is obstore's to read
     store = store if store is not None else SecretStore()
     if config.access_key_id is None:
         # Anonymous (public bucket) or ambient credentials: a missing keyring is no reason to fail.

@@ -35,6 +35,8 @@ VOLUMES_FILE = "volumes.toml"
 _SECRET_KEY_RE = re.compile(r"secret|passw|token|account_key|private_key|api_key|credential", re.IGNORECASE)
 _ALLOWED_SECRETISH_KEYS = frozenset({"secret_env"})
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# What the AWS CLI accepts in practice; no spaces, so a profile name is one word in `volume list`.
+_PROFILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=,:/-]{0,127}")
 
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "name": str,
@@ -46,6 +48,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "path_style": bool,
     "access_key_id": str,
     "secret_env": str,
+    "profile": str,
+    "service_account_file": str,
     "allow_http": bool,
     "root": str,
     "read_only": bool,
@@ -57,7 +61,7 @@ def _is_secret_key(key: str) -> bool:
 
 
 def _refuse_secrets(data: Mapping[str, Any], where: str) -> None:
-    """Raise ConfigError if any key, at any depth, looks like it holds a secret."""
+    """Raise ConfigError if any field name, at any depth, looks like it holds a secret."""
     for key, value in data.items():
         if _is_secret_key(str(key)):
             raise ConfigError(
@@ -72,11 +76,25 @@ def _refuse_secrets(data: Mapping[str, Any], where: str) -> None:
                     _refuse_secrets(item, f"{where}.{key}")
 
 
+def _refuse_secrets_in_document(document: Mapping[str, Any], where: str) -> None:
+    """``_refuse_secrets`` over a whole volumes file, whose ``[volumes.NAME]`` keys are volume names, not fields:
+    a volume called ``team-secrets`` holds no secret, a field called ``secret`` does."""
+    _refuse_secrets({key: value for key, value in document.items() if key != "volumes"}, where)
+    tables = document.get("volumes")
+    if not isinstance(tables, Mapping):
+        _refuse_secrets({key: value for key, value in document.items() if key == "volumes"}, where)
+        return
+    for name, table in tables.items():
+        if isinstance(table, Mapping):
+            _refuse_secrets(table, f"{where}: volumes.{name}")
+
+
 @dataclass
 class VolumeConfig:
     """One named volume: a bucket (or container) on a cloud service, or a directory on a local disk.
 
-    ``secret_env`` holds only the NAME of an environment variable; the secret itself is never stored here.
+    ``secret_env`` holds only the NAME of an environment variable and ``profile`` only the name of an AWS profile
+    (``~/.aws/config``); the secret itself is never stored here.
     """
 
     name: str
@@ -91,6 +109,8 @@ class VolumeConfig:
     allow_http: bool = False
     root: str | None = None
     read_only: bool = False
+    profile: str | None = None
+    service_account_file: str | None = None
 
     def validate(self) -> None:
         """Raise ConfigError naming the first problem with this definition."""
@@ -119,6 +139,32 @@ class VolumeConfig:
             raise ConfigError(
                 "secret_env must be the name of an environment variable, like MY_SECRET", volume=self.name
             )
+        if self.profile is not None:
+            self._validate_profile()
+        if self.service_account_file is not None:
+            self._validate_service_account_file()
+
+    def _validate_service_account_file(self) -> None:
+        if self.kind != "gcs":
+            raise ConfigError("a service account file applies only to gcs volumes", volume=self.name)
+        if not os.path.isabs(os.path.expanduser(self.service_account_file or "")):
+            raise ConfigError("service_account_file must be an absolute path", volume=self.name)
+        if self.secret_env is not None:
+            raise ConfigError(
+                "a gcs volume reads its key from either a service account file or secret_env, not both",
+                volume=self.name,
+            )
+
+    def _validate_profile(self) -> None:
+        if self.kind not in ("s3", "r2"):
+            raise ConfigError(f"an AWS profile applies only to s3 and r2 volumes, not {self.kind}", volume=self.name)
+        if not _PROFILE_NAME_RE.fullmatch(self.profile or ""):
+            raise ConfigError(f"invalid AWS profile name {self.profile!r}", volume=self.name)
+        if self.access_key_id is not None or self.secret_env is not None:
+            # Two identities for one volume would leave it unclear which account a request uses.
+            raise ConfigError(
+                "a volume uses either an AWS profile or an access key id and secret, not both", volume=self.name
+            )
 
     def _validate_cloud(self) -> None:
         noun = "container" if self.kind == "azure" else "bucket"
@@ -126,7 +172,7 @@ class VolumeConfig:
             raise ConfigError(f"kind {self.kind} needs a {noun}", volume=self.name)
         if "/" in self.bucket or self.bucket.strip() != self.bucket:
             raise ConfigError(f"{noun} {self.bucket!r} must be a bare name; put folders in prefix", volume=self.name)
-        if self.kind == "r2" and not self.endpoint:
+        if self.kind == "r2" and not self.endpoint and not self.profile:  # a profile may carry its endpoint_url
             raise ConfigError(
                 "an r2 volume needs an endpoint (https://<account>.r2.cloudflarestorage.com)", volume=self.name
             )
@@ -226,7 +272,7 @@ class VolumeRegistry:
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{self.path} is not valid TOML: {exc}") from None
         # Checked before anything else so a secret is refused even in a table we would otherwise ignore.
-        _refuse_secrets(document, str(self.path))
+        _refuse_secrets_in_document(document, str(self.path))
         unknown = sorted(set(document) - {"volumes"})
         if unknown:
             raise ConfigError(f"{self.path}: unknown top-level key {unknown[0]!r}; expected [volumes.NAME] tables")
@@ -272,7 +318,7 @@ class VolumeRegistry:
             "volumes": {name: _file_table(volumes[name]) for name in sorted(volumes)},
         }
         # The dataclass has no secret field today; this keeps a future one from ever reaching the disk.
-        _refuse_secrets(document, str(self.path))
+        _refuse_secrets_in_document(document, str(self.path))
         data = tomli_w.dumps(document).encode("utf-8")
         self.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkstemp creates the file with mode 0600, so there is no moment when others could read it.

@@ -248,3 +248,28 @@ def test_registry_refuses_to_save_a_secret(cfg_dir: Path) -> None:
         registry.save()
     assert not (cfg_dir / "volumes.toml").exists()
     assert not cfg_dir.exists() or os.listdir(cfg_dir) == []
+
+
+@pytest.mark.parametrize("name", ["team-secrets", "api-tokens", "passwords", "my.credentials", "account_key"])
+def test_volume_names_are_not_field_names(cfg_dir: Path, name: str) -> None:
+    registry = VolumeRegistry()
+    registry.add(s3(name=name, access_key_id="AKIAEXAMPLE"))
+    registry.save()
+    assert [volume.name for volume in VolumeRegistry().list()] == [name]
+    assert VolumeRegistry().get(name).access_key_id == "AKIAEXAMPLE"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[volumes.team-secrets]\nkind = "s3"\nbucket = "b"\nsecret_access_key = "hunter2hunter2"\n',
+        '[volumes.api-tokens]\nkind = "s3"\nbucket = "b"\n[volumes.api-tokens.extra]\ntoken = "hunter2hunter2"\n',
+        '[volumes.fine]\nkind = "s3"\nbucket = "b"\n[secrets]\nx = "hunter2hunter2"\n',
+    ],
+)
+def test_a_secret_field_is_refused_whatever_the_volume_is_called(cfg_dir: Path, text: str) -> None:
+    cfg_dir.mkdir()
+    (cfg_dir / "volumes.toml").write_text(text)
+    with pytest.raises(ConfigError, match="looks like a secret") as info:
+        VolumeRegistry().list()
+    assert "hunter2" not in str(info.value)

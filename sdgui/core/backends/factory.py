@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,12 +13,15 @@ from sdgui.core.backends.http_policy import HttpPolicy
 from sdgui.core.backends.local import LocalBackend
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.s3 import S3_KINDS, S3Backend, S3Config
+from sdgui.core.backends.s3.profile import available_profiles
 from sdgui.core.secrets import SecretStore, register_secret, resolve_secret
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 
 if TYPE_CHECKING:
     from obstore.store import AzureConfig, AzureStore, GCSConfig, GCSStore
+
+__all__ = ["LOCAL_VOLUME", "BackendCache", "available_profiles", "backend_for_config", "has_resumable_uploads"]
 
 LOCAL_VOLUME = "local"
 """The name under which plain local paths appear in events and errors."""
@@ -35,7 +39,9 @@ def _gcs_store(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> GC
     from obstore.store import GCSStore
 
     gcs: GCSConfig = {}
-    if secret:
+    if config.service_account_file:
+        gcs["service_account"] = os.path.expanduser(config.service_account_file)
+    elif secret:
         gcs["service_account_key"] = secret
     if config.endpoint:
         gcs["base_url"] = config.endpoint

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sdgui.core.backends.factory import backend_for_config
+from sdgui.core.backends.factory import available_profiles, backend_for_config
 from sdgui.core.errors import ConfigError, KeyringUnavailableError, SdError
+from sdgui.core.identity import describe_identity
 from sdgui.core.probe import ProbeStep, probe_steps
 from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
@@ -94,6 +95,14 @@ class VolumeDialog(QDialog):
         self.path_style = QCheckBox("Path-style addressing (endpoint/bucket/key)")
         self.allow_http = QCheckBox("Allow plain http (credentials travel unencrypted)")
         self.read_only = QCheckBox("Read-only (never write to this volume)")
+        # Where the credentials come from: keys typed here, or an AWS profile botocore resolves (s3 and r2).
+        self.credentials = QComboBox()
+        self.credentials.addItem("Access key and secret", None)
+        for profile in available_profiles():
+            self.credentials.addItem(f"AWS profile {profile}", profile)
+        self.identity = QLabel()
+        self.identity.setWordWrap(True)
+        self.identity.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.access_key_id = QLineEdit()
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
@@ -125,6 +134,7 @@ class VolumeDialog(QDialog):
         form.addRow("", self.path_style)
         form.addRow("", self.allow_http)
         form.addRow("Prefix:", self.prefix)
+        form.addRow("Credentials:", self.credentials)
         form.addRow("Access key ID:", self.access_key_id)
         form.addRow("Secret:", secret_row)
         form.addRow("", self.use_env)
@@ -132,6 +142,7 @@ class VolumeDialog(QDialog):
         form.addRow("", self.env_status)
         form.addRow("", self.keyring_note)
         form.addRow("", self.read_only)
+        form.addRow("Identity:", self.identity)
         self.form = form
         self._secret_row = secret_row
 
@@ -174,6 +185,7 @@ class VolumeDialog(QDialog):
             edit.textChanged.connect(self._update)
         for box in (self.path_style, self.allow_http, self.use_env, self.read_only):
             box.toggled.connect(self._update)
+        self.credentials.currentIndexChanged.connect(self._update)
 
     def _load(self, config: VolumeConfig) -> None:
         preset = preset_for(config)
@@ -194,6 +206,10 @@ class VolumeDialog(QDialog):
         self.access_key_id.setText(config.access_key_id or "")
         self.use_env.setChecked(config.secret_env is not None)
         self.env_name.setText(config.secret_env or "")
+        if config.profile:
+            if self.credentials.findData(config.profile) < 0:
+                self.credentials.addItem(f"AWS profile {config.profile} (not in ~/.aws)", config.profile)
+            self.credentials.setCurrentIndex(self.credentials.findData(config.profile))
 
     def _apply_preset(self, preset: Preset, *, fill_defaults: bool = True) -> None:
         previous, self._preset = self._preset, preset
@@ -234,6 +250,8 @@ class VolumeDialog(QDialog):
         region = self._text(self.region) if "region" in fields else None
         if preset.key == "b2" and endpoint is None and region:
             endpoint = B2_ENDPOINT.format(region=region)
+        profile = self.profile()
+        original = self.original
         return VolumeConfig(
             name=self.name.text().strip(),
             kind=preset.kind,
@@ -242,15 +260,27 @@ class VolumeDialog(QDialog):
             region=region,
             prefix=self.prefix.text().strip().strip("/"),
             path_style=self.path_style.isChecked() if "path_style" in fields else None,
-            access_key_id=self._text(self.access_key_id) if preset.kind != "gcs" else None,
-            secret_env=self.env_name.text().strip() if self.use_env.isChecked() else None,
+            access_key_id=self._text(self.access_key_id) if preset.kind != "gcs" and not profile else None,
+            secret_env=self.env_name.text().strip() if self.use_env.isChecked() and not profile else None,
             allow_http=self.allow_http.isChecked() and self._allow_http_offered(endpoint),
             read_only=self.read_only.isChecked(),
+            profile=profile,
+            # Not editable here (set by `volume import rclone`): kept while no key is typed instead.
+            service_account_file=original.service_account_file
+            if original is not None and preset.kind == "gcs" and not self.secret.text().strip()
+            else None,
         )
+
+    def profile(self) -> str | None:
+        """The AWS profile chosen, for the s3 and r2 providers; None when keys are typed here."""
+        if self._preset.kind not in ("s3", "r2"):
+            return None
+        data = self.credentials.currentData()
+        return data if isinstance(data, str) else None
 
     def typed_secret(self) -> str | None:
         """The secret typed (or loaded) in the dialog; a JSON key is compacted to one line."""
-        if self.use_env.isChecked():
+        if self.use_env.isChecked() or self.profile():
             return None
         secret = self.secret.text().strip()
         if secret and self._preset.kind == "gcs":
@@ -278,7 +308,7 @@ class VolumeDialog(QDialog):
             return "Enter a name for the volume."
         if not config.bucket:
             return f"Enter the {noun} name."
-        if config.kind == "r2" and not config.endpoint:
+        if config.kind == "r2" and not config.endpoint and not config.profile:
             return "Enter the R2 endpoint, https://<account-id>.r2.cloudflarestorage.com."
         if self._preset.key == "b2" and not config.endpoint:
             return "Enter the bucket's region (e.g. us-west-004) or its endpoint."
@@ -286,6 +316,8 @@ class VolumeDialog(QDialog):
             return "Enter the service's endpoint URL."
         if config.kind == "azure" and not config.access_key_id:
             return "Enter the storage account name."
+        if config.profile:
+            return self._name_problem(config, for_test=for_test)
         if self.use_env.isChecked() and not config.secret_env:
             return "Enter the name of the environment variable that holds the secret."
         if (config.endpoint or "").startswith("http://") and not config.allow_http:
@@ -306,6 +338,15 @@ class VolumeDialog(QDialog):
             return "A secret needs an access key ID."
         if config.access_key_id and config.secret_env is None and not secret and not self._keeps_stored_secret():
             return "Enter the secret, or keep it in an environment variable."
+        return self._name_problem(config, for_test=for_test)
+
+    def _name_problem(self, config: VolumeConfig, *, for_test: bool) -> str | None:
+        if (config.endpoint or "").startswith("http://") and not config.allow_http:
+            return "The endpoint uses plain http: use https, or tick “Allow plain http” to send keys unencrypted."
+        try:
+            config.validate()
+        except ConfigError as exc:
+            return exc.detail[:1].upper() + exc.detail[1:] + "."
         if not for_test and not self.editing and config.name in self._existing_names:
             return f"A volume named {config.name} already exists."
         return None
@@ -314,8 +355,13 @@ class VolumeDialog(QDialog):
     def _update(self) -> None:
         config = self.config()
         self.form.setRowVisible(self.allow_http, self._allow_http_offered(config.endpoint))
-        using_env = self.use_env.isChecked()
-        self.form.setRowVisible(self._secret_row, not using_env)
+        by_profile = config.profile is not None
+        self.form.setRowVisible(self.credentials, self._preset.kind in ("s3", "r2") and self.credentials.count() > 1)
+        self.form.setRowVisible(self.access_key_id, self._preset.kind != "gcs" and not by_profile)
+        self.form.setRowVisible(self.use_env, not by_profile)
+        self.identity.setText(describe_identity(config) + (" (its region and endpoint apply)" if by_profile else ""))
+        using_env = self.use_env.isChecked() and not by_profile
+        self.form.setRowVisible(self._secret_row, not using_env and not by_profile)
         self.form.setRowVisible(self.env_name, using_env)
         self.form.setRowVisible(self.env_status, using_env and bool(config.secret_env))
         if using_env and config.secret_env:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -29,8 +31,11 @@ from sdgui.core.cleanup import (
     uploads_of,
 )
 from sdgui.core.errors import KeyringUnavailableError, SdError
+from sdgui.core.identity import describe_identity
+from sdgui.core.rclone_import import default_config_path
 from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
+from sdgui.gui.dialogs.rclone_import_dialog import RcloneImportDialog
 from sdgui.gui.dialogs.volume_dialog import ERROR_COLOR, VolumeDialog
 from sdgui.gui.dialogs.volume_presets import preset_for
 from sdgui.gui.jobs.worker import Task, run_task
@@ -65,7 +70,7 @@ class VolumesDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Volumes")
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Name", "Provider", "Bucket", "Endpoint", "Secret"])
+        self.tree.setHeaderLabels(["Name", "Provider", "Bucket", "Endpoint", "Secret", "Identity"])
         self.tree.setRootIsDecorated(False)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.tree.itemDoubleClicked.connect(lambda *_: self.edit_selected())
@@ -74,6 +79,8 @@ class VolumesDialog(QDialog):
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR}")
         self.error_label.hide()
         self.add_button = QPushButton("Add…")
+        self.import_button = QPushButton("Import from rclone…")
+        self.import_button.setToolTip("Add the s3, b2, azureblob and gcs remotes of an rclone.conf as volumes")
         self.edit_button = QPushButton("Edit…")
         self.remove_button = QPushButton("Remove")
         self.cleanup_button = QPushButton("Clean up incomplete uploads…")
@@ -81,6 +88,7 @@ class VolumesDialog(QDialog):
             "Abort multipart uploads started over 24 hours ago and never finished: their parts still cost storage"
         )
         self.add_button.clicked.connect(self.add_volume)
+        self.import_button.clicked.connect(self.import_rclone)
         self.edit_button.clicked.connect(self.edit_selected)
         self.remove_button.clicked.connect(self.remove_selected)
         self.cleanup_button.clicked.connect(self.clean_up_selected)
@@ -91,7 +99,7 @@ class VolumesDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         side = QVBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button, self.cleanup_button):
+        for button in (self.add_button, self.import_button, self.edit_button, self.remove_button, self.cleanup_button):
             button.setAutoDefault(False)
             side.addWidget(button)
         side.addStretch(1)
@@ -122,14 +130,19 @@ class VolumesDialog(QDialog):
         for config in volumes:
             self.configs[config.name] = config
             provider = "Local folder" if config.kind == "local" else preset_for(config).title
-            if config.secret_env:
+            if config.profile:
+                secret = "AWS profile"
+            elif config.service_account_file:
+                secret = "key file"
+            elif config.secret_env:
                 secret = f"${config.secret_env}"
             elif config.kind == "local" or (config.access_key_id is None and config.kind != "gcs"):
                 secret = "none"
             else:
                 secret = "OS keyring"
             where = config.root if config.kind == "local" else config.endpoint or ""
-            QTreeWidgetItem(self.tree, [config.name, provider, config.bucket or "", where or "", secret])
+            row = [config.name, provider, config.bucket or "", where or "", secret, describe_identity(config)]
+            QTreeWidgetItem(self.tree, row)
         for column in range(self.tree.columnCount()):
             self.tree.resizeColumnToContents(column)
         self._update_buttons()
@@ -155,7 +168,23 @@ class VolumesDialog(QDialog):
         if config is not None and config.kind != "local":
             self._open(VolumeDialog(self, config))
 
-    def _open(self, dialog: VolumeDialog) -> None:
+    def import_rclone(self) -> None:
+        """Pick an rclone.conf (rclone's own by default) and show what its remotes would become."""
+        default = default_config_path()
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import from rclone", str(default if default.exists() else default.parent), "All files (*)"
+        )
+        if path:
+            self._open(self.rclone_import_dialog(Path(path)))
+
+    def rclone_import_dialog(self, path: Path) -> RcloneImportDialog:
+        """The import dialog for ``path``; the list reloads after it added volumes."""
+        dialog = RcloneImportDialog(path, self)
+        dialog.imported.connect(self.reload)
+        dialog.imported.connect(self.volumes_changed)
+        return dialog
+
+    def _open(self, dialog: VolumeDialog | RcloneImportDialog) -> None:
         try:
             if dialog.exec() == QDialog.DialogCode.Accepted:
                 self.reload()

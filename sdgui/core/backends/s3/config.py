@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sdgui.core import errors
 from sdgui.core.backends.http_policy import USER_AGENT, HttpPolicy
+from sdgui.core.backends.s3.profile import AwsProfile
 from sdgui.core.secrets import register_secret
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig
@@ -40,6 +41,8 @@ class S3Config:
     secret_access_key: str | None = field(repr=False)
     http: HttpPolicy
     upload_concurrency: int = 4
+    aws_profile: AwsProfile | None = field(default=None, compare=False)
+    """The volume's AWS profile, resolved: its botocore session and credentials serve both clients."""
 
     @classmethod
     def from_volume(
@@ -55,18 +58,38 @@ class S3Config:
             raise errors.CredentialsError("no secret is stored for this volume", volume=config.name)
         if secret:
             register_secret(secret)
+        endpoint = config.endpoint.rstrip("/") if config.endpoint else None
+        region = config.effective_region()
+        path_style = config.effective_path_style()
+        profile = None
+        if config.profile:
+            profile = AwsProfile.open(config.profile, volume=config.name)
+            # The volume's own endpoint and region win; the profile's apply where the volume sets none.
+            if endpoint is None and profile.endpoint:
+                endpoint = profile.endpoint
+                _check_profile_endpoint(config, endpoint)
+                if config.path_style is None:
+                    path_style = config.kind == "s3"
+            if config.region is None and profile.region and config.kind == "s3":
+                region = profile.region
         return cls(
             volume=config.name,
             bucket=config.bucket or "",
             prefix=config.prefix.strip("/"),
-            endpoint=config.endpoint.rstrip("/") if config.endpoint else None,
-            region=config.effective_region(),
-            path_style=config.effective_path_style(),
+            endpoint=endpoint,
+            region=region,
+            path_style=path_style,
             access_key_id=config.access_key_id or None,
             secret_access_key=secret if config.access_key_id else None,
             http=HttpPolicy.from_settings(settings, allow_http=bool(config.allow_http)),
             upload_concurrency=settings.upload_concurrency,
+            aws_profile=profile,
         )
+
+    @property
+    def signed(self) -> bool:
+        """Whether requests are signed (keys or a profile); anonymous otherwise, for public buckets."""
+        return bool(self.access_key_id and self.secret_access_key) or self.aws_profile is not None
 
     @property
     def private_channel(self) -> bool:
@@ -90,7 +113,7 @@ class S3Config:
         if self.access_key_id and self.secret_access_key:
             config["access_key_id"] = self.access_key_id
             config["secret_access_key"] = self.secret_access_key
-        else:
+        elif self.aws_profile is None:
             config["skip_signature"] = True
         return config
 
@@ -102,6 +125,7 @@ class S3Config:
             config=self.obstore_config(),
             client_options=self.http.client_options(),
             retry_config=self.http.retry_config(),
+            credential_provider=self.aws_profile.credential_provider(self.volume) if self.aws_profile else None,
         )
 
     # -- botocore ---------------------------------------------------------------------------------------------
@@ -129,7 +153,7 @@ class S3Config:
             "max_pool_connections": max(10, 2 * self.upload_concurrency),
             "user_agent_extra": USER_AGENT,
         }
-        if not self.access_key_id:
+        if not self.signed:
             options["signature_version"] = UNSIGNED
         return Config(**options)
 
@@ -144,9 +168,25 @@ class S3Config:
         if self.access_key_id:
             credentials = {"aws_access_key_id": self.access_key_id, "aws_secret_access_key": self.secret_access_key}
         try:
-            session = botocore.session.Session()
+            # A profile's session carries its refreshing credentials; obstore's provider reads the same ones.
+            session = self.aws_profile.session if self.aws_profile else botocore.session.Session()
             return session.create_client("s3", endpoint_url=self.endpoint, config=self.botocore_config(), **credentials)
         except Exception as exc:  # bad profile in the environment, malformed endpoint...
             raise errors.ConfigError(
                 f"cannot configure the S3 client: {type(exc).__name__}", volume=self.volume
             ) from None
+
+
+def _check_profile_endpoint(config: VolumeConfig, endpoint: str) -> None:
+    url = urlsplit(endpoint)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise errors.ConfigError(
+            f"AWS profile {config.profile}: endpoint_url {endpoint!r} must be an http:// or https:// URL",
+            volume=config.name,
+        )
+    if url.scheme == "http" and not config.allow_http:
+        raise errors.ConfigError(
+            f"AWS profile {config.profile} points at plain http {endpoint!r}; set allow_http on the volume to "
+            "send credentials unencrypted",
+            volume=config.name,
+        )
