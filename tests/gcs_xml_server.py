@@ -189,12 +189,13 @@ class _Handler(BaseHTTPRequestHandler):
         if obj is None:
             self._error(404, "NoSuchKey", "The specified key does not exist.")
             return
+        # Compared without the quotes, which clients (obstore among them) may leave off, as S3 and GCS do.
         if_match = self.headers.get("If-Match")
-        if if_match and if_match.strip() not in (obj.etag, "*"):
+        if if_match and if_match.strip().strip('"') not in (obj.etag.strip('"'), "*"):
             self._error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
             return
         if_none_match = self.headers.get("If-None-Match")
-        if if_none_match and if_none_match.strip() in (obj.etag, "*"):
+        if if_none_match and if_none_match.strip().strip('"') in (obj.etag.strip('"'), "*"):
             self._send(304, headers={"ETag": obj.etag})
             return
         headers = self._object_headers(obj)
