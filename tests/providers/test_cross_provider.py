@@ -11,7 +11,7 @@ import pytest
 from blake3 import blake3
 
 from sdgui.core.settings import MiB, TransferSettings
-from tests.cloud_servers import Azurite, GcsXml
+from tests.cloud_servers import AZURITE_ACCOUNT, Azurite, GcsXml
 from tests.copying import add_azure_volume, add_gcs_volume, add_volume, run_copy, write_tree
 from tests.servers import S3Server
 from tests.test_cli import run
@@ -94,3 +94,19 @@ def test_volume_test_names_a_wrong_azure_key(
     add_azure_volume(azurite, azure_container, secret="d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk=")
     code, _, err = run(capsys, "volume", "test", "azure")
     assert code != 0 and "credentials error at volume azure (list)" in err, err
+
+
+def test_cli_adds_an_azure_volume_with_a_sas_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, azurite: Azurite, azure_container: str
+) -> None:
+    from tests.providers.test_azure import _account_sas
+
+    monkeypatch.setenv("AZ_SAS", _account_sas(azurite))
+    code, _, err = run(
+        capsys,
+        *("volume", "add", "az", "--kind", "azure", "--bucket", azure_container, "--account-name", AZURITE_ACCOUNT),
+        *("--endpoint", azurite.endpoint, "--allow-http", "--sas", "--secret-env", "AZ_SAS"),
+    )
+    assert code == 0, err
+    code, out, err = run(capsys, "volume", "test", "az")
+    assert code == 0 and "read back" in out, err
