@@ -20,7 +20,7 @@ from tests.gcs_xml_server import StoredObject
 from tests.test_cli import JsonLines, ThrottlingProxy, of_type, sdgui
 from tests.test_resume import kill_when, partials, past, resume
 
-SIZE = 16 * MiB
+SIZE = 24 * MiB  # above the single-GET threshold: the ranged, resumable path
 RATE = 8 * 1000 * 1000
 
 
