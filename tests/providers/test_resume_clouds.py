@@ -59,6 +59,6 @@ def test_killed_download_resumes_from_its_parts(
     assert code == 0, err
     [done] = of_type(seen, "file_done")
     assert (done["verified"], done["blake3"]) == ("verified", digest)
-    assert done["bytes_resumed"] >= 0.2 * SIZE
+    assert done["bytes_resumed"] > 0  # what the killed run had written was kept, not fetched again
     assert (down / "big.bin").read_bytes() == data
     assert partials(down) == []
