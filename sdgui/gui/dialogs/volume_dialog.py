@@ -94,6 +94,7 @@ class VolumeDialog(QDialog):
         self.path_style = QCheckBox("Path-style addressing (endpoint/bucket/key)")
         self.allow_http = QCheckBox("Allow plain http (credentials travel unencrypted)")
         self.read_only = QCheckBox("Read-only (never write to this volume)")
+        self.sas = QCheckBox("The secret is a SAS token (sv=…&sig=…), not the account key")
         self.access_key_id = QLineEdit()
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
@@ -127,6 +128,7 @@ class VolumeDialog(QDialog):
         form.addRow("Prefix:", self.prefix)
         form.addRow("Access key ID:", self.access_key_id)
         form.addRow("Secret:", secret_row)
+        form.addRow("", self.sas)
         form.addRow("", self.use_env)
         form.addRow("Variable name:", self.env_name)
         form.addRow("", self.env_status)
@@ -172,7 +174,7 @@ class VolumeDialog(QDialog):
             edit.textChanged.connect(self._update)
         for edit in (self.secret, self.env_name):
             edit.textChanged.connect(self._update)
-        for box in (self.path_style, self.allow_http, self.use_env, self.read_only):
+        for box in (self.path_style, self.allow_http, self.use_env, self.read_only, self.sas):
             box.toggled.connect(self._update)
 
     def _load(self, config: VolumeConfig) -> None:
@@ -191,6 +193,7 @@ class VolumeDialog(QDialog):
         self.path_style.setChecked(config.effective_path_style())
         self.allow_http.setChecked(config.allow_http)
         self.read_only.setChecked(config.read_only)
+        self.sas.setChecked(bool(config.sas))
         self.access_key_id.setText(config.access_key_id or "")
         self.use_env.setChecked(config.secret_env is not None)
         self.env_name.setText(config.secret_env or "")
@@ -212,6 +215,7 @@ class VolumeDialog(QDialog):
         self.access_key_id.setPlaceholderText(preset.placeholders.get("access_key_id", ""))
         self.form.setRowVisible(self.access_key_id, preset.kind != "gcs")
         self.load_secret_button.setVisible(preset.kind == "gcs")
+        self.form.setRowVisible(self.sas, preset.kind == "azure")
         for name, widget in (("endpoint", self.endpoint), ("region", self.region), ("path_style", self.path_style)):
             self.form.setRowVisible(widget, name in preset.fields)
         if fill_defaults:
@@ -246,6 +250,7 @@ class VolumeDialog(QDialog):
             secret_env=self.env_name.text().strip() if self.use_env.isChecked() else None,
             allow_http=self.allow_http.isChecked() and self._allow_http_offered(endpoint),
             read_only=self.read_only.isChecked(),
+            sas=True if preset.kind == "azure" and self.sas.isChecked() else None,
         )
 
     def typed_secret(self) -> str | None:
