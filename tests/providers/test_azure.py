@@ -12,7 +12,7 @@ import pytest
 from blake3 import blake3
 
 from sdgui.core import errors
-from sdgui.core.backends.base import AZURE_BLAKE3_KEY, BLAKE3_KEY, MTIME_KEY
+from sdgui.core.backends.base import AZURE_BLAKE3_KEY, BLAKE3_KEY, MTIME_KEY, VolumeBackend
 from sdgui.core.backends.factory import BackendCache, backend_for_config
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.settings import MiB, TransferSettings
@@ -23,10 +23,14 @@ from tests.copying import add_azure_volume, make_job, run_copy, write_tree
 SMALL_PARTS = TransferSettings(
     upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, download_part_size=2 * MiB, download_concurrency=4
 )
+# Slowed down, so the cancel comes while blocks are still being sent.
+SLOW_PARTS = TransferSettings(
+    upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, upload_concurrency=2, bandwidth_limit=16 * MiB
+)
 FAST_FAIL = TransferSettings(request_retries=0, retry_attempts=1, connect_timeout_s=2.0, stall_timeout_s=5.0)
 
 
-def _backend(name: str = "azure", settings: TransferSettings = SMALL_PARTS) -> object:
+def _backend(name: str = "azure", settings: TransferSettings = SMALL_PARTS) -> VolumeBackend:
     return backend_for_config(VolumeRegistry().get(name), settings=settings)
 
 
@@ -65,7 +69,14 @@ def test_ranged_download_of_a_blob_another_tool_wrote(azurite: Azurite, azure_co
     run = run_copy(["azure:foreign.bin"], f"{tmp_path}/", SMALL_PARTS)
     assert run.final.type == "job_finished", run.final
     assert (tmp_path / "foreign.bin").read_bytes() == data
-    assert run.of("file_done")[0].blake3 == blake3(data).hexdigest()  # type: ignore[attr-defined]
+    [done] = run.of("file_done")
+    assert done.blake3 == blake3(data).hexdigest()  # type: ignore[attr-defined]
+    # Not written by sdgui, yet verified: by the Content-MD5 Azure computed when the SDK wrote it.
+    assert (done.verified, done.check) == ("verified", "md5")  # type: ignore[attr-defined]
+    small = os.urandom(1000)
+    azurite.blob(azure_container, "small.bin").upload_blob(small)
+    [done] = run_copy(["azure:small.bin"], f"{tmp_path}/", SMALL_PARTS).of("file_done")
+    assert (done.verified, done.check) == ("verified", "md5")  # type: ignore[attr-defined]
 
 
 def test_checksums_are_what_the_service_holds(azurite: Azurite, azure_container: str) -> None:
@@ -82,21 +93,22 @@ def test_checksums_are_what_the_service_holds(azurite: Azurite, azure_container:
 
     backend = _backend()
     try:
-        assert backend.stat("put-blob.bin").checksums == {"md5": hashlib.md5(data).hexdigest()}  # type: ignore[attr-defined]
-        entry, body = backend.read_whole("put-blob.bin")  # type: ignore[attr-defined]
+        assert backend.stat("put-blob.bin").checksums == {}  # one request: no MD5
+        assert backend.stat_with_checksums("put-blob.bin").checksums == {"md5": hashlib.md5(data).hexdigest()}
+        entry, body = backend.read_whole("put-blob.bin")
         assert body == data and entry.checksums == {"md5": hashlib.md5(data).hexdigest()}
-        assert backend.stat("blocks.bin").checksums == {}  # type: ignore[attr-defined]
+        assert backend.stat_with_checksums("blocks.bin").checksums == {}
         # A SAS-token volume reaches the same properties with its token.
         sas = _account_sas(azurite)
         add_azure_volume(azurite, azure_container, "azure-sas", secret=sas, sas=True)
         sas_backend = _backend("azure-sas")
         try:
-            assert sas_backend.stat("put-blob.bin").checksums == {"md5": hashlib.md5(data).hexdigest()}  # type: ignore[attr-defined]
-            assert b"".join(sas_backend.read("put-blob.bin")) == data  # type: ignore[attr-defined]
+            assert sas_backend.stat_with_checksums("put-blob.bin").checksums == {"md5": hashlib.md5(data).hexdigest()}
+            assert b"".join(sas_backend.read("put-blob.bin")) == data
         finally:
-            sas_backend.close()  # type: ignore[attr-defined]
+            sas_backend.close()
     finally:
-        backend.close()  # type: ignore[attr-defined]
+        backend.close()
 
 
 def _account_sas(azurite: Azurite) -> str:
@@ -134,11 +146,11 @@ def test_cancelled_block_upload_leaves_no_blob_and_no_uncommitted_blocks(
     add_azure_volume(azurite, azure_container)
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(48 * MiB))
-    job = make_job([str(big)], "azure:big.bin", SMALL_PARTS)
+    job = make_job([str(big)], "azure:big.bin", SLOW_PARTS)
     cancelled_at: list[float] = []
 
     def sink(event: JobEvent) -> None:
-        if event.type == "progress" and event.bytes_done > 12 * MiB and not cancelled_at:  # type: ignore[attr-defined]
+        if event.type == "progress" and event.bytes_done > 8 * MiB and not cancelled_at:  # type: ignore[attr-defined]
             cancelled_at.append(time.monotonic())
             job.cancel()
 
@@ -146,7 +158,8 @@ def test_cancelled_block_upload_leaves_no_blob_and_no_uncommitted_blocks(
     assert cancelled_at, "the job finished before it could be cancelled"
     assert final.type == "job_cancelled"
     assert time.monotonic() - cancelled_at[0] < 2.0
-    assert [b.name for b in azurite.service().get_container_client(azure_container).list_blobs()] == []
+    left = [(b.name, b.size) for b in azurite.service().get_container_client(azure_container).list_blobs()]
+    assert left == [], (left, final)
     assert azurite.uncommitted_blocks(azure_container, "big.bin") == []
 
 
@@ -166,13 +179,13 @@ def test_wrong_key_missing_container_and_closed_port_say_what_and_where(
         backend = _backend(name, FAST_FAIL)
         try:
             with pytest.raises(expected) as caught:
-                list(backend.list(""))  # type: ignore[attr-defined]
+                list(backend.list(""))
             assert caught.value.volume == name, caught.value
             with pytest.raises(expected) as caught:
-                backend.stat("some/file.bin")  # type: ignore[attr-defined]
+                backend.stat("some/file.bin")
             assert (caught.value.volume, caught.value.path) == (name, "some/file.bin"), caught.value
         finally:
-            backend.close()  # type: ignore[attr-defined]
+            backend.close()
 
 
 def test_a_refused_write_is_not_a_network_error(azurite: Azurite, azure_container: str) -> None:

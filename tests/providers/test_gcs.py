@@ -24,6 +24,10 @@ from tests.copying import add_gcs_volume, make_job, run_copy, write_tree
 SMALL_PARTS = TransferSettings(
     upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, download_part_size=2 * MiB, download_concurrency=4
 )
+# Slowed down, so the cancel comes while blocks are still being sent.
+SLOW_PARTS = TransferSettings(
+    upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, upload_concurrency=2, bandwidth_limit=16 * MiB
+)
 FAST_FAIL = TransferSettings(request_retries=0, retry_attempts=1, connect_timeout_s=2.0, stall_timeout_s=5.0)
 
 
@@ -91,7 +95,10 @@ def test_ranged_download_of_a_plain_put(gcs_xml: GcsXml, gcs_bucket: str, tmp_pa
     run = run_copy(["gcs:foreign.bin"], f"{tmp_path}/", SMALL_PARTS)
     assert run.final.type == "job_finished", run.final
     assert (tmp_path / "foreign.bin").read_bytes() == data
-    assert run.of("file_done")[0].blake3 == blake3(data).hexdigest()  # type: ignore[attr-defined]
+    [done] = run.of("file_done")
+    assert done.blake3 == blake3(data).hexdigest()  # type: ignore[attr-defined]
+    # Not written by sdgui, yet verified: by the MD5 that a plain PUT's ETag is.
+    assert (done.verified, done.check) == ("verified", "md5")  # type: ignore[attr-defined]
 
 
 def test_server_side_copy_within_the_bucket(gcs_xml: GcsXml, gcs_bucket: str, tmp_path: Path) -> None:
@@ -112,11 +119,11 @@ def test_cancelled_multipart_upload_leaves_no_object_and_no_open_upload(
     add_gcs_volume(gcs_xml.endpoint, gcs_bucket)
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(48 * MiB))
-    job = make_job([str(big)], "gcs:big.bin", SMALL_PARTS)
+    job = make_job([str(big)], "gcs:big.bin", SLOW_PARTS)
     cancelled_at: list[float] = []
 
     def sink(event: JobEvent) -> None:
-        if event.type == "progress" and event.bytes_done > 12 * MiB and not cancelled_at:  # type: ignore[attr-defined]
+        if event.type == "progress" and event.bytes_done > 8 * MiB and not cancelled_at:  # type: ignore[attr-defined]
             cancelled_at.append(time.monotonic())
             job.cancel()
 
@@ -148,6 +155,7 @@ def test_reads_of_objects_another_tool_wrote_on_fake_gcs_server(fake_gcs: FakeGc
     run = run_copy(["fakegcs:dir/"], f"{tmp_path}/down/", SMALL_PARTS)
     assert run.final.type == "job_finished", run.final
     assert (tmp_path / "down/dir/other-tool.bin").read_bytes() == data
+    assert run.of("file_done")[0].verified == "unverified"  # type: ignore[attr-defined]
 
 
 def test_missing_bucket_and_closed_port_say_what_and_where(gcs_xml: GcsXml, closed_port_endpoint: str) -> None:

@@ -2,10 +2,11 @@
 left behind by a cancelled upload.
 
 Azure metadata names must be C# identifiers, so ``sdgui-blake3`` is written ``sdgui_blake3`` (``Entry.blake3`` reads
-both). obstore does not hand out the ``Content-MD5`` of a blob, so a stat asks for the blob's properties with one
-HEAD of its own: through a read-only URL obstore signs with the account key (a service SAS valid for minutes), or with
-the volume's SAS token. Azure stores a Content-MD5 for blobs written in one Put Blob (the service computes it) and
-for block blobs whose writer set one; obstore's block uploads set none, so those have no MD5 and say so.
+both). obstore does not hand out the ``Content-MD5`` of a blob, so ``stat_with_checksums`` (and ``read_whole`` of a
+blob sdgui did not write) asks for the blob's properties with one HEAD of its own: through a read-only URL obstore
+signs with the account key (a service SAS valid for minutes), or with the volume's SAS token. Azure stores a
+Content-MD5 for blobs written in one Put Blob (the service computes it) and for block blobs whose writer set one;
+obstore's block uploads set none, so those have no MD5 and say so.
 
 Azure has no "abort" for a block upload: a cancelled or failed one leaves its uncommitted blocks (billed, until the
 service drops them after 7 days), and obstore's abort does nothing. Where no blob exists at the key, committing an
@@ -161,20 +162,36 @@ class AzureBackend(ObjectStoreBackend):
         if status != 201:
             log.info("left the uncommitted blocks of %s:%s to the service (HTTP %d)", self.volume, full, status)
             return False
-        status, _ = _request(
-            "DELETE", self._signed_url(full, "DELETE"), self.properties.timeout_s, {"If-Match": headers["etag"]}
-        )
+        etag = headers["etag"]
+        status, _ = _request("DELETE", self._signed_url(full, "DELETE"), self.properties.timeout_s, {"If-Match": etag})
+        if status == 412:
+            # A block that landed after the commit changes the blob's ETag (Azurite does so). Still the empty blob
+            # our commit created (same creation time, no bytes)? Then it is ours to delete.
+            status, now = _request("HEAD", self._signed_url(full, "GET"), self.properties.timeout_s)
+            ours = now.get("content-length") == "0" and now.get("x-ms-creation-time") == headers.get("last-modified")
+            if status == 200 and ours:
+                status, _ = _request(
+                    "DELETE", self._signed_url(full, "DELETE"), self.properties.timeout_s, {"If-Match": now["etag"]}
+                )
         log.debug("discarded the uncommitted blocks of %s:%s (delete: HTTP %d)", self.volume, full, status)
         return True
 
     def _service_metadata(self, metadata: Mapping[str, str]) -> dict[str, str]:
         return {azure_metadata_name(k): v for k, v in metadata.items()}
 
+    def stat_with_checksums(self, key: str) -> Entry:
+        entry = self.stat(key)
+        return self._with_content_md5(self._full(key), entry)
+
     def _with_properties(self, full: str, entry: Entry) -> Entry:
-        if self.properties is None or entry.blake3:
-            # sdgui's own blake3 is the stronger check; the extra request would cost one round trip per file.
+        if entry.blake3:
+            # A small download's GET: sdgui's own blake3 is the stronger check, and the extra request would cost a
+            # round trip per file.
             return entry
-        md5 = self._content_md5(full, entry.etag)
+        return self._with_content_md5(full, entry)
+
+    def _with_content_md5(self, full: str, entry: Entry) -> Entry:
+        md5 = self._content_md5(full, entry.etag) if self.properties is not None else None
         return self._with_checksums(entry, {"md5": md5} if md5 else {})
 
     def _content_md5(self, full: str, etag: str | None) -> str | None:

@@ -84,7 +84,8 @@ class ObjectStoreBackend(VolumeBackend):
         return {}
 
     def _with_properties(self, full: str, entry: Entry) -> Entry:
-        """``entry`` with the checksums a further request for the object's properties gives (none by default)."""
+        """``entry`` as a GET found it, with what a further request for the object's properties gives where the
+        GET's answer lacks it (nothing by default)."""
         return entry
 
     def _service_metadata(self, metadata: Mapping[str, str]) -> dict[str, str]:
@@ -173,9 +174,8 @@ class ObjectStoreBackend(VolumeBackend):
 
     def stat(self, key: str) -> Entry:
         with self._translated(key):
-            full = self._full(key)
-            result = obstore.get(self.store, full, options={"head": True})
-            return self._with_properties(full, self._entry(result.meta, result.attributes))
+            result = obstore.get(self.store, self._full(key), options={"head": True})
+            return self._entry(result.meta, result.attributes)
 
     def is_dir(self, key: str) -> bool:
         full = self._full(key)
