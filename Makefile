@@ -23,7 +23,12 @@ APT_PYTHON := python3 python3-venv python3-pip
 
 XVFB_ARGS := -screen 0 1280x800x24 -nolisten tcp
 
-.PHONY: deps-system venv lint test demo clean distclean
+# Azurite (the Azure Blob emulator the tests start) from npm, cached outside the package; tests/servers.py looks here.
+AZURITE_VERSION := 3.37.0
+AZURITE_DIR := .cache/azurite
+AZURITE_BIN := $(AZURITE_DIR)/node_modules/.bin/azurite-blob
+
+.PHONY: deps-system deps-azurite venv lint test demo clean distclean
 
 ## deps-system: install the Debian packages that are missing (no-op elsewhere or when all are there)
 deps-system:
@@ -46,6 +51,23 @@ deps-system:
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
 
+## deps-azurite: Node/npm from apt where missing, then azurite $(AZURITE_VERSION) into $(AZURITE_DIR) (skipped when there)
+deps-azurite:
+	@if [ -x "$(AZURITE_BIN)" ] && grep -q '"version": "$(AZURITE_VERSION)"' "$(AZURITE_DIR)/node_modules/azurite/package.json" 2>/dev/null; then \
+		exit 0; \
+	fi; \
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		if ! command -v apt-get >/dev/null 2>&1; then echo "deps-azurite: no node/npm and no apt; install Node 18+" >&2; exit 1; fi; \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		echo "deps-azurite: installing nodejs npm"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; \
+	fi; \
+	echo "deps-azurite: npm install azurite@$(AZURITE_VERSION) into $(AZURITE_DIR)"; \
+	mkdir -p "$(AZURITE_DIR)"; \
+	test -f "$(AZURITE_DIR)/package.json" || echo '{"name": "sdgui-test-azurite", "private": true}' > "$(AZURITE_DIR)/package.json"; \
+	npm install --prefix "$(AZURITE_DIR)" --no-audit --no-fund --loglevel=error --save-exact "azurite@$(AZURITE_VERSION)"
+
 ## venv: the project's virtualenv with the dev extra, rebuilt when pyproject.toml changes
 venv: $(STAMP)
 
@@ -62,7 +84,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## test: system packages, venv, lint, then one pytest run (under Xvfb when available, for xcb-window tests)
-test: deps-system $(STAMP) lint
+test: deps-system deps-azurite $(STAMP) lint
 	@if command -v xvfb-run >/dev/null 2>&1; then \
 		echo "+ xvfb-run -a -s \"$(XVFB_ARGS)\" $(BIN)/python -m pytest -q"; \
 		xvfb-run -a -s "$(XVFB_ARGS)" $(BIN)/python -m pytest -q; \
@@ -82,4 +104,4 @@ clean:
 
 ## distclean: clean, and remove the venv too
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .cache

@@ -64,10 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--kind", required=True, choices=VOLUME_KINDS)
     add.add_argument("--bucket", help="bucket (s3, r2, gcs) or container (azure)")
-    add.add_argument("--endpoint", help="service URL, for S3-compatible services")
+    add.add_argument("--endpoint", help="service URL: S3-compatible services, an Azure emulator's .../ACCOUNT")
     add.add_argument("--region")
     add.add_argument("--prefix", default="", help="only show keys under this folder of the bucket")
-    add.add_argument("--access-key-id", help="the secret is then asked for and kept in the OS keyring")
+    add.add_argument(
+        "--access-key-id",
+        "--account-name",
+        help="the access key ID (azure: the storage account name); the secret is then asked for and kept in the "
+        "OS keyring",
+    )
+    add.add_argument("--sas", action="store_true", default=None, help="azure: the secret is a SAS token, not the key")
+    add.add_argument(
+        "--service-account-file",
+        metavar="JSON",
+        help="gcs: keep this service-account key in the OS keyring (without it: application default credentials)",
+    )
     add.add_argument("--secret-env", metavar="VAR", help="read the secret from environment variable VAR instead")
     add.add_argument(
         "--profile", metavar="NAME", help="use AWS profile NAME of ~/.aws/config (keys, SSO, credential_process, roles)"

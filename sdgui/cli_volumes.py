@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import json
 import logging
 import os
 import sys
@@ -52,6 +53,7 @@ def volume_add(args: argparse.Namespace) -> int:
         root=os.path.abspath(os.path.expanduser(args.root)) if args.root else None,
         read_only=args.read_only,
         profile=args.profile,
+        sas=args.sas,
     )
     registry = VolumeRegistry()
     registry.add(config)  # validates and refuses a duplicate before a secret is asked for
@@ -60,9 +62,10 @@ def volume_add(args: argparse.Namespace) -> int:
             f"there is no AWS profile named {config.profile} in ~/.aws/config or ~/.aws/credentials",
             volume=config.name,
         )
-    in_keyring = bool(config.access_key_id) and not config.secret_env
+    key_file = _service_account_key(config, args.service_account_file)
+    in_keyring = (bool(config.access_key_id) or key_file is not None) and not config.secret_env
     if in_keyring:
-        SecretStore().set(config.name, _read_secret(config.name))
+        SecretStore().set(config.name, key_file or _read_secret(config.name))
     registry.save()
     if config.profile:
         print(f"added volume {config.name}; it uses AWS profile {config.profile}")
@@ -72,6 +75,23 @@ def volume_add(args: argparse.Namespace) -> int:
     else:
         print(f"added volume {config.name}")
     return EXIT_OK
+
+
+def _service_account_key(config: VolumeConfig, path: str | None) -> str | None:
+    """A gcs volume's service-account JSON key, read from ``path`` once (it is then kept in the keyring)."""
+    if path is None:
+        return None
+    if config.kind != "gcs":
+        raise errors.ConfigError("--service-account-file is for gcs volumes", volume=config.name)
+    try:
+        key = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise errors.ConfigError(
+            f"cannot read a service-account JSON key from {path}: {exc}", volume=config.name
+        ) from None
+    if not isinstance(key, dict) or "private_key" not in key:
+        raise errors.ConfigError(f"{path} is not a service-account key (it has no private_key)", volume=config.name)
+    return json.dumps(key, separators=(",", ":"))
 
 
 def _read_secret(volume: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sdgui.core.secrets import forget_secrets
+from tests.cloud_servers import Azurite, FakeGcs, GcsXml, start_azurite, start_fake_gcs, start_gcs_xml
 from tests.servers import (
     LOOPBACK,
     RCLONE_B_CREDENTIALS,
@@ -146,6 +147,57 @@ def bucket(s3_server: S3Server) -> Iterator[str]:
     yield name
     if s3_server.running:
         s3_server.delete_bucket(name)
+
+
+# -- Azure and GCS servers -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """Azurite's blob service (in memory) for the whole session; installed by `make deps-azurite`."""
+    server = start_azurite(tmp_path_factory.mktemp("azurite"))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def azure_container(azurite: Azurite) -> Iterator[str]:
+    """A fresh container on Azurite, deleted afterwards."""
+    azurite.server.ensure_running()
+    name = azurite.new_container()
+    yield name
+    if azurite.server.running:
+        azurite.delete_container(name)
+
+
+@pytest.fixture(scope="session")
+def fake_gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGcs]:
+    """fake-gcs-server (in memory) for GCS reads, for the whole session."""
+    server = start_fake_gcs(tmp_path_factory.mktemp("fake-gcs"))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def gcs_xml() -> Iterator[GcsXml]:
+    """The suite's own GCS XML-API server (writes, multipart, copies) for the whole session."""
+    server = start_gcs_xml()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def gcs_bucket(gcs_xml: GcsXml) -> Iterator[str]:
+    """A fresh bucket on the GCS XML-API server, dropped afterwards."""
+    name = gcs_xml.new_bucket()
+    yield name
+    gcs_xml.delete_bucket(name)
 
 
 # -- a full disk ----------------------------------------------------------------------------------------------

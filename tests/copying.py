@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from sdgui.core.copy.job import FileCopyJob
 from sdgui.core.paths import SdPath
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
+from tests.cloud_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, gcs_service_account
 from tests.servers import S3Server
 
 
@@ -29,6 +31,53 @@ def add_volume(
         endpoint=endpoint or server.endpoint,
         access_key_id=server.access_key_id,
         secret_env=env,
+        allow_http=True,
+    )
+    registry = VolumeRegistry()
+    registry.add(config, replace=True)
+    registry.save()
+    return config
+
+
+def _secret_env(name: str, secret: str) -> str:
+    env = f"SDGUI_TEST_SECRET_{name.upper().replace('-', '_')}"
+    os.environ[env] = secret
+    return env
+
+
+def add_azure_volume(
+    azurite: Azurite,
+    container: str,
+    name: str = "azure",
+    *,
+    secret: str = AZURITE_KEY,
+    sas: bool = False,
+    endpoint: str | None = None,
+) -> VolumeConfig:
+    """Register an Azurite container as volume ``name`` (account key, or with ``sas`` a SAS token, by env var)."""
+    config = VolumeConfig(
+        name,
+        "azure",
+        bucket=container,
+        endpoint=endpoint or azurite.endpoint,
+        access_key_id=AZURITE_ACCOUNT,
+        secret_env=_secret_env(name, secret),
+        allow_http=True,
+        sas=sas or None,
+    )
+    registry = VolumeRegistry()
+    registry.add(config, replace=True)
+    registry.save()
+    return config
+
+
+def add_gcs_volume(endpoint: str, bucket: str, name: str = "gcs") -> VolumeConfig:
+    """Register a bucket of a local GCS server as volume ``name``; its service-account JSON travels by env var."""
+    config = VolumeConfig(
+        name,
+        "gcs",
+        bucket=bucket,
+        secret_env=_secret_env(name, json.dumps(gcs_service_account(endpoint))),
         allow_http=True,
     )
     registry = VolumeRegistry()

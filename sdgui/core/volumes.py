@@ -53,6 +53,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "allow_http": bool,
     "root": str,
     "read_only": bool,
+    "sas": bool,
 }
 
 
@@ -111,6 +112,8 @@ class VolumeConfig:
     read_only: bool = False
     profile: str | None = None
     service_account_file: str | None = None
+    sas: bool | None = None
+    """azure: the secret is a SAS token (``sv=…&sig=…``), not the account key."""
 
     def validate(self) -> None:
         """Raise ConfigError naming the first problem with this definition."""
@@ -172,6 +175,10 @@ class VolumeConfig:
             raise ConfigError(f"kind {self.kind} needs a {noun}", volume=self.name)
         if "/" in self.bucket or self.bucket.strip() != self.bucket:
             raise ConfigError(f"{noun} {self.bucket!r} must be a bare name; put folders in prefix", volume=self.name)
+        if self.kind == "azure" and not self.access_key_id:
+            raise ConfigError("an azure volume needs its storage account name (access_key_id)", volume=self.name)
+        if self.sas and self.kind != "azure":
+            raise ConfigError("sas (a SAS token as the secret) is for azure volumes only", volume=self.name)
         if self.kind == "r2" and not self.endpoint and not self.profile:  # a profile may carry its endpoint_url
             raise ConfigError(
                 "an r2 volume needs an endpoint (https://<account>.r2.cloudflarestorage.com)", volume=self.name

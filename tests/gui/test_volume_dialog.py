@@ -432,6 +432,11 @@ def test_azure_asks_for_account_and_container(qtbot: QtBot) -> None:
     config = dialog.config()
     assert (config.kind, config.bucket, config.access_key_id) == ("azure", "container", "account")
     assert dialog.problem() is None
+    assert dialog.sas.isVisible() and config.sas is None
+    dialog.sas.setChecked(True)
+    assert dialog.config().sas is True and dialog.problem() is None
+    choose(dialog, "aws")
+    assert not dialog.sas.isVisible() and dialog.config().sas is None
 
 
 def test_gcs_takes_a_service_account_key_from_a_file(qtbot: QtBot, tmp_path: Path) -> None:

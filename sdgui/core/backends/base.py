@@ -21,6 +21,7 @@ from sdgui.core.backends.resumable_uploads import (
 )
 
 __all__ = [
+    "AZURE_BLAKE3_KEY",
     "BLAKE3_KEY",
     "MAX_PARTS",
     "MIN_PART_SIZE",
@@ -48,6 +49,9 @@ S3_SINGLE_COPY_LIMIT = 5 * 1024**3
 
 BLAKE3_KEY = "sdgui-blake3"
 """Object metadata key holding the blake3 of the object's bytes (hex)."""
+
+AZURE_BLAKE3_KEY = "sdgui_blake3"
+"""``BLAKE3_KEY`` as written on Azure, whose metadata names must be C# identifiers (no hyphens)."""
 
 MTIME_KEY = "mtime"
 """Object metadata key holding the source file's mtime in Unix seconds (rclone's convention)."""
@@ -85,7 +89,8 @@ class Entry:
 
     @property
     def blake3(self) -> str | None:
-        return self.metadata.get(BLAKE3_KEY)
+        """sdgui's blake3 of the bytes, under either spelling of its key (Azure's has an underscore)."""
+        return self.metadata.get(BLAKE3_KEY) or self.metadata.get(AZURE_BLAKE3_KEY)
 
     @property
     def mtime(self) -> float | None:

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdgui.core import errors
+from sdgui.core.backends.azure import AzureBackend, BlobProperties
 from sdgui.core.backends.base import Capabilities, VolumeBackend
+from sdgui.core.backends.gcs import GcsBackend
 from sdgui.core.backends.http_policy import HttpPolicy
 from sdgui.core.backends.local import LocalBackend
-from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.s3 import S3_KINDS, S3Backend, S3Config
 from sdgui.core.backends.s3.profile import available_profiles
 from sdgui.core.secrets import SecretStore, register_secret, resolve_secret
@@ -36,6 +37,8 @@ def has_resumable_uploads(config: VolumeConfig) -> bool:
 
 
 def _gcs_store(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> GCSStore:
+    """A service account's JSON key (the secret), else application default credentials (obstore looks them up:
+    GOOGLE_APPLICATION_CREDENTIALS, gcloud's ADC file, the metadata server)."""
     from obstore.store import GCSStore
 
     gcs: GCSConfig = {}
@@ -51,17 +54,33 @@ def _gcs_store(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> GC
 
 
 def _azure_store(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> AzureStore:
+    """The account name (``access_key_id``) with its key or, with ``sas``, a SAS token as the secret."""
     from obstore.store import AzureStore
 
     azure: AzureConfig = {}
     if config.access_key_id:
         azure["account_name"] = config.access_key_id
-    if secret:
+    if secret and config.sas:
+        azure["sas_key"] = secret.lstrip("?")
+    elif secret:
         azure["account_key"] = secret
     if config.endpoint:
         azure["endpoint"] = config.endpoint
     return AzureStore(
         config.bucket or "", config=azure, client_options=http.client_options(), retry_config=http.retry_config()
+    )
+
+
+def _blob_properties(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> BlobProperties | None:
+    """How an Azure volume asks for a blob's Content-MD5: with a URL signed by the key, or the SAS token."""
+    if not secret or not config.access_key_id:
+        return None
+    endpoint = config.endpoint or f"https://{config.access_key_id}.blob.core.windows.net"
+    return BlobProperties(
+        container=config.bucket or "",
+        sas_token=secret.lstrip("?") if config.sas else None,
+        endpoint=endpoint,
+        timeout_s=max(http.connect_timeout_s, http.read_timeout_s),
     )
 
 
@@ -88,12 +107,18 @@ def backend_for_config(
         if config.kind in S3_KINDS:
             return S3Backend(S3Config.from_volume(config, secret, settings), settings)
         http = HttpPolicy.from_settings(settings, allow_http=bool(config.allow_http))
-        store = (_gcs_store if config.kind == "gcs" else _azure_store)(config, secret, http)
+        if config.kind == "gcs":
+            gcs = _gcs_store(config, secret, http)
+            return GcsBackend(config.name, gcs, CLOUD_CAPABILITIES, prefix=config.prefix, settings=settings)
+        azure = _azure_store(config, secret, http)
+        properties = _blob_properties(config, secret, http)
     except errors.SdError:
         raise
     except Exception as exc:  # obstore raises plain ValueError/GenericError on bad builder input
         raise errors.ConfigError(f"cannot configure the store: {exc}", volume=config.name) from None
-    return ObjectStoreBackend(config.name, store, CLOUD_CAPABILITIES, prefix=config.prefix, settings=settings)
+    return AzureBackend(
+        config.name, azure, CLOUD_CAPABILITIES, prefix=config.prefix, settings=settings, properties=properties
+    )
 
 
 class BackendCache:

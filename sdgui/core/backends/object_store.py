@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -65,15 +66,35 @@ class ObjectStoreBackend(VolumeBackend):
         return full
 
     def _entry(self, meta: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> Entry:
-        etag = meta.get("e_tag")
+        raw_etag = meta.get("e_tag")
+        etag = raw_etag.strip('"') if isinstance(raw_etag, str) else None
         return Entry(
             key=self._relative(str(meta["path"])),
             is_dir=False,
             size=int(meta["size"]),
             modified=meta.get("last_modified"),
-            etag=etag.strip('"') if isinstance(etag, str) else None,
+            etag=etag,
             metadata={str(k): str(v) for k, v in (attributes or {}).items()},
+            checksums=self._etag_checksums(etag),
         )
+
+    # -- provider checksums and metadata names: what each service differs in ---------------------------------
+    def _etag_checksums(self, etag: str | None) -> dict[str, str]:
+        """The whole-object checksums an ETag alone proves on this service (none by default: see S3's notes)."""
+        return {}
+
+    def _with_properties(self, full: str, entry: Entry) -> Entry:
+        """``entry`` as a GET found it, with what a further request for the object's properties gives where the
+        GET's answer lacks it (nothing by default)."""
+        return entry
+
+    def _service_metadata(self, metadata: Mapping[str, str]) -> dict[str, str]:
+        """sdgui's metadata as this service stores it (names it allows)."""
+        return dict(metadata)
+
+    @staticmethod
+    def _with_checksums(entry: Entry, checksums: Mapping[str, str]) -> Entry:
+        return dataclasses.replace(entry, checksums={**entry.checksums, **checksums}) if checksums else entry
 
     # -- listing --------------------------------------------------------------
     def list(
@@ -187,8 +208,10 @@ class ObjectStoreBackend(VolumeBackend):
 
     def read_whole(self, key: str) -> tuple[Entry, bytes]:
         with self._translated(key):
-            result = obstore.get(self.store, self._full(key))
-            return self._entry(result.meta, result.attributes), bytes(result.bytes())
+            full = self._full(key)
+            result = obstore.get(self.store, full)
+            entry, data = self._entry(result.meta, result.attributes), bytes(result.bytes())
+        return self._with_properties(full, entry), data
 
     def _stream(self, key: str, options: GetOptions) -> Iterator[bytes]:
         with self._translated(key):
@@ -206,7 +229,7 @@ class ObjectStoreBackend(VolumeBackend):
         metadata: Mapping[str, str] | None = None,
         before_commit: BeforeCommit | None = None,
     ) -> WriteResult:
-        attributes = dict(metadata or {})
+        attributes = self._service_metadata(metadata or {})
         full = self._full(key)
         if size is not None and size <= self.settings.multipart_threshold:
             data = b"".join(chunks)

@@ -40,8 +40,15 @@ SERVICE_CODES: Final[Mapping[str, Meaning]] = {
     "InvalidSecurity": Meaning.CREDENTIALS,
     "AuthenticationFailed": Meaning.CREDENTIALS,
     "InvalidAuthenticationInfo": Meaning.CREDENTIALS,
+    "MissingSecurityHeader": Meaning.CREDENTIALS,
+    # Azurite answers a wrong account key with 403 AuthorizationFailure (real Azure: AuthenticationFailed); the
+    # cure is the key either way.
+    "AuthorizationFailure": Meaning.CREDENTIALS,
     # Valid credentials without the right.
     "AccessDenied": Meaning.PERMISSION,
+    "AuthorizationPermissionMismatch": Meaning.PERMISSION,
+    "AuthorizationResourceTypeMismatch": Meaning.PERMISSION,
+    "InsufficientAccountPermissions": Meaning.PERMISSION,
     # Slow down (503 or 429 carry the same meaning without a code).
     "SlowDown": Meaning.THROTTLED,
     "Throttling": Meaning.THROTTLED,
@@ -53,9 +60,13 @@ SERVICE_CODES: Final[Mapping[str, Meaning]] = {
     "BadDigest": Meaning.DIGEST,
     "InvalidDigest": Meaning.DIGEST,
     "XAmzContentSHA256Mismatch": Meaning.DIGEST,
-    # Missing things.
+    "Md5Mismatch": Meaning.DIGEST,
+    "Crc64Mismatch": Meaning.DIGEST,
+    # Missing things (S3 and GCS's XML API; Azure's container and blob).
     "NoSuchBucket": Meaning.NO_BUCKET,
+    "ContainerNotFound": Meaning.NO_BUCKET,
     "NoSuchKey": Meaning.NO_KEY,
+    "BlobNotFound": Meaning.NO_KEY,
     "NoSuchUpload": Meaning.NO_UPLOAD,
 }
 
@@ -134,7 +145,8 @@ def to_error(
             return make(errors.NotFoundError, f"no such multipart upload (it was completed or aborted) ({shown})")
         return make(errors.ServiceError, f"the service lost the upload in progress ({shown})")
     if meaning is Meaning.NO_BUCKET:
-        return make(errors.NotFoundError, f"the bucket does not exist ({shown})")
+        noun = "container" if failure.code == "ContainerNotFound" else "bucket"
+        return make(errors.NotFoundError, f"the {noun} does not exist ({shown})")
     if meaning is Meaning.NO_KEY or said == "not-found" or status == 404:
         return make(errors.NotFoundError, "no such file or object")
     if meaning is Meaning.CREDENTIALS or said == "unauthenticated" or status == 401:

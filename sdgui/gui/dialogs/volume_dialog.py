@@ -103,6 +103,7 @@ class VolumeDialog(QDialog):
         self.identity = QLabel()
         self.identity.setWordWrap(True)
         self.identity.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sas = QCheckBox("The secret is a SAS token (sv=…&sig=…), not the account key")
         self.access_key_id = QLineEdit()
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
@@ -137,6 +138,7 @@ class VolumeDialog(QDialog):
         form.addRow("Credentials:", self.credentials)
         form.addRow("Access key ID:", self.access_key_id)
         form.addRow("Secret:", secret_row)
+        form.addRow("", self.sas)
         form.addRow("", self.use_env)
         form.addRow("Variable name:", self.env_name)
         form.addRow("", self.env_status)
@@ -183,7 +185,7 @@ class VolumeDialog(QDialog):
             edit.textChanged.connect(self._update)
         for edit in (self.secret, self.env_name):
             edit.textChanged.connect(self._update)
-        for box in (self.path_style, self.allow_http, self.use_env, self.read_only):
+        for box in (self.path_style, self.allow_http, self.use_env, self.read_only, self.sas):
             box.toggled.connect(self._update)
         self.credentials.currentIndexChanged.connect(self._update)
 
@@ -203,6 +205,7 @@ class VolumeDialog(QDialog):
         self.path_style.setChecked(config.effective_path_style())
         self.allow_http.setChecked(config.allow_http)
         self.read_only.setChecked(config.read_only)
+        self.sas.setChecked(bool(config.sas))
         self.access_key_id.setText(config.access_key_id or "")
         self.use_env.setChecked(config.secret_env is not None)
         self.env_name.setText(config.secret_env or "")
@@ -228,6 +231,7 @@ class VolumeDialog(QDialog):
         self.access_key_id.setPlaceholderText(preset.placeholders.get("access_key_id", ""))
         self.form.setRowVisible(self.access_key_id, preset.kind != "gcs")
         self.load_secret_button.setVisible(preset.kind == "gcs")
+        self.form.setRowVisible(self.sas, preset.kind == "azure")
         for name, widget in (("endpoint", self.endpoint), ("region", self.region), ("path_style", self.path_style)):
             self.form.setRowVisible(widget, name in preset.fields)
         if fill_defaults:
@@ -269,6 +273,7 @@ class VolumeDialog(QDialog):
             service_account_file=original.service_account_file
             if original is not None and preset.kind == "gcs" and not self.secret.text().strip()
             else None,
+            sas=True if preset.kind == "azure" and self.sas.isChecked() else None,
         )
 
     def profile(self) -> str | None:
