@@ -74,7 +74,8 @@ class ObjectStoreBackend(VolumeBackend):
             size=int(meta["size"]),
             modified=meta.get("last_modified"),
             etag=etag,
-            metadata={str(k): str(v) for k, v in (attributes or {}).items()},
+            # Metadata names are HTTP headers, so case-insensitive: rclone hands back "Sdgui-Blake3" and "Mtime".
+            metadata={str(k).lower(): str(v) for k, v in (attributes or {}).items()},
             checksums=self._etag_checksums(etag),
         )
 

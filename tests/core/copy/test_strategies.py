@@ -238,3 +238,27 @@ def test_a_download_keeps_the_folders_markers_stand_for(seaweed_s3: S3Server, tm
     assert run.final.files_done == 1  # type: ignore[attr-defined]
     assert (tmp_path / "out" / "tree" / "empty").is_dir()
     assert (tmp_path / "out" / "tree" / "a.txt").read_bytes() == b"a"
+
+
+def test_metadata_names_are_read_whatever_their_case(rclone_s3: S3Server, tmp_path: Path) -> None:
+    """rclone serve s3 hands back a multipart object's metadata as "Sdgui-Blake3" and "Mtime" (the resumable
+    upload's CreateMultipartUpload sets them): the blake3 still proves the download and the mtime is restored."""
+    bucket = rclone_s3.new_bucket()
+    add_volume(rclone_s3, bucket)
+    client = rclone_s3.client()
+    data = os.urandom(8 * MiB)
+    metadata = {BLAKE3_KEY: blake3(data).hexdigest(), MTIME_KEY: "1600000000.5"}
+    upload = client.create_multipart_upload(Bucket=bucket, Key="mp.bin", Metadata=metadata)["UploadId"]
+    part = client.upload_part(Bucket=bucket, Key="mp.bin", UploadId=upload, PartNumber=1, Body=data)
+    client.complete_multipart_upload(
+        Bucket=bucket,
+        Key="mp.bin",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    assert "Sdgui-Blake3" in client.head_object(Bucket=bucket, Key="mp.bin")["Metadata"]  # the quirk itself
+    run = run_copy(["cloud:mp.bin"], f"{tmp_path}/", SMALL_PARTS)
+    assert run.final.type == "job_finished", run.final
+    done = run.of("file_done")[0]
+    assert (done.verified, done.check) == ("verified", "blake3")  # type: ignore[attr-defined]
+    assert (tmp_path / "mp.bin").stat().st_mtime == pytest.approx(1_600_000_000.5)

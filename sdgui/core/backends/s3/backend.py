@@ -81,7 +81,7 @@ class S3Backend(ObjectStoreBackend):
             size=int(head.get("ContentLength", 0)),
             modified=head.get("LastModified"),
             etag=str(head.get("ETag") or "").strip('"') or None,
-            metadata={str(k): str(v) for k, v in (head.get("Metadata") or {}).items()},
+            metadata={str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()},
             checksums=checksums,
         )
 
