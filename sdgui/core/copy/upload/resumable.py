@@ -37,6 +37,9 @@ from sdgui.core.settings import MiB
 log = logging.getLogger(__name__)
 
 TOKEN_VERSION = 1
+REFUSED_PART_CODES = frozenset({"InvalidPart", "InvalidPartOrder", "NoSuchUpload"})
+"""What a service answers CompleteMultipartUpload when it will not assemble the parts an earlier run left."""
+RESTARTED = "the service refused the interrupted upload's parts ({code}); uploaded again from the start"
 
 
 @dataclass
@@ -121,6 +124,7 @@ def resumable_upload(
     progress: Callable[[int], None] = _noop,
     resumed: Callable[[int], None] = _noop,
     forget_resumed: Callable[[], None] = _noop,
+    on_restart: Callable[[str], None] = _noop,
 ) -> str:
     """Upload the file at ``path`` to ``key`` as a multipart upload, resuming the one ``resume_token`` names.
 
@@ -151,7 +155,26 @@ def resumable_upload(
         except (errors.CancelledError, errors.ChecksumMismatchError):
             _abort_quietly(client, token)
             raise
-    return client.complete(key, token.upload_id, parts)
+        try:
+            return client.complete(key, token.upload_id, parts)
+        except errors.SdError as exc:
+            if not held or exc.service_code not in REFUSED_PART_CODES:
+                raise
+            # The parts looked whole when listed, yet the service will not assemble them (rclone serve s3 keeps a
+            # part cut off mid-upload and refuses it at completion): the file starts again, and says so.
+            log.info("upload %s of %s was refused at completion (%s); starting over", token.upload_id, key, exc)
+            _abort_quietly(client, token)
+            token = _start(client, key, size, part_size, metadata)
+            on_part_done(token.to_json())
+            file.seek(0)
+            forget_resumed()
+            on_restart(RESTARTED.format(code=exc.service_code))
+            try:
+                parts = _send_parts(client, token, file, {}, concurrency, on_part_done, cancel_check, progress, _noop)
+            except (errors.CancelledError, errors.ChecksumMismatchError):
+                _abort_quietly(client, token)
+                raise
+            return client.complete(key, token.upload_id, parts)
 
 
 class _UnprovenPart(Exception):
@@ -292,8 +315,9 @@ def supports_resumable_upload(backend: VolumeBackend) -> bool:
 
 def upload_resumable(
     ctx: CopyContext, item: CopyItem, path: Path, metadata: Mapping[str, str], progress: FileProgress
-) -> WriteResult:
-    """UploadStrategy's path for large files when ``ctx.resume_tokens`` is set: the token lives in that store
+) -> tuple[WriteResult, str]:
+    """UploadStrategy's path for large files when ``ctx.resume_tokens`` is set, with a note when the upload had to
+    start again. The token lives in that store
     under ``resume_id(item)`` while the upload is open, and is cleared once it is completed or aborted."""
     tokens = ctx.resume_tokens
     client = item.dst.resumable_uploads()
@@ -301,6 +325,7 @@ def upload_resumable(
         raise errors.ConfigError("no resumable upload here", volume=item.dst.volume, path=item.dst_key)
     file_id = resume_id(item)
     size = path.stat().st_size
+    notes: list[str] = []
     try:
         etag = resumable_upload(
             client,
@@ -315,6 +340,7 @@ def upload_resumable(
             progress=progress.add,
             resumed=progress.add_resumed,
             forget_resumed=progress.forget_resumed,
+            on_restart=notes.append,
         )
     except errors.SdError as exc:
         if isinstance(exc, errors.CancelledError | errors.ChecksumMismatchError):
@@ -323,4 +349,4 @@ def upload_resumable(
     with contextlib.suppress(errors.SdError):
         tokens.clear(file_id)
     # Each part was checked by the service against its SHA-256, or its Content-MD5 where SHA-256 is not supported.
-    return WriteResult(size, etag, provider_checked=True)
+    return WriteResult(size, etag, provider_checked=True), "; ".join(notes)

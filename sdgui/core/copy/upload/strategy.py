@@ -27,9 +27,9 @@ class UploadStrategy(CloudCopyStrategy):
         if large and ctx.resume_tokens is not None and supports_resumable_upload(item.dst):
             expected = hash_file(path)
             metadata = self.metadata(ctx, entry, expected)
-            written = upload_resumable(ctx, item, path, metadata, progress)
+            written, note = upload_resumable(ctx, item, path, metadata, progress)
             verdict = self.verdict(ctx, item, expected, written.provider_checked)
-            return FileOutcome(written.size, expected, verdict, bytes_resumed=progress.resumed)
+            return FileOutcome(written.size, expected, verdict, bytes_resumed=progress.resumed, note=note)
         if not large:
             data = b"".join(checked(src.read(item.src_key), ctx))
             expected = hash_bytes(data)
