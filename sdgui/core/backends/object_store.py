@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -104,7 +104,7 @@ class ObjectStoreBackend(VolumeBackend):
         full_prefix = self._full(prefix)
         if recursive:
             with self._translated(prefix):
-                for batch in obstore.list(self.store, prefix=full_prefix or None, chunk_size=page_size):
+                for batch in self._list_objects(full_prefix, None, page_size):
                     entries = [self._folder_or_entry(m) for m in batch]
                     if entries:
                         yield entries
@@ -125,7 +125,7 @@ class ObjectStoreBackend(VolumeBackend):
         with self._translated(prefix):
             while True:
                 restart_at: str | None = None
-                stream = obstore.list(self.store, prefix=full_prefix or None, offset=offset, chunk_size=page_size)
+                stream = self._list_objects(full_prefix, offset, page_size)
                 for batch in stream:
                     inside_known_dir = 0
                     for meta in batch:
@@ -157,6 +157,12 @@ class ObjectStoreBackend(VolumeBackend):
         if page:
             yield page
 
+    def _list_objects(
+        self, full_prefix: str, offset: str | None, chunk_size: int
+    ) -> Iterator[Sequence[Mapping[str, Any]]]:
+        """The objects under ``full_prefix`` (after ``offset``), recursively, in obstore's batches."""
+        yield from obstore.list(self.store, prefix=full_prefix or None, offset=offset, chunk_size=chunk_size)
+
     def _folder_or_entry(self, meta: Mapping[str, Any]) -> Entry:
         """A listed object, or the empty folder its ``name/`` marker stands for (a copy makes it again)."""
         if self._is_folder_marker(meta):
@@ -187,7 +193,7 @@ class ObjectStoreBackend(VolumeBackend):
     def is_dir(self, key: str) -> bool:
         full = self._full(key)
         with self._translated(key):
-            for batch in obstore.list(self.store, prefix=full or None, chunk_size=1):
+            for batch in self._list_objects(full, None, 1):
                 if batch:
                     return True
         return False

@@ -262,3 +262,21 @@ def test_metadata_names_are_read_whatever_their_case(rclone_s3: S3Server, tmp_pa
     done = run.of("file_done")[0]
     assert (done.verified, done.check) == ("verified", "blake3")  # type: ignore[attr-defined]
     assert (tmp_path / "mp.bin").stat().st_mtime == pytest.approx(1_600_000_000.5)
+
+
+def test_keys_with_an_empty_segment_fail_one_by_one(moto_s3: S3Server, tmp_path: Path) -> None:
+    """``a//b.txt`` is a legal S3 key (moto keeps it as AWS does; SeaweedFS folds it to a/b.txt) that obstore
+    cannot name, so its listing stops there, and no file system can hold: each such file fails on its own, named,
+    and the rest of the prefix is copied."""
+    s3 = moto_s3
+    bucket = s3.new_bucket()
+    add_volume(s3, bucket)
+    for key in ("dir/a//b.txt", "dir/ok.txt", "dir/x//y//z.txt", "dir/zz.txt"):
+        s3.client().put_object(Bucket=bucket, Key=key, Body=key.encode())
+    run = run_copy(["cloud:dir/"], f"{tmp_path}/out/")
+    assert run.final.type == "job_failed"
+    failed = {e.source: e.message for e in run.of("file_failed")}  # type: ignore[attr-defined]
+    assert sorted(failed) == ["cloud:dir/a//b.txt", "cloud:dir/x//y//z.txt"]
+    assert all("empty component" in message for message in failed.values())
+    assert (tmp_path / "out" / "dir" / "ok.txt").read_bytes() == b"dir/ok.txt"
+    assert (tmp_path / "out" / "dir" / "zz.txt").read_bytes() == b"dir/zz.txt"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
+
+from obstore import exceptions as obx
 
 from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, Entry, ResumableUploads
 from sdgui.core.backends.object_store import ObjectStoreBackend
@@ -62,6 +64,22 @@ class S3Backend(ObjectStoreBackend):
         # stat_with_checksums, which knows.
         md5 = _md5_etag(entry.etag)
         return replace(entry, checksums={"md5": md5}) if md5 else entry
+
+    def _list_objects(
+        self, full_prefix: str, offset: str | None, chunk_size: int
+    ) -> Iterator[Sequence[Mapping[str, Any]]]:
+        """obstore's listing, until a key obstore cannot name (an empty segment, ``a//b.txt``, legal on S3) stops
+        it: from there on the control plane lists, so every key shows up and each such file fails on its own."""
+        last = offset
+        try:
+            for batch in super()._list_objects(full_prefix, offset, chunk_size):
+                if batch:
+                    last = str(batch[-1]["path"])
+                yield batch
+            return
+        except obx.InvalidPathError:
+            pass
+        yield from self.multipart.list_objects(full_prefix, last, chunk_size)
 
     def stat_with_checksums(self, key: str) -> Entry:
         head = self.multipart.head(key)

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -115,6 +115,22 @@ class S3MultipartClient:
                 Bucket=self.bucket, Key=self._full(key), ChecksumMode="ENABLED"
             )
         return answer
+
+    def list_objects(self, full_prefix: str, after: str | None, page_size: int) -> Iterator[list[dict[str, Any]]]:
+        """ListObjectsV2 under a full key prefix (the volume's prefix included), after key ``after``, as obstore's
+        listing entries: path, size, last_modified, e_tag. Folder markers keep their trailing slash."""
+        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": full_prefix, "MaxKeys": min(1000, page_size)}
+        if after:
+            request["StartAfter"] = after
+        with self._translated(self._relative(full_prefix) or None):
+            for page in self.client.get_paginator("list_objects_v2").paginate(**request):
+                batch = [
+                    {"path": item["Key"], "size": item.get("Size", 0), "last_modified": item.get("LastModified"),
+                     "e_tag": item.get("ETag")}
+                    for item in page.get("Contents", [])
+                ]  # fmt: skip
+                if batch:
+                    yield batch
 
     def delete_prefix(self, key: str, cancel: CancelToken, on_deleted: Callable[[str], None] | None) -> int:
         """Delete every object under directory ``key`` (folder markers at any depth included, which obstore's
