@@ -1,3 +1,3 @@
-from sdgui.cli import main
+from sdgui.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -161,9 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
 # -- entry point ----------------------------------------------------------------------------------------------
 
 
+def entry() -> int:
+    """The ``sdgui`` program: the process-wide settings a whole program may make, then ``main``."""
+    limit_heap_arenas()  # before any worker thread: the RSS of a job over many files stays flat
+    return main()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 error, 2 usage, 130 cancelled)."""
-    limit_heap_arenas()  # before any worker thread: the RSS of a job over many files stays flat
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
