@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from awscrt import checksums
+import crc32c
 
 
 @dataclass
@@ -48,7 +48,7 @@ class StoredObject:
 
     @property
     def crc32c_b64(self) -> str:
-        return base64.b64encode(checksums.crc32c(self.data).to_bytes(4, "big")).decode()
+        return base64.b64encode(crc32c.crc32c(self.data).to_bytes(4, "big")).decode()
 
     @property
     def goog_hash(self) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from awscrt import checksums as crt
+import anycrc
+import crc32c
 from blake3 import blake3
 
 from sdgui.core.backends.base import Entry
@@ -34,21 +35,26 @@ class Digest(Protocol):
     def hexdigest(self) -> str: ...
 
 
+_CRC64NVME = anycrc.Model("CRC64-NVME")
+
+
 class _Crc:
-    """A running CRC from awscrt (crc32c and crc64nvme in hardware) or zlib, shown as big-endian hex."""
+    """A running CRC (zlib's CRC32, the crc32c package's hardware CRC32C, anycrc's CRC64NVME), as big-endian hex."""
 
     def __init__(self, name: str) -> None:
         self._name = name
         self._value = 0
+        self._started = False
         self._width = 16 if name == "crc64nvme" else 8
 
     def update(self, data: bytes | memoryview, /) -> None:
         if self._name == "crc32":
             self._value = zlib.crc32(data, self._value)
         elif self._name == "crc32c":
-            self._value = crt.crc32c(data, self._value)
+            self._value = crc32c.crc32c(data, self._value)
         else:
-            self._value = crt.crc64nvme(data, self._value)
+            self._value = _CRC64NVME.calc(data, init=self._value) if self._started else _CRC64NVME.calc(data)
+            self._started = True
 
     def hexdigest(self) -> str:
         return f"{self._value:0{self._width}x}"

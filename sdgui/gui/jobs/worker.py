@@ -12,6 +12,7 @@ while the work runs to its end, ``cancel()`` also asks a stream to stop at its n
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
@@ -69,8 +70,18 @@ class _StreamTask(GeneratorWorker[Y, None, R]):
     delivery: _Delivery | None = None
 
 
+RETIRE_AFTER_S = 2.0
+"""How long a finished worker is still held. Its last signal reaches the GUI thread while the pool thread may still
+be returning through PySide's wrapper of ``QRunnable.run``; dropping the last reference then (in a garbage
+collection of the GUI thread, say) frees the C++ object under that wrapper: a segfault, seen under load."""
+_retiring: list[tuple[float, WorkerBase[Any]]] = []
+
+
 def _forget(worker: WorkerBase[Any]) -> None:
-    _alive.discard(worker)
+    now = time.monotonic()
+    _retiring.append((now, worker))
+    while _retiring and now - _retiring[0][0] > RETIRE_AFTER_S:
+        _alive.discard(_retiring.pop(0)[1])
 
 
 class _Delivery(QObject):
@@ -133,7 +144,7 @@ class Task(Generic[R]):
     @property
     def is_running(self) -> bool:
         """True until the work has ended and its last signal reached the GUI thread."""
-        return self._worker in _alive
+        return self._worker in _alive and all(worker is not self._worker for _, worker in _retiring)
 
     def detach(self) -> None:
         """No callback runs any more; the work itself carries on to its end."""

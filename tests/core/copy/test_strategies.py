@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import boto3.s3.transfer
+import obstore
 import pytest
 from blake3 import blake3
+from obstore.store import S3Store
 
 from sdgui.core.backends.base import BLAKE3_KEY, MTIME_KEY
 from sdgui.core.settings import MiB, TransferSettings
@@ -185,16 +186,21 @@ def test_failed_move_keeps_the_source(moto_s3: S3Server, tree: Path) -> None:
 
 
 def test_a_multipart_download_is_verified_by_a_full_object_crc64nvme(seaweed_s3: S3Server, tmp_path: Path) -> None:
-    """The AWS CLI's way: a multipart upload with a full-object CRC64NVME. Its ETag (md5 of md5s, -N) proves
-    nothing, HeadObject with ChecksumMode gives the CRC, and the download is proved by it."""
+    """Another tool's multipart upload with a full-object CRC64NVME (as the AWS CLI writes them): its ETag (md5 of
+    md5s, -N) proves nothing, HeadObject with ChecksumMode gives the CRC, and the download is proved by it."""
     bucket = seaweed_s3.new_bucket()
     add_volume(seaweed_s3, bucket)
     data = os.urandom(12 * MiB)
-    (tmp_path / "src.bin").write_bytes(data)
-    transfer = boto3.s3.transfer.TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
-    seaweed_s3.client().upload_file(
-        str(tmp_path / "src.bin"), bucket, "summed.bin", ExtraArgs={"ChecksumAlgorithm": "CRC64NVME"}, Config=transfer
+    store = S3Store(
+        bucket,
+        endpoint=seaweed_s3.endpoint,
+        access_key_id=seaweed_s3.access_key_id,
+        secret_access_key=seaweed_s3.secret_access_key,
+        region="us-east-1",
+        checksum_algorithm="crc64nvme",
+        client_options={"allow_http": True},
     )
+    obstore.put(store, "summed.bin", data, use_multipart=True, chunk_size=5 * MiB)
     assert "-" in seaweed_s3.client().head_object(Bucket=bucket, Key="summed.bin")["ETag"]
     run = run_copy(["cloud:summed.bin"], f"{tmp_path}/out/", SMALL_PARTS)
     assert run.final.type == "job_finished", run.final
