@@ -163,7 +163,7 @@ class Expansion:
                     target = self._target_key(source.target_key, rel)
                 except errors.InvalidPathError as exc:
                     target = f"{source.target_key}/{rel}"
-                    refused = exc.at(path=label_of(dst, target))
+                    refused = exc.at(path=label_of(source.backend, entry.key))  # the object that cannot land
                 yield CopyItem(source.backend, entry.key, dst, target, entry.size, entry, refused)
 
     def _target_key(self, base: str, rel: str) -> str:

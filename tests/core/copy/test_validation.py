@@ -74,7 +74,7 @@ def test_unsafe_keys_are_refused_and_others_copied(moto_s3: S3Server, tmp_path: 
 
 
 def test_dot_dot_keys_write_nothing_outside(moto_s3: S3Server, tmp_path: Path) -> None:
-    # obstore refuses to list a prefix holding a ".." key at all: the job fails, naming the problem.
+    # obstore cannot list a ".." key; the S3 control plane lists on, and that file fails, naming the object.
     bucket = moto_s3.new_bucket()
     add_volume(moto_s3, bucket)
     moto_s3.client().put_object(Bucket=bucket, Key="p/../../escaped.txt", Body=b"evil")
