@@ -13,25 +13,17 @@ from blake3 import blake3
 
 from sdgui.core import errors
 from sdgui.core.backends.base import AZURE_BLAKE3_KEY, BLAKE3_KEY, MTIME_KEY, VolumeBackend
-from sdgui.core.backends.factory import BackendCache, backend_for_config
+from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeRegistry
 from tests.cloud_servers import Azurite
 from tests.copying import add_azure_volume, make_job, run_copy, write_tree
-
-SMALL_PARTS = TransferSettings(
-    upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, download_part_size=2 * MiB, download_concurrency=4
-)
-# Slowed down, so the cancel comes while blocks are still being sent.
-SLOW_PARTS = TransferSettings(
-    upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, upload_concurrency=2, bandwidth_limit=16 * MiB
-)
-FAST_FAIL = TransferSettings(request_retries=0, retry_attempts=1, connect_timeout_s=2.0, stall_timeout_s=5.0)
+from tests.providers.common import FAST_FAIL, SLOW_PARTS, SMALL_PARTS, open_backend
 
 
 def _backend(name: str = "azure", settings: TransferSettings = SMALL_PARTS) -> VolumeBackend:
-    return backend_for_config(VolumeRegistry().get(name), settings=settings)
+    return open_backend(name, settings)
 
 
 def test_small_and_block_uploads_round_trip(azurite: Azurite, azure_container: str, tmp_path: Path) -> None:

@@ -14,25 +14,15 @@ from blake3 import blake3
 
 from sdgui.core import errors
 from sdgui.core.backends.base import BLAKE3_KEY, MTIME_KEY, VolumeBackend
-from sdgui.core.backends.factory import backend_for_config
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.settings import MiB, TransferSettings
-from sdgui.core.volumes import VolumeRegistry
 from tests.cloud_servers import FakeGcs, GcsXml
 from tests.copying import add_gcs_volume, make_job, run_copy, write_tree
-
-SMALL_PARTS = TransferSettings(
-    upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, download_part_size=2 * MiB, download_concurrency=4
-)
-# Slowed down, so the cancel comes while blocks are still being sent.
-SLOW_PARTS = TransferSettings(
-    upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, upload_concurrency=2, bandwidth_limit=16 * MiB
-)
-FAST_FAIL = TransferSettings(request_retries=0, retry_attempts=1, connect_timeout_s=2.0, stall_timeout_s=5.0)
+from tests.providers.common import FAST_FAIL, SLOW_PARTS, SMALL_PARTS, open_backend
 
 
 def _backend(name: str = "gcs", settings: TransferSettings = SMALL_PARTS) -> VolumeBackend:
-    return backend_for_config(VolumeRegistry().get(name), settings=settings)
+    return open_backend(name, settings)
 
 
 def test_small_and_multipart_uploads_round_trip(gcs_xml: GcsXml, gcs_bucket: str, tmp_path: Path) -> None:

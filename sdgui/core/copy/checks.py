@@ -60,10 +60,10 @@ class _Crc:
         return f"{self._value:0{self._width}x}"
 
 
-def new_digest(name: str) -> Digest:
-    """A running digest of one of PROVIDER_CHECKS (or blake3)."""
+def new_digest(name: str, size: int | None = None) -> Digest:
+    """A running digest of one of PROVIDER_CHECKS (or blake3, on all cores for more than a MiB of ``size``)."""
     if name == BLAKE3:
-        return blake3(max_threads=blake3.AUTO)
+        return blake3(max_threads=blake3.AUTO if size is None or size > 1 << 20 else 1)
     if name in ("crc32", "crc32c", "crc64nvme"):
         return _Crc(name)
     if name in ("md5", "sha1", "sha256"):
@@ -94,9 +94,9 @@ def best_provider_check(checksums: Mapping[str, str]) -> Expected | None:
     return None
 
 
-def hash_all(chunks: Iterable[bytes | memoryview], names: Iterable[str]) -> dict[str, str]:
-    """Each of ``names`` over the same bytes, in one pass."""
-    digests = {name: new_digest(name) for name in dict.fromkeys(names)}
+def hash_all(chunks: Iterable[bytes | memoryview], names: Iterable[str], size: int | None = None) -> dict[str, str]:
+    """Each of ``names`` over the same bytes, in one pass (``size``, when known, picks blake3's threads)."""
+    digests = {name: new_digest(name, size) for name in dict.fromkeys(names)}
     for chunk in chunks:
         for digest in digests.values():
             digest.update(chunk)
@@ -114,4 +114,4 @@ def hash_file_all(path: Path | str, names: Iterable[str]) -> dict[str, str]:
             while n := handle.readinto(buffer):
                 yield view[:n]
 
-    return hash_all(pieces(), names)
+    return hash_all(pieces(), names, os.path.getsize(path))

@@ -132,7 +132,7 @@ def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
     entry, data = item.src.read_whole(item.src_key)
     ctx.throttle_bytes(len(data))
     # The one GET's answer may carry less than a HEAD would (an ETag that is no MD5): a mismatch asks again.
-    proof = verify_download(ctx, item, entry, lambda names: hash_all([data], names), ask_again=True)
+    proof = verify_download(ctx, item, entry, lambda names: hash_all([data], names, len(data)), ask_again=True)
     target = local_target(item)
     try:
         target.pwrite(data, 0)
