@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
 from blake3 import blake3
+
+from sdgui.core.copy.checks import BLAKE3, hash_all, hash_file_all
 
 VerifyMode = Literal["off", "on", "readback"]
 """off: no checks; on: blake3 end to end where the destination can be read cheaply (local) and the
@@ -15,26 +16,16 @@ provider's own checksums for uploads; readback: also read cloud destinations bac
 
 
 def hash_bytes(data: bytes | memoryview) -> str:
-    return blake3(data, max_threads=blake3.AUTO if len(data) > 1 << 20 else 1).hexdigest()
-
-
-HASH_BUFFER = 16 * 1024 * 1024
+    return hash_all([data], [BLAKE3], len(data))[BLAKE3]
 
 
 def hash_file(path: Path | str) -> str:
-    """blake3 of a whole file, read in 16 MiB pieces and hashed on all cores (several GB/s from cache).
+    """blake3 of a whole file, read in pieces of up to 16 MiB and hashed on all cores (several GB/s from cache).
 
     Not ``update_mmap``: every mapped page counts in the process's RSS, so a 2 GiB file would show as 2 GiB of
     memory in a task manager.
     """
-    hasher = blake3(max_threads=blake3.AUTO)
-    # Sized to the file: a fresh 16 MiB buffer per small file costs more than hashing it.
-    buffer = bytearray(max(1, min(HASH_BUFFER, os.path.getsize(path))))
-    view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as handle:
-        while n := handle.readinto(buffer):
-            hasher.update(view[:n])
-    return hasher.hexdigest()
+    return hash_file_all(path, [BLAKE3])[BLAKE3]
 
 
 def hash_stream(chunks: Iterable[bytes]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from obstore import exceptions as obx
@@ -58,12 +57,11 @@ class S3Backend(ObjectStoreBackend):
         self.config = config
         self.multipart = S3MultipartClient(config)
 
-    def _entry(self, meta: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> Entry:
-        entry = super()._entry(meta, attributes)
+    def _etag_checksums(self, etag: str | None) -> dict[str, str]:
         # A listing or GET cannot tell an MD5 ETag from an SSE-KMS one; it is offered as md5 and a mismatch asks
         # stat_with_checksums, which knows.
-        md5 = _md5_etag(entry.etag)
-        return replace(entry, checksums={"md5": md5}) if md5 else entry
+        md5 = _md5_etag(etag)
+        return {"md5": md5} if md5 else {}
 
     def _list_objects(
         self, full_prefix: str, offset: str | None, chunk_size: int
