@@ -433,8 +433,12 @@ class MainWindow(QMainWindow):
             entry = backends.get(path.volume).stat_with_checksums(path.backend_key)
             expected = expected_of(entry)
             held = ", ".join(f"{name} {value}" for name, value in sorted(entry.checksums.items()))
+            if entry.composite is not None:
+                composite = entry.composite
+                parts = f"{composite.algorithm}-composite {composite.value} ({len(composite.part_sizes)} parts)"
+                held = f"{held}, {parts}" if held else parts
             if expected is None:
-                check = "Verification: none possible (no sdgui blake3, no whole-object checksum)"
+                check = "Verification: none possible (no sdgui blake3, no provider checksum)"
             else:
                 check = f"Verification: every download is checked against its {expected.check}"
             lines = [

@@ -42,12 +42,23 @@ class HttpFault:
     methods: frozenset[str] | None = None
     """Only these methods (e.g. ``{"PUT"}``); None: every request."""
     retry_after: int | None = None
+    target_contains: str | None = None
+    """Only requests whose target (path and query) contains this, e.g. ``uploadId=``."""
+    times: int | None = None
+    """Answer at most this many requests; None: no limit."""
     rng: random.Random = field(default_factory=lambda: random.Random(5))
 
-    def hits(self, method: str) -> bool:
+    def hits(self, method: str, target: str) -> bool:
         if self.methods is not None and method not in self.methods:
             return False
-        return self.rng.random() < self.share
+        if self.target_contains is not None and self.target_contains not in target:
+            return False
+        if self.times is not None and self.times <= 0:
+            return False
+        hit = self.rng.random() < self.share
+        if hit and self.times is not None:
+            self.times -= 1
+        return hit
 
     def response(self) -> bytes:
         body = (
@@ -318,11 +329,12 @@ class FaultProxy:
                         return
                     buffer += data
                 head, _, buffer = buffer.partition(b"\r\n\r\n")
-                method, length = _parse_head(head)
+                method, target, length = _parse_head(head)
                 with self._lock:
                     self.counters["requests"] += 1
                     self.request_log.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
-                    fault = self._http_fault if self._http_fault and self._http_fault.hits(method) else None
+                    hit = self._http_fault is not None and self._http_fault.hits(method, target)
+                    fault = self._http_fault if hit else None
                 inject = fault is not None
                 if not inject:
                     await self._forward(connection, upstream, head + b"\r\n\r\n", "bytes_up")
@@ -343,10 +355,11 @@ class FaultProxy:
                     await client.drain()
 
 
-def _parse_head(head: bytes) -> tuple[str, int]:
-    """The method and Content-Length of one request head (chunked bodies are not used by obstore)."""
+def _parse_head(head: bytes) -> tuple[str, str, int]:
+    """The method, target and Content-Length of one request head (chunked bodies are not used by obstore)."""
     lines = head.decode("latin-1").split("\r\n")
-    method = lines[0].split(" ", 1)[0]
+    method, _, rest = lines[0].partition(" ")
+    target = rest.rsplit(" ", 1)[0]
     length = 0
     for line in lines[1:]:
         name, _, value = line.partition(":")
@@ -354,4 +367,4 @@ def _parse_head(head: bytes) -> tuple[str, int]:
             length = int(value.strip())
         elif name.strip().lower() == "transfer-encoding" and "chunked" in value.lower():
             raise ValueError("the fault proxy does not parse chunked request bodies")
-    return method, length
+    return method, target, length

@@ -692,3 +692,32 @@ def test_properties_name_the_check_a_foreign_object_is_verified_by(
     assert f"md5 {hashlib.md5(body).hexdigest()}" in text
     assert "Stored blake3: — (not copied by sdgui)" in text
     assert "every download is checked against its sha256" in text  # the strongest it holds
+
+
+def test_properties_show_a_composite_checksum_and_its_parts(
+    qtbot: QtBot, window: MainWindow, moto_s3: S3Server, cloud: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A multipart object another tool wrote with per-part CRC32s: Properties show the composite checksum, the
+    part count, and that downloads are checked against it."""
+    client = moto_s3.client()
+    part = 5 * 1024 * 1024
+    data = os.urandom(part + 1000)
+    upload = client.create_multipart_upload(Bucket=cloud, Key="parts.bin", ChecksumAlgorithm="CRC32")["UploadId"]
+    parts = []
+    for number, start in ((1, 0), (2, part)):
+        answer = client.upload_part(
+            Bucket=cloud, Key="parts.bin", UploadId=upload, PartNumber=number, Body=data[start : start + part],
+            ChecksumAlgorithm="CRC32",
+        )  # fmt: skip
+        parts.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumCRC32": answer["ChecksumCRC32"]})
+    client.complete_multipart_upload(Bucket=cloud, Key="parts.bin", UploadId=upload, MultipartUpload={"Parts": parts})
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    focus(qtbot, window, window.right)
+    window.right.refresh()
+    wait_names(qtbot, window.right, {"parts.bin"})
+    select(window.right, "parts.bin")
+    QTest.keyClick(window.right.view, Qt.Key.Key_F3)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert "crc32-composite" in shown[0] and "(2 parts)" in shown[0]
+    assert "every download is checked against its crc32-composite" in shown[0]

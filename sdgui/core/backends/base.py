@@ -68,6 +68,18 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class CompositeChecksum:
+    """S3's checksum of a multipart object written with per-part checksums: the checksum of its parts' digests,
+    one after another. It proves the bytes only with the part sizes they were uploaded in."""
+
+    algorithm: str
+    """"crc32", "crc32c", "sha1" or "sha256"."""
+    value: str
+    """Lowercase hex of the checksum of the concatenated part digests."""
+    part_sizes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Entry:
     """One file/object or directory/prefix, with a key relative to the volume root."""
 
@@ -82,6 +94,8 @@ class Entry:
     lowercase hex of the digest (a CRC big-endian): "md5", "sha1", "sha256", "crc32", "crc32c", "crc64nvme".
     A backend fills in only what provably covers the whole object: never a multipart ETag, an SSE-KMS ETag, or a
     composite (per-part) checksum. sdgui's own blake3 stays in ``metadata``."""
+    composite: CompositeChecksum | None = None
+    """A multipart object's composite checksum, where the service keeps one and the part sizes are known."""
 
     @property
     def name(self) -> str:

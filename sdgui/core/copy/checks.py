@@ -19,13 +19,15 @@ import anycrc
 import crc32c
 from blake3 import blake3
 
-from sdgui.core.backends.base import Entry
+from sdgui.core.backends.base import CompositeChecksum, Entry
 
 BLAKE3 = "blake3"
 PROVIDER_CHECKS: tuple[str, ...] = ("sha256", "sha1", "md5", "crc64nvme", "crc32c", "crc32")
 """Provider checksums by strength, when an object has no sdgui blake3: the longer a digest, the fewer damaged
 copies it lets through (an MD5 misses far fewer than a CRC-64 or a CRC-32). An MD5 that comes from an ETag is
 offered only where the backend expects it to be one, and a mismatch asks the service again before it fails."""
+COMPOSITE_SUFFIX = "-composite"
+"""A check named ``sha256-composite`` (say) is S3's composite checksum: the SHA-256 of the parts' SHA-256s."""
 HASH_BUFFER = 16 * 1024 * 1024
 
 
@@ -60,8 +62,47 @@ class _Crc:
         return f"{self._value:0{self._width}x}"
 
 
-def new_digest(name: str, size: int | None = None) -> Digest:
-    """A running digest of one of PROVIDER_CHECKS (or blake3, on all cores for more than a MiB of ``size``)."""
+class _CompositeDigest:
+    """S3's composite checksum of bytes fed in order: one digest per part of ``part_sizes``, then the digest of
+    those digests' bytes, concatenated."""
+
+    def __init__(self, algorithm: str, part_sizes: tuple[int, ...]) -> None:
+        self._algorithm = algorithm
+        self._left = list(part_sizes)
+        self._part = new_digest(algorithm)
+        self._part_bytes = self._left.pop(0) if self._left else 0
+        self._digests = bytearray()
+        self._overrun = False
+
+    def update(self, data: bytes | memoryview, /) -> None:
+        view = memoryview(data)
+        while view:
+            if self._part_bytes == 0:
+                self._overrun = True  # more bytes than the parts hold: can never match
+                return
+            take = min(self._part_bytes, len(view))
+            self._part.update(view[:take])
+            view = view[take:]
+            self._part_bytes -= take
+            if self._part_bytes == 0:
+                self._digests += bytes.fromhex(self._part.hexdigest())
+                if self._left:
+                    self._part = new_digest(self._algorithm)
+                    self._part_bytes = self._left.pop(0)
+
+    def hexdigest(self) -> str:
+        if self._overrun or self._part_bytes or self._left:
+            return "short or long: the bytes do not fill the parts"
+        combined = new_digest(self._algorithm)
+        combined.update(bytes(self._digests))
+        return combined.hexdigest()
+
+
+def new_digest(name: str, size: int | None = None, part_sizes: tuple[int, ...] = ()) -> Digest:
+    """A running digest of one of PROVIDER_CHECKS (or blake3, on all cores for more than a MiB of ``size``; or a
+    composite check over ``part_sizes``)."""
+    if name.endswith(COMPOSITE_SUFFIX):
+        return _CompositeDigest(name.removesuffix(COMPOSITE_SUFFIX), part_sizes)
     if name == BLAKE3:
         return blake3(max_threads=blake3.AUTO if size is None or size > 1 << 20 else 1)
     if name in ("crc32", "crc32c", "crc64nvme"):
@@ -77,13 +118,22 @@ class Expected:
 
     check: str
     value: str
+    part_sizes: tuple[int, ...] = ()
+    """For a composite check, the sizes of the parts the object was uploaded in."""
 
 
 def expected_of(entry: Entry) -> Expected | None:
-    """The strongest check ``entry`` offers: its sdgui blake3, else its provider's best whole-object checksum."""
+    """The strongest check ``entry`` offers: its sdgui blake3, else its provider's best whole-object checksum,
+    else a composite one, checked part by part."""
     if entry.blake3:
         return Expected(BLAKE3, entry.blake3)
-    return best_provider_check(entry.checksums)
+    return best_provider_check(entry.checksums) or _composite_check(entry.composite)
+
+
+def _composite_check(composite: CompositeChecksum | None) -> Expected | None:
+    if composite is None or composite.algorithm not in PROVIDER_CHECKS or not composite.part_sizes:
+        return None
+    return Expected(composite.algorithm + COMPOSITE_SUFFIX, composite.value.lower(), composite.part_sizes)
 
 
 def best_provider_check(checksums: Mapping[str, str]) -> Expected | None:
@@ -94,16 +144,22 @@ def best_provider_check(checksums: Mapping[str, str]) -> Expected | None:
     return None
 
 
-def hash_all(chunks: Iterable[bytes | memoryview], names: Iterable[str], size: int | None = None) -> dict[str, str]:
-    """Each of ``names`` over the same bytes, in one pass (``size``, when known, picks blake3's threads)."""
-    digests = {name: new_digest(name, size) for name in dict.fromkeys(names)}
+def hash_all(
+    chunks: Iterable[bytes | memoryview],
+    names: Iterable[str],
+    size: int | None = None,
+    part_sizes: tuple[int, ...] = (),
+) -> dict[str, str]:
+    """Each of ``names`` over the same bytes, in one pass (``size``, when known, picks blake3's threads; a composite
+    check takes ``part_sizes``)."""
+    digests = {name: new_digest(name, size, part_sizes) for name in dict.fromkeys(names)}
     for chunk in chunks:
         for digest in digests.values():
             digest.update(chunk)
     return {name: digest.hexdigest() for name, digest in digests.items()}
 
 
-def hash_file_all(path: Path | str, names: Iterable[str]) -> dict[str, str]:
+def hash_file_all(path: Path | str, names: Iterable[str], part_sizes: tuple[int, ...] = ()) -> dict[str, str]:
     """Each of ``names`` over a whole file, read once in pieces of up to 16 MiB (never mapped: mapped pages count
     as the process's memory)."""
     buffer = bytearray(max(1, min(HASH_BUFFER, os.path.getsize(path))))
@@ -114,4 +170,4 @@ def hash_file_all(path: Path | str, names: Iterable[str]) -> dict[str, str]:
             while n := handle.readinto(buffer):
                 yield view[:n]
 
-    return hash_all(pieces(), names, os.path.getsize(path))
+    return hash_all(pieces(), names, os.path.getsize(path), part_sizes)

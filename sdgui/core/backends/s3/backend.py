@@ -9,7 +9,7 @@ from typing import Any
 
 from obstore import exceptions as obx
 
-from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, Entry, ResumableUploads
+from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, CompositeChecksum, Entry, ResumableUploads
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.s3.config import S3Config
 from sdgui.core.backends.s3.multipart import S3MultipartClient
@@ -25,6 +25,12 @@ _CHECKSUM_FIELDS = {
 }
 """HeadObject's additional checksums (base64 of the digest; a composite multipart one ends in -N)."""
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+def _parts_of(etag: str) -> int | None:
+    """How many parts a multipart ETag (md5-of-md5s, then -N) says the object has; None for a single-part one."""
+    _, dash, count = etag.strip('"').rpartition("-")
+    return int(count) if dash and count.isdigit() and int(count) > 0 else None
 
 
 def _md5_etag(etag: str | None) -> str | None:
@@ -81,12 +87,22 @@ class S3Backend(ObjectStoreBackend):
 
     def stat_with_checksums(self, key: str) -> Entry:
         head = self.multipart.head(key)
+        size = int(head.get("ContentLength", 0))
+        parts = _parts_of(str(head.get("ETag") or ""))
         checksums: dict[str, str] = {}
-        composite = head.get("ChecksumType") == "COMPOSITE"
+        composite: CompositeChecksum | None = None
         for field, name in _CHECKSUM_FIELDS.items():
             value = head.get(field)
-            if isinstance(value, str) and "-" not in value and not composite:
-                checksums[name] = base64.b64decode(value).hex()
+            if not isinstance(value, str):
+                continue
+            digest = base64.b64decode(value.split("-", 1)[0]).hex()
+            # A multipart object's checksum is composite unless the service says it covers the whole object (a
+            # CRC64NVME always does); moto says nothing and leaves off the "-N".
+            if head.get("ChecksumType") == "FULL_OBJECT" or name == "crc64nvme" or (parts is None and "-" not in value):
+                checksums[name] = digest
+            elif composite is None and parts is not None:
+                sizes = self.multipart.part_sizes(key, size, parts)
+                composite = CompositeChecksum(name, digest, sizes) if sizes else None
         encrypted = head.get("ServerSideEncryption") in ("aws:kms", "aws:kms:dsse") or head.get("SSECustomerAlgorithm")
         md5 = None if encrypted else _md5_etag(str(head.get("ETag") or ""))
         if md5:
@@ -94,11 +110,12 @@ class S3Backend(ObjectStoreBackend):
         return Entry(
             key=key.strip("/"),
             is_dir=False,
-            size=int(head.get("ContentLength", 0)),
+            size=size,
             modified=head.get("LastModified"),
             etag=str(head.get("ETag") or "").strip('"') or None,
             metadata={str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()},
             checksums=checksums,
+            composite=composite,
         )
 
     def delete_tree(self, key: str, cancel: CancelToken, *, on_deleted: Callable[[str], None] | None = None) -> int:

@@ -116,6 +116,29 @@ class S3MultipartClient:
             )
         return answer
 
+    def part_sizes(self, key: str, size: int, count: int) -> tuple[int, ...] | None:
+        """The sizes of the ``count`` parts a multipart object of ``size`` bytes was uploaded in: GetObjectAttributes'
+        list where the service gives one, else the first part's size (HeadObject with PartNumber) for all but the
+        last, as every common tool uploads. None where neither is known."""
+        try:
+            with self._translated(key):
+                attributes = self.client.get_object_attributes(
+                    Bucket=self.bucket, Key=self._full(key), ObjectAttributes=["ObjectParts"], MaxParts=count
+                )
+        except errors.SdError as exc:
+            log.debug("no part list for %s (%s); asking for the first part's size", key, exc)
+            attributes = {}
+        listed = tuple(int(part["Size"]) for part in (attributes.get("ObjectParts") or {}).get("Parts") or [])
+        if len(listed) == count and sum(listed) == size:
+            return listed
+        with self._translated(key):
+            first = self.client.head_object(Bucket=self.bucket, Key=self._full(key), PartNumber=1)
+        part = int(first.get("ContentLength") or 0)
+        last = size - part * (count - 1)
+        if int(first.get("PartsCount") or 0) != count or part <= 0 or not 0 < last <= part:
+            return None
+        return (part,) * (count - 1) + (last,)
+
     def list_objects(self, full_prefix: str, after: str | None, page_size: int) -> Iterator[list[dict[str, Any]]]:
         """ListObjectsV2 under a full key prefix (the volume's prefix included), after key ``after``, as obstore's
         listing entries: path, size, last_modified, e_tag. Folder markers keep their trailing slash."""

@@ -41,15 +41,22 @@ def verify_download(
     ctx: CopyContext,
     item: CopyItem,
     entry: Entry,
-    compute: Callable[[list[str]], dict[str, str]],
+    compute: Callable[[list[str], tuple[int, ...]], dict[str, str]],
     *,
     ask_again: bool = False,
 ) -> Proof:
-    """Hash the downloaded bytes (``compute`` takes the algorithms) with blake3 and the strongest check the object
-    offers, and compare. A mismatch raises ChecksumMismatchError; with ``ask_again`` a mismatch on a provider's
-    checksum first asks the source for the object's checksums again (its stat is authoritative)."""
+    """Hash the downloaded bytes (``compute`` takes the algorithms, and a composite check's part sizes) with blake3
+    and the strongest check the object offers, and compare. A mismatch raises ChecksumMismatchError. With
+    ``ask_again`` (the bytes came from one GET, whose answer carries less than a HEAD) an object with no check, or a
+    mismatch on a provider's checksum, asks the source for the object's checksums (its stat is authoritative)."""
     expected = expected_of(entry) if ctx.verify != "off" else None
-    got = compute([BLAKE3] if expected is None or expected.check == BLAKE3 else [BLAKE3, expected.check])
+    if expected is None and ask_again and ctx.verify != "off":
+        # One GET's answer carries no checksum a HEAD may still give (a multipart object's composite, say).
+        expected = expected_of(item.src.stat_with_checksums(item.src_key))
+    got = compute(
+        [BLAKE3] if expected is None or expected.check == BLAKE3 else [BLAKE3, expected.check],
+        expected.part_sizes if expected is not None else (),
+    )
     if expected is None:
         return Proof(got[BLAKE3], "unverified", None)
     if got[expected.check] != expected.value and ask_again and expected.check != BLAKE3:
@@ -57,7 +64,7 @@ def verify_download(
         if fresh is None:  # what looked like a checksum was not one (an SSE-KMS ETag, say)
             return Proof(got[BLAKE3], "unverified", None)
         if fresh.check not in got:
-            got.update(compute([fresh.check]))
+            got.update(compute([fresh.check], fresh.part_sizes))
         expected = fresh
     if got[expected.check] != expected.value:
         raise errors.ChecksumMismatchError(
@@ -132,7 +139,9 @@ def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
     entry, data = item.src.read_whole(item.src_key)
     ctx.throttle_bytes(len(data))
     # The one GET's answer may carry less than a HEAD would (an ETag that is no MD5): a mismatch asks again.
-    proof = verify_download(ctx, item, entry, lambda names: hash_all([data], names, len(data)), ask_again=True)
+    proof = verify_download(
+        ctx, item, entry, lambda names, parts: hash_all([data], names, len(data), parts), ask_again=True
+    )
     target = local_target(item)
     try:
         target.pwrite(data, 0)
