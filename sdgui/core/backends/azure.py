@@ -16,16 +16,13 @@ blob exists, its uncommitted blocks cannot be dropped without rewriting it, so t
 
 from __future__ import annotations
 
-import base64
-import binascii
-import http.client
 import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import obstore
 
@@ -33,6 +30,7 @@ from sdgui.core import errors
 from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, WriteResult
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.service_errors import ServiceFailure, to_error
+from sdgui.core.backends.signed_requests import exchange, md5_hex
 from sdgui.core.settings import TransferSettings
 
 if TYPE_CHECKING:
@@ -205,7 +203,7 @@ class AzureBackend(ObjectStoreBackend):
             return None
         if status != 200 or (etag is not None and headers.get("etag", "").strip('"') != etag):
             return None
-        return _md5_hex(headers.get("content-md5"))
+        return md5_hex(headers.get("content-md5"))
 
     def _signed_url(self, full: str, method: Literal["GET", "PUT", "DELETE"], query: str = "") -> str:
         """A URL for one request on blob ``full``: signed by obstore with the account key, or with the SAS token."""
@@ -221,7 +219,7 @@ class AzureBackend(ObjectStoreBackend):
 def _request(
     method: str, url: str, timeout_s: float, headers: Mapping[str, str] | None = None, body: bytes | None = None
 ) -> tuple[int, dict[str, str]]:
-    """One request to a signed URL; its status and response headers (lower-cased names)."""
+    """One request to a signed blob URL; its status and response headers (lower-cased names)."""
     status, response_headers, _ = _exchange(method, url, timeout_s, headers, body)
     return status, response_headers
 
@@ -229,25 +227,4 @@ def _request(
 def _exchange(
     method: str, url: str, timeout_s: float, headers: Mapping[str, str] | None = None, body: bytes | None = None
 ) -> tuple[int, dict[str, str], bytes]:
-    """One small request to a signed URL: status, response headers (lower-cased names) and body."""
-    parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(parts.netloc, timeout=timeout_s)
-    try:
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        connection.request(method, target, body=body, headers={"x-ms-version": X_MS_VERSION, **(headers or {})})
-        response = connection.getresponse()
-        data = response.read()
-        return response.status, {name.lower(): value for name, value in response.getheaders()}, data
-    finally:
-        connection.close()
-
-
-def _md5_hex(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        digest = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return digest.hex() if len(digest) == 16 else None
+    return exchange(method, url, timeout_s, {"x-ms-version": X_MS_VERSION, **(headers or {})}, body)
