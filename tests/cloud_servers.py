@@ -168,6 +168,21 @@ class Azurite:
         self.server.stop()
 
 
+def azurite_account_sas() -> str:
+    """An account SAS token for Azurite's account (read, write, create, add, delete, list), valid for an hour."""
+    from datetime import UTC, datetime, timedelta
+
+    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+
+    return generate_account_sas(
+        AZURITE_ACCOUNT,
+        AZURITE_KEY,
+        ResourceTypes(service=True, container=True, object=True),
+        AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+
+
 def start_azurite(work_dir: Path) -> Azurite:
     """Start Azurite's blob service in memory on a free loopback port (installed by `make deps-azurite`)."""
     if not AZURITE_BIN.exists():

@@ -17,7 +17,7 @@ from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeRegistry
-from tests.cloud_servers import Azurite
+from tests.cloud_servers import Azurite, azurite_account_sas
 from tests.copying import add_azure_volume, make_job, run_copy, write_tree
 from tests.providers.common import FAST_FAIL, SLOW_PARTS, SMALL_PARTS, open_backend
 
@@ -91,7 +91,7 @@ def test_checksums_are_what_the_service_holds(azurite: Azurite, azure_container:
         assert body == data and entry.checksums == {"md5": hashlib.md5(data).hexdigest()}
         assert backend.stat_with_checksums("blocks.bin").checksums == {}
         # A SAS-token volume reaches the same properties with its token.
-        sas = _account_sas(azurite)
+        sas = azurite_account_sas()
         add_azure_volume(azurite, azure_container, "azure-sas", secret=sas, sas=True)
         sas_backend = _backend("azure-sas")
         try:
@@ -101,22 +101,6 @@ def test_checksums_are_what_the_service_holds(azurite: Azurite, azure_container:
             sas_backend.close()
     finally:
         backend.close()
-
-
-def _account_sas(azurite: Azurite) -> str:
-    from datetime import UTC, datetime, timedelta
-
-    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
-
-    from tests.cloud_servers import AZURITE_ACCOUNT, AZURITE_KEY
-
-    return generate_account_sas(
-        AZURITE_ACCOUNT,
-        AZURITE_KEY,
-        ResourceTypes(service=True, container=True, object=True),
-        AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
-        expiry=datetime.now(UTC) + timedelta(hours=1),
-    )
 
 
 def test_server_side_copy_within_the_container(azurite: Azurite, azure_container: str, tmp_path: Path) -> None:

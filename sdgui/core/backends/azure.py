@@ -27,7 +27,8 @@ from urllib.parse import quote
 import obstore
 
 from sdgui.core import errors
-from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, WriteResult
+from sdgui.core.backends.azure_blocks import AzureBlockUploads
+from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, ResumableUploads, WriteResult
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.service_errors import ServiceFailure, to_error
 from sdgui.core.backends.signed_requests import exchange, md5_hex
@@ -76,6 +77,22 @@ class AzureBackend(ObjectStoreBackend):
         super().__init__(volume, store, capabilities, prefix=prefix, settings=settings)
         self.azure_store = store
         self.properties = properties
+        self._block_uploads = (
+            None
+            if properties is None
+            else AzureBlockUploads(
+                volume,
+                self._full,
+                self._signed_url,
+                _exchange,
+                self._discard_uncommitted_blocks,
+                azure_metadata_name,
+                properties.timeout_s,
+            )
+        )
+
+    def resumable_uploads(self) -> ResumableUploads | None:
+        return self._block_uploads
 
     def stat(self, key: str) -> Entry:
         try:

@@ -228,7 +228,7 @@ class VolumeBackend(ABC):
         return None
 
     def resumable_uploads(self) -> ResumableUploads | None:
-        """Multipart uploads by id (s3, r2), which resume across sessions and can be listed and aborted, else None."""
+        """Multipart uploads by id (s3, r2, azure), which resume across sessions and can be listed and aborted, else None."""
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook

@@ -1,7 +1,7 @@
 """The resumable-upload part of the backend boundary: multipart uploads a caller names by id and can resume.
 
-A backend that has them (s3, r2) returns a ``ResumableUploads`` from ``VolumeBackend.resumable_uploads()``; keys are
-relative to the volume root, as everywhere else.
+A backend that has them (s3, r2, azure) returns a ``ResumableUploads`` from ``VolumeBackend.resumable_uploads()``;
+keys are relative to the volume root, as everywhere else.
 """
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ class ResumableUploads(Protocol):
         """Send part ``number``; the server checks it against its SHA-256 or Content-MD5."""
         ...
 
-    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> str:
-        """Join the parts into the object; returns its ETag (unquoted)."""
+    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart], metadata: Mapping[str, str]) -> str:
+        """Join the parts into the object; returns its ETag (unquoted). ``metadata`` is what ``start`` was given
+        (S3 stored it then; Azure stores it now)."""
         ...
 
     def abort(self, key: str, upload_id: str) -> None:

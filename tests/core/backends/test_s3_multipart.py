@@ -60,8 +60,8 @@ class CountingClient:
             self.uploaded.append(number)
         return self.inner.upload_part(key, upload_id, number, data, checksum=checksum)
 
-    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> str:
-        return self.inner.complete(key, upload_id, parts)
+    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart], metadata: Mapping[str, str]) -> str:
+        return self.inner.complete(key, upload_id, parts, metadata)
 
     def abort(self, key: str, upload_id: str) -> None:
         self.inner.abort(key, upload_id)

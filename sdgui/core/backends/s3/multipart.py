@@ -248,7 +248,7 @@ class S3MultipartClient:
             answer = self.client.upload_part(**request)
         return UploadedPart(number, _unquoted(answer.get("ETag")), len(data), sha256)
 
-    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> str:
+    def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart], metadata: Mapping[str, str]) -> str:
         """CompleteMultipartUpload with the parts in order; returns the object's ETag (unquoted)."""
         listed: list[dict[str, Any]] = []
         for part in sorted(parts, key=lambda p: p.number):

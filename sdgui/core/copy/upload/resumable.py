@@ -37,7 +37,7 @@ from sdgui.core.settings import MiB
 log = logging.getLogger(__name__)
 
 TOKEN_VERSION = 1
-REFUSED_PART_CODES = frozenset({"InvalidPart", "InvalidPartOrder", "NoSuchUpload"})
+REFUSED_PART_CODES = frozenset({"InvalidPart", "InvalidPartOrder", "NoSuchUpload", "InvalidBlockList"})
 """What a service answers CompleteMultipartUpload when it will not assemble the parts an earlier run left."""
 RESTARTED = "the service refused the interrupted upload's parts ({code}); uploaded again from the start"
 
@@ -156,7 +156,7 @@ def resumable_upload(
             _abort_quietly(client, token)
             raise
         try:
-            return client.complete(key, token.upload_id, parts)
+            return client.complete(key, token.upload_id, parts, token.metadata)
         except errors.SdError as exc:
             if not held or exc.service_code not in REFUSED_PART_CODES:
                 raise
@@ -174,7 +174,7 @@ def resumable_upload(
             except (errors.CancelledError, errors.ChecksumMismatchError):
                 _abort_quietly(client, token)
                 raise
-            return client.complete(key, token.upload_id, parts)
+            return client.complete(key, token.upload_id, parts, token.metadata)
 
 
 class _UnprovenPart(Exception):
@@ -309,7 +309,7 @@ def _abort_quietly(client: ResumableUploads, token: ResumeToken) -> None:
 
 
 def supports_resumable_upload(backend: VolumeBackend) -> bool:
-    """True for backends whose uploads can resume across sessions (s3 and r2 volumes)."""
+    """True for backends whose uploads can resume across sessions (s3, r2 and azure volumes)."""
     return backend.resumable_uploads() is not None
 
 
