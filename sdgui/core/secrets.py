@@ -6,13 +6,15 @@ import logging
 import os
 import re
 import threading
+from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import keyring
-import keyring.errors
 
 from sdgui.core.errors import CredentialsError, KeyringUnavailableError
 from sdgui.core.volumes import VolumeConfig
+
+if TYPE_CHECKING:
+    import keyring.errors
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,15 @@ _NO_KEYRING_HINT = (
 )
 
 
+def _keyring() -> ModuleType:
+    """keyring, imported on first use: finding its backends costs tens of milliseconds at every start, and a
+    volume whose secret is in an environment variable never needs it."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 class SecretStore:
     """The OS keyring, one entry per volume (service "sdgui", username = volume name); no plaintext fallback."""
 
@@ -35,6 +46,7 @@ class SecretStore:
 
     def get(self, volume: str) -> str | None:
         """The stored secret of ``volume``, or None if there is none."""
+        keyring = _keyring()
         try:
             secret = keyring.get_password(self.service, volume)
         except keyring.errors.KeyringError as exc:
@@ -48,6 +60,7 @@ class SecretStore:
         if not secret:
             raise CredentialsError("refusing to store an empty secret", volume=volume)
         register_secret(secret)
+        keyring = _keyring()
         try:
             keyring.set_password(self.service, volume, secret)
         except keyring.errors.KeyringError as exc:
@@ -56,6 +69,7 @@ class SecretStore:
 
     def delete(self, volume: str) -> None:
         """Forget the secret of ``volume``; nothing to forget is fine."""
+        keyring = _keyring()
         try:
             keyring.delete_password(self.service, volume)
         except keyring.errors.PasswordDeleteError:

@@ -16,11 +16,9 @@ import base64
 import hashlib
 import logging
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from sdgui.core import errors
 from sdgui.core.backends.resumable_uploads import NewUpload, OpenUpload, PartChecksum, UploadedPart
@@ -68,6 +66,8 @@ class AzureBlockUploads:
         if status == 404:
             raise errors.NotFoundError("no uncommitted blocks are left for this upload", volume=self.volume, path=key)
         self._raise_for(status, headers, key, "Get Block List")
+        import xml.etree.ElementTree as ET  # only a resumed upload reads a block list
+
         held: dict[int, UploadedPart] = {}
         for block in ET.fromstring(body).iter("Block"):
             parsed = _parse_block_id(block.findtext("Name") or "", upload_id)
@@ -94,7 +94,8 @@ class AzureBlockUploads:
         return UploadedPart(number, digest.hex(), len(data))
 
     def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart], metadata: Mapping[str, str]) -> str:
-        latest = "".join(f"<Latest>{escape(_block_id(upload_id, p.number, p.etag))}</Latest>" for p in parts)
+        # Block ids are base64: nothing in them needs escaping in XML.
+        latest = "".join(f"<Latest>{_block_id(upload_id, p.number, p.etag)}</Latest>" for p in parts)
         body = f'<?xml version="1.0" encoding="utf-8"?><BlockList>{latest}</BlockList>'.encode()
         names = {f"x-ms-meta-{self._metadata_name(k)}": v for k, v in metadata.items()}
         status, headers, _ = self._request(

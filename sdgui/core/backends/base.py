@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sdgui.core.backends.atomic_file import AtomicFile
+from sdgui.core.backends.atomic_file import AtomicFile, DeferredSync
 from sdgui.core.backends.resumable_uploads import (
     MAX_PARTS,
     MIN_PART_SIZE,
@@ -30,6 +30,7 @@ __all__ = [
     "AtomicFile",
     "BeforeCommit",
     "Capabilities",
+    "DeferredSync",
     "Entry",
     "NewUpload",
     "OpenUpload",
@@ -163,8 +164,11 @@ class VolumeBackend(ABC):
         return entry, b"".join(self.read(key, if_match=entry.etag))
 
     @abstractmethod
-    def read_range(self, key: str, start: int, end: int, *, if_match: str | None = None) -> Iterator[bytes]:
-        """Stream bytes ``[start, end)``; raises RangeNotSupportedError when the server ignores ranges."""
+    def read_range(
+        self, key: str, start: int, end: int, *, if_match: str | None = None
+    ) -> Iterator[bytes | memoryview]:
+        """Stream bytes ``[start, end)`` (views of the library's buffers, not copies, where it has them); raises
+        RangeNotSupportedError when the server ignores ranges."""
 
     @abstractmethod
     def write(
@@ -228,7 +232,7 @@ class VolumeBackend(ABC):
         return None
 
     def resumable_uploads(self) -> ResumableUploads | None:
-        """Multipart uploads by id (s3, r2, azure), which resume across sessions and can be listed and aborted, else None."""
+        """Multipart uploads by id (s3, r2, azure), which resume across sessions and can be aborted, else None."""
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook

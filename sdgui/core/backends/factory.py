@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdgui.core import errors
-from sdgui.core.backends.azure import AzureBackend, BlobProperties
 from sdgui.core.backends.base import Capabilities, VolumeBackend
-from sdgui.core.backends.gcs import GcsBackend
 from sdgui.core.backends.http_policy import HttpPolicy
 from sdgui.core.backends.local import LocalBackend
 from sdgui.core.backends.s3 import S3_KINDS, S3Backend, S3Config
@@ -21,6 +19,8 @@ from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 
 if TYPE_CHECKING:
     from obstore.store import AzureConfig, AzureStore, GCSConfig, GCSStore
+
+    from sdgui.core.backends.azure import BlobProperties
 
 __all__ = ["LOCAL_VOLUME", "BackendCache", "available_profiles", "backend_for_config", "has_resumable_uploads"]
 
@@ -76,6 +76,8 @@ def _blob_properties(config: VolumeConfig, secret: str | None, http: HttpPolicy)
     if not secret or not config.access_key_id:
         return None
     endpoint = config.endpoint or f"https://{config.access_key_id}.blob.core.windows.net"
+    from sdgui.core.backends.azure import BlobProperties
+
     return BlobProperties(
         container=config.bucket or "",
         sas_token=secret.lstrip("?") if config.sas else None,
@@ -107,7 +109,10 @@ def backend_for_config(
         if config.kind in S3_KINDS:
             return S3Backend(S3Config.from_volume(config, secret, settings), settings)
         http = HttpPolicy.from_settings(settings, allow_http=bool(config.allow_http))
+        # Azure's and GCS's modules are imported when a volume of theirs opens: a start-up pays only for S3.
         if config.kind == "gcs":
+            from sdgui.core.backends.gcs import GcsBackend
+
             gcs = _gcs_store(config, secret, http)
             return GcsBackend(config.name, gcs, CLOUD_CAPABILITIES, prefix=config.prefix, settings=settings)
         azure = _azure_store(config, secret, http)
@@ -116,6 +121,8 @@ def backend_for_config(
         raise
     except Exception as exc:  # obstore raises plain ValueError/GenericError on bad builder input
         raise errors.ConfigError(f"cannot configure the store: {exc}", volume=config.name) from None
+    from sdgui.core.backends.azure import AzureBackend
+
     return AzureBackend(
         config.name, azure, CLOUD_CAPABILITIES, prefix=config.prefix, settings=settings, properties=properties
     )

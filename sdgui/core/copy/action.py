@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sdgui.core import errors
-from sdgui.core.backends.base import VolumeBackend
+from sdgui.core.backends.base import Entry, VolumeBackend
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.conflicts import ConflictPolicy
 from sdgui.core.copy.verify import VerifyMode
@@ -35,6 +35,8 @@ class ResolvedSource:
     is_dir: bool
     size: int
     target_key: str
+    stat: Entry | None = None
+    """A single file's stat from validation (with its metadata): the copy need not ask again."""
 
 
 @dataclass(frozen=True)
@@ -99,14 +101,15 @@ class CopyAction:
     ) -> ResolvedSource:
         backend = backends.get(source.volume)
         key = source.backend_key
+        stat: Entry | None = None
         if source.is_dir or not key:
             is_dir, size = True, 0
             if key and not backend.is_dir(key):
                 raise errors.NotFoundError("no such directory or prefix", path=str(source))
         else:
             try:
-                entry = backend.stat(key)
-                is_dir, size = entry.is_dir, entry.size
+                stat = backend.stat(key)
+                is_dir, size = stat.is_dir, stat.size
             except errors.NotFoundError:
                 if backend.capabilities.is_local or not backend.is_dir(key):
                     raise errors.NotFoundError("the source does not exist", path=str(source)) from None
@@ -121,7 +124,7 @@ class CopyAction:
                 "cannot copy a file onto itself (use --on-conflict rename to make a duplicate)",
                 path=str(source),
             )
-        return ResolvedSource(source, backend, key, is_dir, size, target)
+        return ResolvedSource(source, backend, key, is_dir, size, target, None if is_dir else stat)
 
 
 def _check_writable(backend: VolumeBackend, key: str, destination: SdPath) -> None:

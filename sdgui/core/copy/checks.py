@@ -98,13 +98,16 @@ class _CompositeDigest:
         return combined.hexdigest()
 
 
-def new_digest(name: str, size: int | None = None, part_sizes: tuple[int, ...] = ()) -> Digest:
-    """A running digest of one of PROVIDER_CHECKS (or blake3, on all cores for more than a MiB of ``size``; or a
-    composite check over ``part_sizes``)."""
+def new_digest(
+    name: str, size: int | None = None, part_sizes: tuple[int, ...] = (), *, all_cores: bool = True
+) -> Digest:
+    """A running digest of one of PROVIDER_CHECKS (or blake3: on all cores for more than a MiB of ``size`` unless
+    told otherwise; or a composite check over ``part_sizes``)."""
     if name.endswith(COMPOSITE_SUFFIX):
         return _CompositeDigest(name.removesuffix(COMPOSITE_SUFFIX), part_sizes)
     if name == BLAKE3:
-        return blake3(max_threads=blake3.AUTO if size is None or size > 1 << 20 else 1)
+        wide = all_cores and (size is None or size > 1 << 20)
+        return blake3(max_threads=blake3.AUTO if wide else 1)
     if name in ("crc32", "crc32c", "crc64nvme"):
         return _Crc(name)
     if name in ("md5", "sha1", "sha256"):

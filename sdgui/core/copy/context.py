@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sdgui.core.backends.base import Entry, VolumeBackend
+from sdgui.core.backends.base import DeferredSync, Entry, VolumeBackend
 from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.events import Verification
 from sdgui.core.copy.flow.bandwidth import BandwidthLimiter
@@ -33,6 +33,8 @@ class CopyItem:
     """Set when the planner refused this file (e.g. a key that would escape the target directory)."""
     record: FileRecord | None = None
     """The file's entry in the job journal, when the job is journaled (it can then resume)."""
+    stat: Entry | None = None
+    """The source's stat, metadata included, when validation just asked for it (a single-file source)."""
 
     @property
     def is_folder(self) -> bool:
@@ -171,6 +173,8 @@ class CopyContext:
     """When set, large uploads to s3/r2 volumes keep a resume token here and can resume after a crash."""
     bandwidth: BandwidthLimiter = field(default_factory=BandwidthLimiter)
     """The job's bandwidth limit (and the process-wide one); the transfer loops pay every chunk through it."""
+    deferred_sync: DeferredSync = field(default_factory=DeferredSync)
+    """Small downloads leave their fsyncs here; the job flushes it before it reports its end."""
 
     def throttle_bytes(self, nbytes: int) -> None:
         """Wait as long as the bandwidth limits ask before moving ``nbytes`` more (no-op without a limit)."""

@@ -150,7 +150,7 @@ class Expansion:
     def _source_items(self, source: ResolvedSource) -> Iterator[CopyItem]:
         dst = self.resolved.dst_backend
         if not source.is_dir:
-            yield CopyItem(source.backend, source.key, dst, source.target_key, source.size)
+            yield CopyItem(source.backend, source.key, dst, source.target_key, source.size, stat=source.stat)
             return
         for page in source.backend.list(source.key, recursive=True):
             if self._stop.is_set():

@@ -243,9 +243,20 @@ class FileCopyJob:
                         self._progress("transferring", force=True)
             finally:
                 wait(pending)
+                self._make_durable(ctx, fatal)
         if fatal:
             raise fatal[0]
         self.cancel_token.check()
+
+    @staticmethod
+    def _make_durable(ctx: CopyContext, fatal: list[errors.SdError]) -> None:
+        """The small files written without their fsyncs, synced before the job says how it ended; a failure to
+        sync fails the job (their bytes may not be on the disk)."""
+        try:
+            ctx.deferred_sync.flush()
+        except errors.SdError as exc:
+            log.error("written files could not be made durable: %s", exc)
+            fatal.append(exc)
 
     def _copy_one(
         self,

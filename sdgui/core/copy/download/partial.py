@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 
 from sdgui.core.backends.base import AtomicFile, Entry
 from sdgui.core.copy.context import CopyContext, FileProgress
@@ -58,6 +59,15 @@ class PartialDownload:
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._synced_at = time.monotonic()
+        self._front = self.prefix()
+        self._on_front: Callable[[int], None] | None = None
+        self._on_restart: Callable[[], None] | None = None
+
+    def follow(self, on_front: Callable[[int], None], on_restart: Callable[[], None]) -> None:
+        """Tell ``on_front`` how far the file is written without a gap whenever that grows (now, too), and
+        ``on_restart`` when the file is emptied to start again."""
+        self._on_front, self._on_restart = on_front, on_restart
+        on_front(self._front)
 
     def _length(self, index: int) -> int:
         return max(0, min(self.part_size, self.size - index * self.part_size))
@@ -103,6 +113,11 @@ class PartialDownload:
                 done = self.confirmed.get(index, 0)
                 if base + done >= start:  # contiguous with what the part already holds
                     self.confirmed[index] = max(done, min(end, base + self._length(index)) - base)
+            advanced = None
+            if start <= self._front < end:  # this write moved the gap-free front on
+                self._front = advanced = self.prefix()
+        if advanced is not None and self._on_front is not None:
+            self._on_front(advanced)
         if self._record is not None and time.monotonic() - self._synced_at >= SYNC_INTERVAL_S:
             self._sync()
 
@@ -125,7 +140,10 @@ class PartialDownload:
             self.confirmed.clear()
             self.resumed = 0
             self._reported = True
+            self._front = 0
         self._target.truncate(0)
+        if self._on_restart is not None:
+            self._on_restart()
         if self._record is not None:
             self._record.begin_download(self.state())
 

@@ -19,6 +19,7 @@ from sdgui.core.backends.base import Entry
 from sdgui.core.copy.checks import BLAKE3, expected_of, hash_all, hash_file_all
 from sdgui.core.copy.context import CopyContext, CopyItem, FileOutcome, FileProgress
 from sdgui.core.copy.download.fetch import fetch_missing
+from sdgui.core.copy.download.following_hash import FollowingHasher
 from sdgui.core.copy.download.partial import take_up_partial
 from sdgui.core.copy.events import Direction, Verification
 from sdgui.core.copy.strategy import CloudCopyStrategy, local_target
@@ -90,7 +91,8 @@ class DownloadStrategy(CloudCopyStrategy):
 
 def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
     """A large object into a temporary file beside the target: ranges or one stream, resumable when journaled."""
-    entry = item.src.stat(item.src_key)
+    # A single file was stat'ed by validation a moment ago; a retry (the object may have changed) asks again.
+    entry, item.stat = item.stat or item.src.stat(item.src_key), None
     if expected_of(entry) is None:  # no blake3, no MD5 ETag (a multipart upload): what else does the service keep?
         entry = item.src.stat_with_checksums(item.src_key)
     record = item.record
@@ -106,11 +108,13 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
         if record is not None:
             record.begin_download(ledger.state())
         while True:
-            note = fetch_missing(ctx, item, entry, target, progress, ledger) or note
-            ledger.report(progress)
-            target.sync()
+            hasher = _following_hasher(ctx, entry, str(target.temp))
+            ledger.follow(hasher.advance, hasher.reset)
             try:
-                proof = verify_download(ctx, item, entry, partial(hash_file_all, target.temp))
+                note = fetch_missing(ctx, item, entry, target, progress, ledger) or note
+                ledger.report(progress)
+                target.sync()
+                proof = verify_download(ctx, item, entry, partial(_hashes, hasher, str(target.temp)))
             except errors.ChecksumMismatchError:
                 if ledger.resumed:  # the kept bytes may be what is wrong: once more, all of it
                     progress.forget_resumed()
@@ -118,6 +122,8 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
                     note = PARTIAL_DAMAGED
                     continue
                 raise
+            finally:
+                hasher.close()
             break
         target.commit(mtime=entry.mtime if ctx.preserve_mtime else None)
     except BaseException:
@@ -132,9 +138,24 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
     )
 
 
+def _following_hasher(ctx: CopyContext, entry: Entry, path: str) -> FollowingHasher:
+    """A hasher that follows the download with what ``verify_download`` will ask of it."""
+    expected = expected_of(entry) if ctx.verify != "off" else None
+    names = [BLAKE3] if expected is None or expected.check == BLAKE3 else [BLAKE3, expected.check]
+    return FollowingHasher(path, names, entry.size, expected.part_sizes if expected is not None else ())
+
+
+def _hashes(hasher: FollowingHasher, path: str, names: list[str], part_sizes: tuple[int, ...]) -> dict[str, str]:
+    """What the hasher computed along the way, or (asked for something else) the file read again."""
+    if set(names) <= set(hasher.names):
+        return hasher.result()
+    return hash_file_all(path, names, part_sizes)
+
+
 def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:
     """A small object in one GET (body and metadata together, no HEAD first), hashed in memory, then written
-    to a temporary file, fsynced and renamed. Nothing to resume: a crash costs one small request."""
+    to a temporary file and renamed; its fsyncs are batched with other small files' (``ctx.deferred_sync``).
+    Nothing to resume: a crash costs one small request."""
     ctx.cancel.check()
     entry, data = item.src.read_whole(item.src_key)
     ctx.throttle_bytes(len(data))
@@ -146,7 +167,7 @@ def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
     try:
         target.pwrite(data, 0)
         progress.add(len(data))
-        target.commit(mtime=entry.mtime if ctx.preserve_mtime else None)
+        target.commit(mtime=entry.mtime if ctx.preserve_mtime else None, later=ctx.deferred_sync)
     except BaseException:
         target.discard()
         raise
