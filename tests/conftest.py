@@ -71,10 +71,10 @@ def _session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
 @pytest.fixture(autouse=True)
 def _isolated_app_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point the app's config and data dirs at fresh temp dirs, so no test touches the user's real ones;
+    """Point the app's config, data and log dirs at fresh temp dirs, so no test touches the user's real ones;
     forget the secrets a test registered, so one test's secret never redacts another's messages."""
     base = tmp_path_factory.mktemp("sdgui-home")
-    for var, sub in (("SDGUI_CONFIG_DIR", "config"), ("SDGUI_DATA_DIR", "data")):
+    for var, sub in (("SDGUI_CONFIG_DIR", "config"), ("SDGUI_DATA_DIR", "data"), ("SDGUI_LOG_DIR", "log")):
         path = base / sub
         path.mkdir()
         monkeypatch.setenv(var, str(path))
