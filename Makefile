@@ -110,6 +110,11 @@ package: deps-system $(PACKAGE_STAMP)
 	rm -rf dist/sdgui
 	$(BIN)/pyinstaller --noconfirm --clean --log-level ERROR --distpath dist --workpath build/pyinstaller \
 		packaging/sdgui.spec
+	@# The desktop entry, the metainfo and the icons laid out as desktops look for them under share/
+	mkdir -p dist/sdgui/share/applications dist/sdgui/share/metainfo dist/sdgui/share/icons
+	cp $(RESOURCES)/$(APP_ID).desktop dist/sdgui/share/applications/
+	cp $(RESOURCES)/$(APP_ID).metainfo.xml dist/sdgui/share/metainfo/
+	cp -r $(RESOURCES)/icons/hicolor dist/sdgui/share/icons/
 	@du -sh dist/sdgui
 
 $(PACKAGE_STAMP): $(STAMP)

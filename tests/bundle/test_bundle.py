@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sdgui import __version__
+from sdgui.resources import APP_ID
 from tests.servers import S3Server
 
 BUNDLE = Path(os.environ.get("SDGUI_BUNDLE", "dist/sdgui/sdgui")).resolve()
@@ -35,8 +36,13 @@ def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None)
     )
 
 
-def test_the_bundle_is_built() -> None:
+def test_the_bundle_is_built_with_its_desktop_files() -> None:
     assert BUNDLE.is_file() and os.access(BUNDLE, os.X_OK), f"no bundle at {BUNDLE}: run `make package` first"
+    share = BUNDLE.parent / "share"
+    assert (share / "applications" / f"{APP_ID}.desktop").is_file()
+    assert (share / "metainfo" / f"{APP_ID}.metainfo.xml").is_file()
+    assert (share / "icons" / "hicolor" / "256x256" / "apps" / f"{APP_ID}.png").is_file()
+    assert (share / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg").is_file()
 
 
 def test_version() -> None:
