@@ -18,17 +18,25 @@ APT_QT_XCB := xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-
 	libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
 # A real Secret Service for keyring tests.
 APT_KEYRING := dbus gnome-keyring
-APT_PACKAGES := make $(APT_QT_OFFSCREEN) $(APT_QT_XCB) $(APT_KEYRING)
+# The bundle: objdump for PyInstaller, and the validators of the desktop entry and the AppStream metainfo.
+APT_PACKAGING := binutils desktop-file-utils appstream
+APT_PACKAGES := make $(APT_QT_OFFSCREEN) $(APT_QT_XCB) $(APT_KEYRING) $(APT_PACKAGING)
 APT_PYTHON := python3 python3-venv python3-pip
 
 XVFB_ARGS := -screen 0 1280x800x24 -nolisten tcp
+
+# The one-folder bundle `make package` builds (packaging/sdgui.spec), and the venv's extra that builds it.
+PACKAGE_STAMP := $(VENV)/.installed-package
+BUNDLE := dist/sdgui/sdgui
+RESOURCES := sdgui/resources
+APP_ID := io.github.sdgui.sdgui
 
 # Azurite (the Azure Blob emulator the tests start) from npm, cached outside the package; tests/servers.py looks here.
 AZURITE_VERSION := 3.37.0
 AZURITE_DIR := .cache/azurite
 AZURITE_BIN := $(AZURITE_DIR)/node_modules/.bin/azurite-blob
 
-.PHONY: deps-system deps-azurite venv lint test demo clean distclean
+.PHONY: deps-system deps-azurite venv lint test demo package package-test icons clean distclean
 
 ## deps-system: install the Debian packages that are missing (no-op elsewhere or when all are there)
 deps-system:
@@ -96,6 +104,32 @@ test: deps-system deps-azurite $(STAMP) lint
 ## demo: start the app on its demo volumes
 demo: deps-system $(STAMP)
 	$(BIN)/sdgui --demo
+
+## package: the one-folder Linux bundle in dist/sdgui/ (PyInstaller; run it as dist/sdgui/sdgui)
+package: deps-system $(PACKAGE_STAMP)
+	rm -rf dist/sdgui
+	$(BIN)/pyinstaller --noconfirm --clean --log-level ERROR --distpath dist --workpath build/pyinstaller \
+		packaging/sdgui.spec
+	@# The desktop entry, the metainfo and the icons laid out as desktops look for them under share/
+	mkdir -p dist/sdgui/share/applications dist/sdgui/share/metainfo dist/sdgui/share/icons
+	cp $(RESOURCES)/$(APP_ID).desktop dist/sdgui/share/applications/
+	cp $(RESOURCES)/$(APP_ID).metainfo.xml dist/sdgui/share/metainfo/
+	cp -r $(RESOURCES)/icons/hicolor dist/sdgui/share/icons/
+	@du -sh dist/sdgui
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,package]'
+	@touch $@
+
+## package-test: build the bundle, validate the desktop entry and the metainfo, then run the bundle's tests under Xvfb
+package-test: package
+	desktop-file-validate $(RESOURCES)/$(APP_ID).desktop
+	appstreamcli validate --no-net $(RESOURCES)/$(APP_ID).metainfo.xml
+	SDGUI_BUNDLE=$(BUNDLE) xvfb-run -a -s "$(XVFB_ARGS)" $(BIN)/python -m pytest -q -p no:cacheprovider tests/bundle
+
+## icons: render the application icon's PNG sizes from its SVG (commit what it writes)
+icons: $(STAMP)
+	$(BIN)/python scripts/make_icons.py
 
 ## clean: caches and build output (keeps the venv)
 clean:

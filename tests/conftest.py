@@ -23,6 +23,9 @@ from tests.servers import (
     start_seaweedfs,
 )
 
+# tests/bundle/ tries the built bundle that SDGUI_BUNDLE names (`make package-test`); without one it is not collected.
+collect_ignore = [] if os.environ.get("SDGUI_BUNDLE") else ["bundle"]
+
 # Variables that would point boto3, obstore or the app at a real account, region or endpoint.
 LEAKY_ENV_VARS = (
     "AWS_ACCESS_KEY_ID",
@@ -71,10 +74,10 @@ def _session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
 @pytest.fixture(autouse=True)
 def _isolated_app_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point the app's config and data dirs at fresh temp dirs, so no test touches the user's real ones;
+    """Point the app's config, data and log dirs at fresh temp dirs, so no test touches the user's real ones;
     forget the secrets a test registered, so one test's secret never redacts another's messages."""
     base = tmp_path_factory.mktemp("sdgui-home")
-    for var, sub in (("SDGUI_CONFIG_DIR", "config"), ("SDGUI_DATA_DIR", "data")):
+    for var, sub in (("SDGUI_CONFIG_DIR", "config"), ("SDGUI_DATA_DIR", "data"), ("SDGUI_LOG_DIR", "log")):
         path = base / sub
         path.mkdir()
         monkeypatch.setenv(var, str(path))

@@ -725,7 +725,7 @@ def test_unexpected_error_is_one_line(capsys: pytest.CaptureFixture[str], monkey
     monkeypatch.setattr("sdgui.cli.ls", boom)
     code, _, err = run(capsys, "ls", "/")
     assert code == 1
-    assert err == "sdgui: unexpected error: RuntimeError: something odd (run with SDGUI_DEBUG=1 for details)\n"
+    assert err == "sdgui: unexpected error: RuntimeError: something odd (run with --verbose for details)\n"
 
 
 def test_window_without_a_display_says_so(tmp_path: Path) -> None:

@@ -160,9 +160,30 @@ def forget_secrets() -> None:
     _registry.clear()
 
 
+# Signed URLs, SAS tokens and request headers carry credentials of their own: a signature, a session token, a
+# SAS of some other volume. Their values are hidden by name, whether or not the secret behind them was registered.
+_CREDENTIAL_QUERY = re.compile(
+    r"(?<![\w-])(X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential"
+    r"|Signature|Credential|sig|AWSAccessKeyId|access_token|token)=([^&\s,;\"'<>]+)",
+    re.IGNORECASE,
+)
+_CREDENTIAL_HEADER = re.compile(
+    r"(?<![\w-])((?:Authorization|X-Amz-Security-Token|X-Goog-Api-Key|x-ms-copy-source-authorization)[\"']?\s*[:=]\s*"
+    r"b?[\"']?)([^\"'\r\n]+)",
+    re.IGNORECASE,
+)
+
+# botocore's DEBUG log prints each request's signature on the line after "Signature:".
+_LOGGED_SIGNATURE = re.compile(r"(?<![\w-])(Signature:\s*)([0-9a-f]{64})", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """``text`` with every registered secret replaced by ``***``."""
-    return _registry.redact(text)
+    """``text`` with every registered secret, and the values of signed URLs' credential parameters and of
+    authorization headers, replaced by ``***``."""
+    text = _registry.redact(text)
+    text = _CREDENTIAL_HEADER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _LOGGED_SIGNATURE.sub(lambda m: m.group(1) + REDACTED, text)
+    return _CREDENTIAL_QUERY.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
 
 
 _TRACEBACK_FORMATTER = logging.Formatter()

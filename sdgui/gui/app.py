@@ -8,22 +8,60 @@ import logging
 import os
 import signal
 import sys
+import time
+from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from sdgui.core.paths import SdPath
 from sdgui.core.secrets import RedactingFilter
+from sdgui.gui.icons import app_icon
+from sdgui.logs import current_log_file, logging_configured
+from sdgui.resources import APP_ID
 
 log = logging.getLogger(__name__)
 
 
-def _configure_logging() -> None:
+def _configure_logging(stack: contextlib.ExitStack) -> None:
+    """Warnings to stderr and the log file, unless the ``sdgui`` command that started the window set that up."""
+    if current_log_file() is not None:
+        return
     handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    stack.enter_context(logging_configured(handler, verbose=False))
+
+
+def _seconds_since_process_start() -> float | None:
+    """How long ago the kernel started this process (Linux), to log the start-up time a person waits."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rpartition(")")[2].split()
+        ticks = int(fields[19])  # field 22, "starttime", in clock ticks after boot
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+class _FirstPaint(QObject):
+    """Logs once when the window has first been painted: the start-up time a person sees."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._started = time.monotonic() - (_seconds_since_process_start() or 0.0)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            # After this paint event has been handled: the pixels are on their way to the screen.
+            QTimer.singleShot(0, self._report)
+        return False
+
+    def _report(self) -> None:
+        log.info("window painted %.2f s after the process started", time.monotonic() - self._started)
 
 
 def _quit_on_signals(app: QApplication, windows: list[QWidget]) -> QTimer:
@@ -68,7 +106,6 @@ def run(demo: bool = False) -> int:
     """Open the dual-pane window; with ``demo`` start the embedded S3 server and show its volume on the right."""
     from sdgui.gui.main_window import MainWindow
 
-    _configure_logging()
     if not _display_available():
         print(
             "sdgui: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); run it in a desktop "
@@ -76,14 +113,17 @@ def run(demo: bool = False) -> int:
             file=sys.stderr,
         )
         return 1
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    app.setApplicationName("sdgui")
-    app.setOrganizationName("sdgui")
-    apply_style(app)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     with contextlib.ExitStack() as stack:
+        _configure_logging(stack)
+        app = QApplication.instance() or QApplication(sys.argv)
+        assert isinstance(app, QApplication)
+        app.setApplicationName("sdgui")
+        app.setOrganizationName("sdgui")
+        app.setDesktopFileName(APP_ID)  # Wayland's app id: the desktop entry whose icon and name the shell shows
+        app.setWindowIcon(app_icon())
+        apply_style(app)
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
         right = None
         if demo:
             from sdgui.demo import DemoServer
@@ -95,6 +135,7 @@ def run(demo: bool = False) -> int:
         _quit_on_signals(app, windows)
         window = MainWindow(right_location=right)
         windows.append(window)
+        _FirstPaint(window)
         window.show()
         if demo:
             print(

@@ -34,6 +34,7 @@ from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
 from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from sdgui.gui.error_text import error_text
+from sdgui.gui.help_menu import add_help_menu
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import action_title
 from sdgui.gui.jobs.worker import run_task
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), "Ctrl+R")
         self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
         view_menu.addAction(self.transfers.toggleViewAction())
+        add_help_menu(self)
 
     def _add_action(self, menu: QMenu, text: str, slot: object, shortcut: object = None) -> QAction:
         action = QAction(text, self)

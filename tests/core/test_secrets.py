@@ -190,6 +190,26 @@ def test_redact() -> None:
     assert redact("nothing here") == "nothing here"
 
 
+def test_redact_credentials_of_signed_urls_and_headers() -> None:
+    # Nothing registered: the values are hidden by the name of the parameter or header that carries them.
+    presigned = (
+        "https://s3.example.com/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAX%2F20260101%2Fus-east-1"
+        "&X-Amz-Date=20260101T000000Z&X-Amz-Signature=0123abcd&x-amz-security-token=FwoGZX"
+    )
+    assert redact(presigned) == (
+        "https://s3.example.com/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***"
+        "&X-Amz-Date=20260101T000000Z&X-Amz-Signature=***&x-amz-security-token=***"
+    )
+    sas = "https://acct.blob.core.windows.net/c/b?sv=2024-05-04&se=2026-02-01&sp=r&sig=abc%2Bdef%3D"
+    assert redact(sas) == "https://acct.blob.core.windows.net/c/b?sv=2024-05-04&se=2026-02-01&sp=r&sig=***"
+    headers = "{'Authorization': b'AWS4-HMAC-SHA256 Credential=AKIAX/2026, Signature=feed', 'X-Amz-Date': b'2026'}"
+    assert redact(headers) == "{'Authorization': b'***', 'X-Amz-Date': b'2026'}"
+    assert redact("Authorization: SharedKey acct:c2lnbmF0dXJl") == "Authorization: ***"
+    assert redact("botocore.auth: Signature:\n" + "ab" * 32) == "botocore.auth: Signature:\n***"
+    # A listing's continuation token is no credential.
+    assert redact("?list-type=2&continuation-token=abc") == "?list-type=2&continuation-token=abc"
+
+
 def test_filter_redacts_caplog(caplog: pytest.LogCaptureFixture) -> None:
     register_secret("caplog-secret-7")
     caplog.handler.addFilter(RedactingFilter())

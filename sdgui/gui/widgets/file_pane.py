@@ -5,19 +5,13 @@ from __future__ import annotations
 import logging
 import os
 
-from PySide6.QtCore import QDir, QEvent, QItemSelection, QModelIndex, QObject, QPointF, QStorageInfo, Qt, Signal
+from PySide6.QtCore import QDir, QEvent, QItemSelection, QModelIndex, QObject, QStorageInfo, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
     QFocusEvent,
-    QIcon,
     QKeyEvent,
-    QPainter,
-    QPainterPath,
-    QPen,
-    QPixmap,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +35,7 @@ from sdgui.core.backends.factory import BackendCache
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.core.units import format_size
+from sdgui.gui.icons import cloud_icon
 from sdgui.gui.models.listing_model import DEFAULT_PAGE_SIZE, Column, ListingModel
 
 log = logging.getLogger(__name__)
@@ -75,29 +70,6 @@ def real_mounts() -> list[tuple[str, str]]:
         name = info.displayName()
         mounts.append((f"{name} ({root})" if name and name != root else root, root))
     return mounts
-
-
-def cloud_icon() -> QIcon:
-    """A small cloud, drawn here because neither QStyle nor a bare icon theme has one."""
-    icon = QIcon()
-    for size in (16, 24, 32, 48):
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        s = size / 16.0
-        path = QPainterPath()
-        path.addEllipse(QPointF(5.2 * s, 9.6 * s), 3.4 * s, 3.4 * s)
-        path.addEllipse(QPointF(8.8 * s, 7.0 * s), 4.4 * s, 4.4 * s)
-        path.addEllipse(QPointF(12.0 * s, 10.0 * s), 3.0 * s, 3.0 * s)
-        path.addRoundedRect(5.2 * s, 9.0 * s, 6.8 * s, 4.0 * s, 0.5 * s, 0.5 * s)
-        path = path.simplified()
-        painter.setPen(QPen(QColor("#2f6db5"), max(1.0, s)))
-        painter.setBrush(QColor("#8cc2f2"))
-        painter.drawPath(path)
-        painter.end()
-        icon.addPixmap(pixmap)
-    return icon
 
 
 class PaneView(QTableView):

@@ -1,0 +1,56 @@
+"""The Help menu: the log folder a user can send from, and what sdgui is and runs on."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
+
+from sdgui.about import about_lines
+from sdgui.gui.error_text import error_text
+from sdgui.gui.jobs.worker import run_task
+from sdgui.logs import log_dir
+
+log = logging.getLogger(__name__)
+
+
+def add_help_menu(window: QMainWindow) -> None:
+    """Help → Open log folder, About sdgui."""
+    menu = window.menuBar().addMenu("&Help")
+    menu.addAction("Open log folder", lambda: open_log_folder(window)).setObjectName("open_log_folder")
+    menu.addAction("About sdgui", lambda: show_about(window)).setObjectName("about")
+
+
+def open_log_folder(parent: QWidget) -> bool:
+    """Show the log folder in the desktop's file manager; where there is none, say where it is."""
+    folder = log_dir()
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        log.warning("cannot create the log folder %s: %s", folder, exc)
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        return True
+    QMessageBox.information(parent, "Log folder", f"The log files are in\n{folder}")
+    return False
+
+
+def show_about(parent: QWidget) -> None:
+    """The version, where the log is, and what sdgui runs on (gathered off the GUI thread: it asks the keyring)."""
+
+    def shown(lines: list[tuple[str, str]]) -> None:
+        (_, version), *details = lines
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in details)
+        QMessageBox.about(
+            parent,
+            "About sdgui",
+            f"<h3>sdgui {html.escape(version)}</h3>"
+            "<p>Copy files between local disks and cloud object storage, verified.</p>"
+            f"<table cellspacing='4'>{rows}</table>",
+        )
+
+    run_task(
+        about_lines, shown, lambda exc: QMessageBox.warning(parent, "About sdgui", error_text(exc)), context=parent
+    )
