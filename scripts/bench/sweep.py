@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 from pathlib import Path
 
@@ -33,6 +32,12 @@ SWEEP: list[tuple[str, dict[str, int]]] = [
     ("32 MiB x 8", {"upload_chunk_size": 32 * MiB, "download_part_size": 32 * MiB, "upload_concurrency": 8,
                     "download_concurrency": 8}),
 ]  # fmt: skip
+
+
+def _overrides_text(overrides: dict[str, int]) -> str:
+    if not overrides:
+        return "none"
+    return ", ".join(f"{k}={v // MiB} MiB" if k.endswith("_size") else f"{k}={v}" for k, v in overrides.items())
 
 
 def _cell(row: Row | None, client: str) -> str:
@@ -63,7 +68,8 @@ def run_sweep(args: argparse.Namespace, work: Path, log: Path) -> tuple[str, str
         configs += [
             (name, [SdguiApi(work / f"api-{i}", [vol], overrides)]) for i, (name, overrides) in enumerate(SWEEP)
         ]
-        versions = {c.name: c.version() for c in anchors}
+        versions = {c.name: c.version() for c in [configs[-1][1][0], *anchors]}
+        versions["weed"] = server.version()
         for name, clients in configs:
             for client in clients:
                 client.work.mkdir(parents=True, exist_ok=True)
@@ -86,7 +92,7 @@ def run_sweep(args: argparse.Namespace, work: Path, log: Path) -> tuple[str, str
     for (name, up_row, down_row), (_, config_clients) in zip(rows, configs, strict=True):
         who = config_clients[0].name
         lines.append(f"| {name} | {who} | {_cell(up_row, who)} | {_cell(down_row, who)} |")
-    overrides = "; ".join(f"{name}: {json.dumps(o) if o else 'none'}" for name, o in SWEEP)
+    overrides = "; ".join(f"{name}: {_overrides_text(o)}" for name, o in SWEEP)
     section = "\n".join(
         [
             f"## Sweep of {started_at:%Y-%m-%d %H:%M %Z}: {args.size_mib} MiB up and down, SeaweedFS",
@@ -97,7 +103,7 @@ def run_sweep(args: argparse.Namespace, work: Path, log: Path) -> tuple[str, str
             f"after. Versions: {report.versions_text(versions)}.",
             f"- Median of {args.runs} run(s). sdgui through the core API (a FileCopyJob in a `python -c` "
             "subprocess, settings from an env var), verification on; s5cmd and rclone with their defaults.",
-            f"- Overrides (MiB = 1,048,576 bytes): {overrides}. Defaults: {report.transfer_settings_text()}.",
+            f"- Overrides: {overrides}. Defaults: {report.transfer_settings_text()}.",
         ]
     )
     return section, "sweep", report.rows_json(all_rows)
