@@ -33,6 +33,8 @@ class FollowingHasher:
         self._front = 0
         self._hashed = 0
         self._closed = False
+        self._awaited = False
+        """Set once ``result`` waits: only then does each hashed stretch need to say so."""
         self._failure: BaseException | None = None
         self._digests = self._new_digests()
         self._buffer = bytearray(min(READ_SIZE, max(1, size)))
@@ -64,6 +66,7 @@ class FollowingHasher:
         """Each digest of the whole file (all ``size`` bytes must be written); stops the thread."""
         self.advance(self._size)
         with self._changed:
+            self._awaited = True
             while self._hashed < self._size and self._failure is None and self._thread.is_alive():
                 self._changed.wait()
         self.close()
@@ -101,7 +104,8 @@ class FollowingHasher:
                         digest.update(view[:n])
                     with self._changed:
                         self._hashed = start + n
-                        self._changed.notify_all()
+                        if self._awaited:
+                            self._changed.notify_all()
         except BaseException as exc:
             self._fail(exc)
         finally:
