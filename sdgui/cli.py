@@ -10,45 +10,46 @@ import os
 import platform
 import sys
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sdgui import __version__
-from sdgui.cli_jobs import jobs_discard, jobs_list, jobs_resume, run_copy
-from sdgui.cli_output import (
-    EXIT_CANCELLED,
-    EXIT_FAILED,
-    EXIT_OK,
-    entry_dict,
-    entry_line,
-    error_line,
-    one_line,
-    print_json,
-)
-from sdgui.cli_rm import rm
-from sdgui.cli_volumes import (
-    age_argument,
-    remote_setting,
-    volume_add,
-    volume_cleanup,
-    volume_import_rclone,
-    volume_list,
-    volume_remove,
-    volume_test,
-)
+from sdgui.cli_lines import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, error_line
 from sdgui.core import errors
-from sdgui.core.backends.base import Entry
-from sdgui.core.backends.factory import BackendCache
-from sdgui.core.copy.action import CopyAction, CopyOptions
-from sdgui.core.copy.conflicts import CONFLICT_POLICIES
-from sdgui.core.copy.verify import VerifyMode
 from sdgui.core.memory import limit_heap_arenas
-from sdgui.core.paths import SdPath
 from sdgui.core.secrets import RedactingFilter
-from sdgui.core.volumes import VOLUME_KINDS, VolumeRegistry
+from sdgui.core.volumes import VOLUME_KINDS
 from sdgui.logs import debug_requested, log_file, logging_configured
+
+if TYPE_CHECKING:
+    from sdgui.core.backends.base import Entry
+
+# Each command imports what it needs when it runs (the copy machinery, the journal, rich's progress bars): `sdgui
+# ls` starts in a fraction of what importing all of them costs.
+CONFLICT_POLICIES = ("skip", "overwrite", "rename", "fail")
+"""What --on-conflict takes (sdgui.core.copy.conflicts.CONFLICT_POLICIES; a test keeps the two the same)."""
 
 log = logging.getLogger(__name__)
 
 # -- arguments ------------------------------------------------------------------------------------------------
+
+
+def remote_setting(text: str) -> tuple[str, str]:
+    """``REMOTE=VALUE`` of ``volume import rclone --bucket``/``--prefix``."""
+    remote, sep, value = text.partition("=")
+    if not sep or not remote or not value:
+        raise argparse.ArgumentTypeError(f"expected REMOTE=VALUE, not {text!r}")
+    return remote, value
+
+
+def age_argument(text: str) -> timedelta:
+    """``--older-than``: ``90s``, ``30m``, ``24h``, ``7d``."""
+    from sdgui.core.cleanup import parse_age
+
+    try:
+        return parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,6 +277,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.demo:
         raise errors.ConfigError("--demo only applies to the window: run `sdgui --demo` without a command")
     if args.command == "volume":
+        from sdgui.cli_volumes import (
+            volume_add,
+            volume_cleanup,
+            volume_import_rclone,
+            volume_list,
+            volume_remove,
+            volume_test,
+        )
+
         commands: dict[str, Callable[[argparse.Namespace], int]] = {
             "add": volume_add,
             "import": volume_import_rclone,
@@ -288,8 +298,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "ls":
         return ls(args)
     if args.command == "rm":
+        from sdgui.cli_rm import rm
+
         return rm(args)
     if args.command == "jobs":
+        from sdgui.cli_jobs import jobs_discard, jobs_list, jobs_resume
+
         return {None: jobs_list, "resume": jobs_resume, "discard": jobs_discard}[args.jobs_command](args)
     return copy_or_move(args, move=args.command == "move")
 
@@ -314,6 +328,10 @@ def open_window(*, demo: bool) -> int:
 
 def ls(args: argparse.Namespace) -> int:
     """List a directory or prefix page by page (not recursive), or show the one file ``target`` names."""
+    from sdgui.core.backends.factory import BackendCache
+    from sdgui.core.paths import SdPath
+    from sdgui.core.volumes import VolumeRegistry
+
     path = SdPath.parse(args.target)
     backends = BackendCache(VolumeRegistry())
     try:
@@ -341,6 +359,8 @@ def ls(args: argparse.Namespace) -> int:
 
 
 def _print_entries(entries: list[Entry], location: str, as_json: bool) -> None:
+    from sdgui.cli_lines import entry_dict, entry_line, one_line, print_json
+
     for entry in entries:
         if as_json:
             print_json(entry_dict(entry, location))
@@ -353,6 +373,11 @@ def _print_entries(entries: list[Entry], location: str, as_json: bool) -> None:
 
 
 def copy_or_move(args: argparse.Namespace, *, move: bool) -> int:
+    from sdgui.cli_jobs import run_copy
+    from sdgui.core.copy.action import CopyAction, CopyOptions
+    from sdgui.core.copy.verify import VerifyMode
+    from sdgui.core.paths import SdPath
+
     sources = [SdPath.parse(text) for text in args.sources]
     destination = SdPath.parse(args.destination)
     verify: VerifyMode = "off" if args.no_verify else "readback" if args.verify_readback else "on"

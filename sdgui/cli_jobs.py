@@ -12,7 +12,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Protocol
 
-from sdgui.cli_output import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, error_line, jobs_table, make_reporter, print_json
+from sdgui.cli_lines import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, error_line, print_json
+from sdgui.cli_output import jobs_table, make_reporter
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction

@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, TextColumn
-from rich.progress import Progress as ProgressBar
-
-from sdgui.core.backends.base import Entry
+from sdgui.cli_lines import (
+    EXIT_CANCELLED,
+    EXIT_FAILED,
+    EXIT_OK,
+    error_line,
+    one_line,
+    print_json,
+)
 from sdgui.core.copy.events import (
     FileDone,
     FileFailed,
@@ -30,25 +30,11 @@ from sdgui.core.copy.events import (
 from sdgui.core.copy.summary import JobSummary
 from sdgui.core.identity import describe_identity
 from sdgui.core.journal import JobInfo
-from sdgui.core.secrets import redact
 from sdgui.core.units import format_duration, format_size
 from sdgui.core.volumes import VolumeConfig
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CANCELLED = 130
 PLAIN_PROGRESS_INTERVAL_S = 2.0
 """A pipe or log file gets a progress line at most this often."""
-
-
-def one_line(text: str) -> str:
-    """``text`` on a single line with every registered secret redacted."""
-    return " ".join(redact(text).split())
-
-
-def error_line(message: str) -> None:
-    """Print ``sdgui: <message>`` as one line on stderr."""
-    print(f"sdgui: {one_line(message)}", file=sys.stderr, flush=True)
 
 
 def human_duration(seconds: float | None) -> str:
@@ -56,26 +42,6 @@ def human_duration(seconds: float | None) -> str:
 
 
 # -- listings and volumes -------------------------------------------------------------------------------------
-
-
-def entry_dict(entry: Entry, location: str) -> dict[str, Any]:
-    """One ``ls`` row for --json; ``location`` is the listed directory or the file itself, as typed."""
-    return {
-        "kind": "dir" if entry.is_dir else "file",
-        "name": entry.name,
-        "key": entry.key,
-        "location": location,
-        "size": None if entry.is_dir else entry.size,
-        "modified": entry.modified.isoformat() if entry.modified else None,
-    }
-
-
-def entry_line(entry: Entry) -> str:
-    """One ``ls`` row: kind, size, modified (local time), name; a directory's name ends in ``/``."""
-    size = "-" if entry.is_dir else format_size(entry.size)
-    modified = entry.modified.astimezone().strftime("%Y-%m-%d %H:%M") if entry.modified else "-"
-    name = entry.name + "/" if entry.is_dir else entry.name
-    return f"{'dir' if entry.is_dir else 'file':4}  {size:>10}  {modified:16}  {name}"
 
 
 def volume_table(volumes: Iterable[VolumeConfig]) -> str:
@@ -91,10 +57,6 @@ def volume_table(volumes: Iterable[VolumeConfig]) -> str:
         "  ".join([*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)), row[4]]).rstrip()
         for row in rows
     )
-
-
-def print_json(data: dict[str, Any]) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str), flush=True)
 
 
 # -- copy jobs ------------------------------------------------------------------------------------------------
@@ -259,6 +221,11 @@ class RichReporter(JobReporter):
     """For a terminal: a live bar with bytes, rate, ETA and the current file; skips and failures above it."""
 
     def __init__(self) -> None:
+        # rich costs ~0.1 s to import: only a terminal that shows its bar pays for it.
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, TextColumn
+        from rich.progress import Progress as ProgressBar
+
         super().__init__()
         self.console = Console()
         self.progress = ProgressBar(
@@ -280,6 +247,8 @@ class RichReporter(JobReporter):
             verb = "moving" if event.move else "copying"
             self.progress.update(self.task, total=event.bytes_total or None, description=verb)
         elif isinstance(event, Progress):
+            from rich.markup import escape
+
             current = event.current_file.rsplit("/", 1)[-1]
             self.progress.update(
                 self.task,

@@ -9,21 +9,13 @@ import json
 import logging
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
 
-from sdgui.cli_output import (
-    EXIT_FAILED,
-    EXIT_OK,
-    error_line,
-    human_duration,
-    one_line,
-    print_json,
-    volume_table,
-)
+from sdgui.cli_lines import EXIT_FAILED, EXIT_OK, error_line, one_line, print_json
+from sdgui.cli_output import human_duration, volume_table
 from sdgui.core import errors, rclone_import
 from sdgui.core.backends.factory import BackendCache, available_profiles, backend_for_config
-from sdgui.core.cleanup import StaleUpload, abort_uploads, find_stale_uploads, parse_age, uploads_of
+from sdgui.core.cleanup import StaleUpload, abort_uploads, find_stale_uploads, uploads_of
 from sdgui.core.identity import describe_identity
 from sdgui.core.probe import ProbeStep, probe_volume
 from sdgui.core.secrets import SecretStore
@@ -103,13 +95,6 @@ def _read_secret(volume: str) -> str:
     if not secret:
         raise errors.CredentialsError("no secret was given", volume=volume)
     return secret
-
-
-def remote_setting(text: str) -> tuple[str, str]:
-    remote, sep, value = text.partition("=")
-    if not sep or not remote or not value:
-        raise argparse.ArgumentTypeError(f"expected REMOTE=VALUE, not {text!r}")
-    return remote, value
 
 
 def volume_import_rclone(args: argparse.Namespace) -> int:
@@ -195,13 +180,6 @@ def volume_test(args: argparse.Namespace) -> int:
     if config.read_only and not failed:
         print("- write, read back, delete: skipped, the volume is read-only")
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def age_argument(text: str) -> timedelta:
-    try:
-        return parse_age(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _age_text(seconds: float | None) -> str:

@@ -108,3 +108,24 @@ def test_the_core_never_imports_qt(name: str) -> None:
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not {m for m in imported if m.split(".")[0] in ("PySide6", "qasync", "superqt")}
+
+
+def test_the_cli_offers_the_conflict_policies_the_core_knows() -> None:
+    """sdgui.cli spells them out so that `sdgui ls` need not import the copy machinery; they must stay the same."""
+    from sdgui import cli
+    from sdgui.core.copy import conflicts
+
+    assert tuple(cli.CONFLICT_POLICIES) == tuple(conflicts.CONFLICT_POLICIES)
+
+
+def test_listing_starts_without_the_copy_machinery() -> None:
+    """`sdgui ls` imports no job, journal or rich: what it does not need, it does not pay for at start."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sdgui.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith(('sdgui.core.copy.job', 'sdgui.core.journal', 'rich'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.strip() == "[]", out

@@ -1,0 +1,50 @@
+"""The lines every sdgui command prints: exit codes, one-line errors, JSON lines and ``ls`` rows (kept apart from
+cli_output's job reporters so a listing starts without importing the copy machinery)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from sdgui.core.backends.base import Entry
+from sdgui.core.secrets import redact
+from sdgui.core.units import format_size
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CANCELLED = 130
+
+
+def one_line(text: str) -> str:
+    """``text`` on a single line with every registered secret redacted."""
+    return " ".join(redact(text).split())
+
+
+def error_line(message: str) -> None:
+    """Print ``sdgui: <message>`` as one line on stderr."""
+    print(f"sdgui: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+def entry_dict(entry: Entry, location: str) -> dict[str, Any]:
+    """One ``ls`` row for --json; ``location`` is the listed directory or the file itself, as typed."""
+    return {
+        "kind": "dir" if entry.is_dir else "file",
+        "name": entry.name,
+        "key": entry.key,
+        "location": location,
+        "size": None if entry.is_dir else entry.size,
+        "modified": entry.modified.isoformat() if entry.modified else None,
+    }
+
+
+def entry_line(entry: Entry) -> str:
+    """One ``ls`` row: kind, size, modified (local time), name; a directory's name ends in ``/``."""
+    size = "-" if entry.is_dir else format_size(entry.size)
+    modified = entry.modified.astimezone().strftime("%Y-%m-%d %H:%M") if entry.modified else "-"
+    name = entry.name + "/" if entry.is_dir else entry.name
+    return f"{'dir' if entry.is_dir else 'file':4}  {size:>10}  {modified:16}  {name}"
+
+
+def print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str), flush=True)
