@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from obstore import exceptions as obx
 
-from sdgui.core.backends.base import S3_SINGLE_COPY_LIMIT, Capabilities, CompositeChecksum, Entry, ResumableUploads
+from sdgui.core.backends.base import (
+    S3_SINGLE_COPY_LIMIT,
+    Capabilities,
+    CompositeChecksum,
+    Entry,
+    RangeNotSupportedError,
+    ResumableUploads,
+)
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.s3.config import S3Config
 from sdgui.core.backends.s3.multipart import S3MultipartClient
 from sdgui.core.cancel import CancelToken
 from sdgui.core.settings import TransferSettings
+
+log = logging.getLogger(__name__)
 
 _CHECKSUM_FIELDS = {
     "ChecksumCRC64NVME": "crc64nvme",
@@ -62,6 +72,42 @@ class S3Backend(ObjectStoreBackend):
         )
         self.config = config
         self.multipart = S3MultipartClient(config)
+        self._ranges_by_control_plane = False
+        """Set once the server answered a ranged GET with status 200 (obstore refuses that answer, botocore not)."""
+
+    def read(self, key: str, *, offset: int = 0, if_match: str | None = None) -> Iterator[bytes]:
+        if not offset:
+            yield from super().read(key, if_match=if_match)
+            return
+        yield from self._ranged(
+            lambda: super(S3Backend, self).read(key, offset=offset, if_match=if_match), key, offset, None, if_match
+        )
+
+    def read_range(
+        self, key: str, start: int, end: int, *, if_match: str | None = None
+    ) -> Iterator[bytes | memoryview]:
+        """obstore's ranged GET; on a server that answers it with status 200 and the range's bytes (rclone serve
+        s3), which obstore refuses, botocore's, which takes such an answer when its Content-Range is the range."""
+        yield from self._ranged(
+            lambda: super(S3Backend, self).read_range(key, start, end, if_match=if_match), key, start, end, if_match
+        )
+
+    def _ranged(
+        self, through_obstore: Callable[[], Iterator[Any]], key: str, start: int, end: int | None, if_match: str | None
+    ) -> Iterator[Any]:
+        if not self._ranges_by_control_plane:
+            produced = False
+            try:
+                for chunk in through_obstore():
+                    produced = True
+                    yield chunk
+                return
+            except RangeNotSupportedError:
+                if produced:
+                    raise
+                log.info("%s answers ranged GETs with status 200; reading ranges through botocore", self.volume)
+                self._ranges_by_control_plane = True
+        yield from self.multipart.read_range(key, start, end, if_match)
 
     def _etag_checksums(self, etag: str | None) -> dict[str, str]:
         # A listing or GET cannot tell an MD5 ETag from an SSE-KMS one; it is offered as md5 and a mismatch asks
