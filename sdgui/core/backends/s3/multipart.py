@@ -119,9 +119,27 @@ class S3MultipartClient:
         return answer
 
     def read_range(self, key: str, start: int, end: int | None, if_match: str | None) -> Iterator[bytes]:
-        """Bytes ``[start, end)`` (to the end when ``end`` is None) in one ranged GetObject. For servers that answer
-        a ranged GET with status 200 and the range's bytes (rclone serve s3), which obstore refuses: the answer is
-        taken when its Content-Range is exactly the range asked for, else RangeNotSupportedError."""
+        """Bytes ``[start, end)`` (to the end when ``end`` is None) by ranged GetObject. For servers that answer a
+        ranged GET with status 200 and the range's bytes (rclone serve s3), which obstore refuses: the answer is
+        taken when its Content-Range is exactly the range asked for, else RangeNotSupportedError. A connection cut
+        mid-body asks for the rest again, as obstore does, up to the volume's number of attempts."""
+        position = start
+        attempts = self.config.http.total_attempts
+        while True:
+            try:
+                for chunk in self._read_range_once(key, position, end, if_match):
+                    position += len(chunk)
+                    yield chunk
+                return
+            except errors.NetworkError as exc:
+                attempts -= 1
+                if end is not None and position >= end:
+                    return  # the cut came after the last byte
+                if attempts <= 0:
+                    raise
+                log.info("a ranged read of %s broke off at byte %d (%s); asking for the rest", key, position, exc)
+
+    def _read_range_once(self, key: str, start: int, end: int | None, if_match: str | None) -> Iterator[bytes]:
         wanted = f"bytes={start}-{'' if end is None else end - 1}"
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._full(key), "Range": wanted}
         if if_match:
