@@ -123,3 +123,21 @@ def write_tree(root: Path, files: dict[str, bytes]) -> Path:
 
 def read_object(server: S3Server, bucket: str, key: str) -> bytes:
     return server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def put_multipart(server: S3Server, bucket: str, key: str, data: bytes, algorithm: str, part_size: int) -> str:
+    """Upload ``data`` in parts of ``part_size``, each with its ``algorithm`` checksum, as boto3 or the aws cli
+    would; returns the composite checksum the server keeps (base64, perhaps with -N)."""
+    client = server.client()
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm=algorithm)["UploadId"]
+    parts = []
+    for number, start in enumerate(range(0, len(data), part_size), start=1):
+        answer = client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data[start : start + part_size],
+            ChecksumAlgorithm=algorithm,
+        )  # fmt: skip
+        parts.append(
+            {"PartNumber": number, "ETag": answer["ETag"], f"Checksum{algorithm}": answer[f"Checksum{algorithm}"]}
+        )
+    client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
+    return str(client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")[f"Checksum{algorithm}"])

@@ -38,7 +38,7 @@ from sdgui.gui.jobs.job_state import JobState
 from sdgui.gui.main_window import MainWindow
 from sdgui.gui.models.transfers_model import Column as TransferColumn
 from sdgui.gui.widgets.file_pane import FilePane
-from tests.copying import add_volume, read_object
+from tests.copying import add_volume, put_multipart, read_object
 from tests.servers import S3Server, start_rclone
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("settings_dir")]
@@ -679,15 +679,7 @@ def test_properties_name_the_check_a_foreign_object_is_verified_by(
     download is checked against."""
     body = b"written by another tool"
     moto_s3.client().put_object(Bucket=cloud, Key="other.txt", Body=body, ChecksumAlgorithm="SHA256")
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
-    focus(qtbot, window, window.right)
-    window.right.refresh()
-    wait_names(qtbot, window.right, {"other.txt"})
-    select(window.right, "other.txt")
-    QTest.keyClick(window.right.view, Qt.Key.Key_F3)
-    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
-    text = shown[0]
+    text = _properties_of(qtbot, window, monkeypatch, "other.txt")
     assert f"sha256 {hashlib.sha256(body).hexdigest()}" in text
     assert f"md5 {hashlib.md5(body).hexdigest()}" in text
     assert "Stored blake3: — (not copied by sdgui)" in text
@@ -699,25 +691,20 @@ def test_properties_show_a_composite_checksum_and_its_parts(
 ) -> None:
     """A multipart object another tool wrote with per-part CRC32s: Properties show the composite checksum, the
     part count, and that downloads are checked against it."""
-    client = moto_s3.client()
-    part = 5 * 1024 * 1024
-    data = os.urandom(part + 1000)
-    upload = client.create_multipart_upload(Bucket=cloud, Key="parts.bin", ChecksumAlgorithm="CRC32")["UploadId"]
-    parts = []
-    for number, start in ((1, 0), (2, part)):
-        answer = client.upload_part(
-            Bucket=cloud, Key="parts.bin", UploadId=upload, PartNumber=number, Body=data[start : start + part],
-            ChecksumAlgorithm="CRC32",
-        )  # fmt: skip
-        parts.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumCRC32": answer["ChecksumCRC32"]})
-    client.complete_multipart_upload(Bucket=cloud, Key="parts.bin", UploadId=upload, MultipartUpload={"Parts": parts})
+    put_multipart(moto_s3, cloud, "parts.bin", os.urandom(5 * 1024 * 1024 + 1000), "CRC32", 5 * 1024 * 1024)
+    text = _properties_of(qtbot, window, monkeypatch, "parts.bin")
+    assert "crc32-composite" in text and "(2 parts)" in text
+    assert "every download is checked against its crc32-composite" in text
+
+
+def _properties_of(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, name: str) -> str:
+    """What F3 on ``name`` in the right pane shows."""
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
     focus(qtbot, window, window.right)
     window.right.refresh()
-    wait_names(qtbot, window.right, {"parts.bin"})
-    select(window.right, "parts.bin")
+    wait_names(qtbot, window.right, {name})
+    select(window.right, name)
     QTest.keyClick(window.right.view, Qt.Key.Key_F3)
     qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
-    assert "crc32-composite" in shown[0] and "(2 parts)" in shown[0]
-    assert "every download is checked against its crc32-composite" in shown[0]
+    return shown[0]

@@ -14,35 +14,12 @@ from blake3 import blake3
 
 from sdgui.core.copy.checks import hash_all
 from sdgui.core.settings import MiB, TransferSettings
-from tests.copying import add_volume, run_copy
+from tests.copying import add_volume, put_multipart, run_copy
 from tests.servers import S3Server
 
 PART = 5 * MiB
 RANGED = TransferSettings(multipart_threshold=6 * MiB, download_part_size=2 * MiB, download_concurrency=4)
 ONE_GET = TransferSettings(multipart_threshold=64 * MiB)
-
-
-def _multipart_with_checksums(server: S3Server, bucket: str, key: str, data: bytes, algorithm: str) -> str:
-    """Upload ``data`` in 5 MiB parts, each with its ``algorithm`` checksum, as boto3 or the aws cli would; returns
-    the composite checksum the server keeps (base64, perhaps with -N)."""
-    client = server.client()
-    upload = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm=algorithm)["UploadId"]
-    parts = []
-    for number, start in enumerate(range(0, len(data), PART), start=1):
-        answer = client.upload_part(
-            Bucket=bucket,
-            Key=key,
-            UploadId=upload,
-            PartNumber=number,
-            Body=data[start : start + PART],
-            ChecksumAlgorithm=algorithm,
-        )
-        parts.append(
-            {"PartNumber": number, "ETag": answer["ETag"], f"Checksum{algorithm}": answer[f"Checksum{algorithm}"]}
-        )
-    client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
-    head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-    return str(head[f"Checksum{algorithm}"])
 
 
 @pytest.fixture(params=["moto", "seaweedfs"])
@@ -60,7 +37,7 @@ def test_composite_checksum_of_a_foreign_multipart_object_verifies_its_download(
     bucket = checksum_server.new_bucket()
     add_volume(checksum_server, bucket)
     data = os.urandom(2 * PART + 123_457)
-    stored = _multipart_with_checksums(checksum_server, bucket, "parts.bin", data, algorithm)
+    stored = put_multipart(checksum_server, bucket, "parts.bin", data, algorithm, PART)
     run = run_copy(["cloud:parts.bin"], f"{tmp_path}/", settings)
     assert run.final.type == "job_finished", run.final
     done = run.of("file_done")[0]
