@@ -1,9 +1,14 @@
-"""ListingModel: one directory of a volume as a table, filled page by page from a background listing.
+"""ListingModel: one directory of a volume as a table, filled from a background listing that reads every page.
 
-Ordering: every page is sorted (folders first, then by the sort column) as it arrives and appended, so the
-first rows show at once. A global order is only possible once every page is in, so when the listing ends the
-model sorts everything once more (one layoutChanged) unless the pages already arrived in order (an S3 prefix
-without sub-prefixes does). ``fully_sorted`` says whether the order holds now; ``sort()`` sorts what has arrived.
+The reader keeps going after the first page (it does not wait for the view to ask): pages collect off the model
+and a timer appends them every ``FLUSH_INTERVAL_MS`` as one row insertion, so Home/End, Page Up/Down and the scroll
+bar reach every entry that has arrived and the GUI thread does a bounded amount of work per tick. The first page
+shows at once.
+
+Ordering: the rows are always in the current sort (folders first, then by the sort column). A batch that sorts
+after the last row (an S3 prefix lists in key order) is simply appended; one that does not is appended and then
+merged into place with one layoutChanged (a local disk lists in no order). ``sort()`` re-sorts what has arrived and
+later batches merge into that order.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -44,6 +50,9 @@ __all__ = ["PATHS_MIME", "URI_LIST_MIME", "Column", "ListingModel", "paths_from_
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
+FLUSH_INTERVAL_MS = 150
+"""How often arrived pages become rows: often enough to feel live, rarely enough that 100,000 entries are a few
+dozen insertions."""
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -59,7 +68,7 @@ HEADERS = ("Name", "Size", "Modified", "Kind")
 
 
 class ListingModel(QAbstractTableModel):
-    """The entries of one directory, read in the background and shown a page at a time (fetchMore)."""
+    """The entries of one directory, read in the background and appended in timed batches as pages arrive."""
 
     loading_changed = Signal(bool)
     error = Signal(str)
@@ -81,11 +90,14 @@ class ListingModel(QAbstractTableModel):
         self._last_error: str | None = None
         self._sort_column = Column.NAME
         self._sort_order = Qt.SortOrder.AscendingOrder
-        self._fully_sorted = True
         self._changing = False
         self._icons: dict[str, QIcon] = {}
         self._kinds: dict[str, str] = {}
         self._mime_db = QMimeDatabase()
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._flush)
 
     # -- state ------------------------------------------------------------------
     @property
@@ -106,13 +118,8 @@ class ListingModel(QAbstractTableModel):
 
     @property
     def total_count(self) -> int:
-        """Entries received so far, including those not yet fetched into rows."""
+        """Entries received so far, including those of the next batch (not rows yet)."""
         return len(self._rows) + len(self._pending)
-
-    @property
-    def fully_sorted(self) -> bool:
-        """True when every entry received so far is in the order of the current sort."""
-        return self._fully_sorted
 
     @property
     def generation(self) -> int:
@@ -122,7 +129,7 @@ class ListingModel(QAbstractTableModel):
         return self._rows[row]
 
     def entries(self) -> list[Entry]:
-        """Every entry received so far, loaded rows first."""
+        """Every entry received so far, rows first."""
         return self._rows + self._pending
 
     def names(self) -> set[str]:
@@ -157,6 +164,7 @@ class ListingModel(QAbstractTableModel):
     def cancel(self) -> None:
         """Stop the running listing; what has arrived stays."""
         self._generation += 1
+        self._flush_timer.stop()
         if self._listing is not None:
             self._listing.cancel()
             self._listing = None
@@ -169,7 +177,6 @@ class ListingModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = []
         self._pending = []
-        self._fully_sorted = True
         self._last_error = None
         self.endResetModel()
         self._set_loading(True)
@@ -201,13 +208,11 @@ class ListingModel(QAbstractTableModel):
         page = [entry for entry in page if entry.name and entry.key.rstrip("/") != own_key]
         if not page:
             return
-        page = self._sorted(page)
-        tail = self._pending[-1] if self._pending else (self._rows[-1] if self._rows else None)
-        if tail is not None and not self._precedes(tail, page[0]):
-            self._fully_sorted = False  # S3 lists in key order, so usually it stays sorted; local disks do not
         self._pending.extend(page)
-        if len(self._rows) < self.page_size:
-            self.fetchMore(QModelIndex())  # the first page shows at once; later ones wait for the view to scroll
+        if not self._rows:
+            self._flush()  # the first page shows at once
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start()
         self.arrived.emit(self.total_count)
 
     def _on_failed(self, generation: int, exc: Exception) -> None:
@@ -224,22 +229,30 @@ class ListingModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._listing = None
-        if not self._fully_sorted:
-            self._resort()
+        self._flush_timer.stop()
+        self._flush()
         self._set_loading(False)
         self.finished_listing.emit(self.total_count)
 
-    # -- paging -----------------------------------------------------------------
+    # -- batches ----------------------------------------------------------------
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        # Rows come on the flush timer; a view that reaches the end early just gets the next batch sooner.
         # Not while our own change signals run: a listener (QAbstractItemModelTester does) may call fetchMore
         # from inside rowsInserted or layoutChanged, which would nest one change inside another.
         return not parent.isValid() and bool(self._pending) and not self._changing
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
+        if self.canFetchMore(parent):
+            self._flush()
+
+    def _flush(self) -> None:
+        """Append every arrived entry as one insertion, then merge it into the order if it does not sort last."""
+        if not self._pending or self._changing:
             return
-        batch = self._pending[: self.page_size]
-        del self._pending[: len(batch)]
+        self._flush_timer.stop()
+        batch = self._sorted(self._pending)
+        self._pending = []
+        in_order = not self._rows or self._precedes(self._rows[-1], batch[0])
         first = len(self._rows)
         self._changing = True
         try:
@@ -248,6 +261,32 @@ class ListingModel(QAbstractTableModel):
             self.endInsertRows()
         finally:
             self._changing = False
+        if not in_order:
+            self._merge_tail(first)
+
+    def _merge_tail(self, first: int) -> None:
+        """Move the sorted rows from ``first`` on into their places among the sorted rows before them."""
+        head, tail = self._rows[:first], self._rows[first:]
+        positions = [self._insert_position(head, entry) for entry in tail]  # non-decreasing: tail is sorted
+        merged: list[Entry] = []
+        start = 0
+        for position, entry in zip(positions, tail, strict=True):
+            merged.extend(head[start:position])
+            merged.append(entry)
+            start = position
+        merged.extend(head[start:])
+        self._relayout(merged)
+
+    def _insert_position(self, rows: list[Entry], entry: Entry) -> int:
+        """Where ``entry`` goes in the sorted ``rows``: after any equal entries (binary search, log n keys)."""
+        lo, hi = 0, len(rows)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._precedes(rows[mid], entry):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
     # -- sorting ----------------------------------------------------------------
     def _sort_key(self, column: int) -> Callable[[Entry], Any]:
@@ -276,7 +315,7 @@ class ListingModel(QAbstractTableModel):
         return bool(ka <= kb) if self._sort_order == Qt.SortOrder.AscendingOrder else bool(ka >= kb)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort what has arrived; pages still to come are sorted among themselves until the listing ends."""
+        """Sort what has arrived; batches still to come merge into this order."""
         if not 0 <= column < len(HEADERS):
             return
         self._sort_column = Column(column)
@@ -284,26 +323,24 @@ class ListingModel(QAbstractTableModel):
         self._resort()
 
     def _resort(self) -> None:
-        combined = self._sorted(self._rows + self._pending)
-        visible = len(self._rows)
-        if all(a is b for a, b in zip(combined[:visible], self._rows, strict=True)):
-            self._pending = combined[visible:]  # shown rows keep their places: no layout change
-            self._fully_sorted = True
-            return
+        combined = self._sorted(self._rows)
+        if all(a is b for a, b in zip(combined, self._rows, strict=True)):
+            return  # already in this order: no layout change
+        self._relayout(combined)
+
+    def _relayout(self, rows: list[Entry]) -> None:
+        """Show the same entries in a new order (one layoutChanged); selection and current row follow them."""
         self._changing = True
         try:
             self.layoutAboutToBeChanged.emit()
             old = self.persistentIndexList()
             old_entries = [self._rows[index.row()] for index in old]
-            self._rows = combined[:visible]
-            self._pending = combined[visible:]
-            new_rows = {id(entry): row for row, entry in enumerate(self._rows)}
+            self._rows = rows
+            new_rows = {id(entry): row for row, entry in enumerate(rows)} if old else {}
             new = [
-                self.index(new_rows[id(entry)], index.column()) if id(entry) in new_rows else QModelIndex()
-                for entry, index in zip(old_entries, old, strict=True)
+                self.index(new_rows[id(entry)], index.column()) for entry, index in zip(old_entries, old, strict=True)
             ]
             self.changePersistentIndexList(old, new)
-            self._fully_sorted = True
             self.layoutChanged.emit()
         finally:
             self._changing = False

@@ -73,7 +73,8 @@ def real_mounts() -> list[tuple[str, str]]:
 
 
 class PaneView(QTableView):
-    """The listing table: reports focus, maps Backspace to "up", and Shift/Ctrl while dropping to move/copy."""
+    """The listing table: reports focus, maps Backspace to "up", Home/End to the first/last row, and Shift/Ctrl while
+    dropping to move/copy."""
 
     focused = Signal()
     up_requested = Signal()
@@ -91,6 +92,17 @@ class PaneView(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        # A table's Home/End go to the first/last column, which a row-selecting list does not show at all: go to
+        # the first/last row, as a file manager does (Shift still extends the selection there).
+        model = self.model()
+        if action in (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd) and (
+            model is not None and model.rowCount() > 0
+        ):
+            row = 0 if action == QAbstractItemView.CursorAction.MoveHome else model.rowCount() - 1
+            return model.index(row, max(self.currentIndex().column(), 0))
+        return super().moveCursor(action, modifiers)
 
     @staticmethod
     def _wanted_action(event: QDropEvent) -> Qt.DropAction:
@@ -264,11 +276,10 @@ class FilePane(QWidget):
         model.error.connect(self._show_error)
         model.loading_changed.connect(lambda _: self._update_status())
         model.arrived.connect(lambda _: self._update_status())
-        model.arrived.connect(lambda _: self._fetch_if_at_end())
         model.finished_listing.connect(self._on_finished)
         model.modelReset.connect(self._update_status)
         model.rowsInserted.connect(self._on_rows_inserted)
-        # The final sort may bring the folder to reselect into the loaded rows.
+        # A batch merged into the order may bring the folder to reselect.
         model.layoutChanged.connect(lambda: self._select_remembered(0, self.model.rowCount() - 1))
 
     # -- public API ---------------------------------------------------------------
@@ -444,17 +455,6 @@ class FilePane(QWidget):
 
     def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
         self._update_status()
-
-    def _fetch_if_at_end(self) -> None:
-        """A page that arrives while the last row is on screen shows at once: the view itself only fetches more
-        when the scroll bar moves to its end, so a user already waiting there would see nothing new."""
-        model = self.model
-        if not model.canFetchMore(QModelIndex()):
-            return
-        rows = model.rowCount()
-        last_visible = self.view.rowAt(self.view.viewport().height() - 1)
-        if rows == 0 or last_visible == -1 or last_visible >= rows - 1:
-            model.fetchMore(QModelIndex())
 
     def _update_status(self) -> None:
         model = self.model
