@@ -74,6 +74,9 @@ def main() -> int:
         window.resize(1280, 780)
         window.show()
         wait_for(app, lambda: window.left.model.rowCount() >= 5 and window.right.model.rowCount() >= 3)
+        window.activateWindow()  # no window manager under Xvfb: an inactive window greys every selection
+        wait_for(app, window.isActiveWindow)
+        window.right.view.selectRow(1)  # the inactive pane's selection shows grey
         window.left.view.selectRow(0)
         window.left.view.setFocus()
         app.processEvents()

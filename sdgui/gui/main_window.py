@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.left = FilePane(self.backends)
         self.right = FilePane(self.backends)
         self.active = self.left
+        self.left.set_active(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.left)
         self.splitter.addWidget(self.right)
@@ -154,6 +155,8 @@ class MainWindow(QMainWindow):
     # -- panes ----------------------------------------------------------------
     def _set_active(self, pane: FilePane) -> None:
         self.active = pane
+        pane.set_active(True)
+        self.other(pane).set_active(False)
 
     def other(self, pane: FilePane | None = None) -> FilePane:
         return self.right if (pane or self.active) is self.left else self.left

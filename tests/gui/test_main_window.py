@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     Qt,
     QThreadPool,
 )
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -253,6 +254,36 @@ def test_ctrl_c_then_tab_then_ctrl_v_copies_between_panes(
 
 
 # -- folders, delete, conflicts -------------------------------------------------------------------------------
+
+
+def test_the_active_pane_is_framed_and_the_other_selection_greyed(qtbot: QtBot, window: MainWindow) -> None:
+    """Tab and a click move the frame and the blue selection; the other pane's selection turns grey."""
+    select(window.left, "a.txt")
+    window.right.refresh()
+    wait_listed(qtbot, window.right, SdPath.parse("cloud:"))
+
+    def highlight(pane: FilePane) -> QColor:
+        return pane.view.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+
+    blue = window.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+    frame = f"border: 2px solid {blue.name()}"
+    assert window.left.is_active and window.left.property("active") is True
+    assert highlight(window.left) == blue and frame in window.left.view.styleSheet()
+    assert not window.right.is_active and highlight(window.right) != blue
+    assert frame not in window.right.view.styleSheet()
+    assert window.left.path_edit.font().bold() and not window.right.path_edit.font().bold()
+
+    QTest.keyClick(window.left.view, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: window.right.view.hasFocus())
+    assert window.active is window.right and window.right.is_active and not window.left.is_active
+    assert highlight(window.right) == blue and frame in window.right.view.styleSheet()
+    assert highlight(window.left) != blue and frame not in window.left.view.styleSheet()
+    grey = highlight(window.left)
+    assert abs(grey.hue() - blue.hue()) > 30 or grey.saturation() < 40  # grey, not another blue
+
+    QTest.mouseClick(window.left.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(20, 5))
+    qtbot.waitUntil(lambda: window.left.is_active)
+    assert not window.right.is_active and highlight(window.left) == blue
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ import os
 
 from PySide6.QtCore import QDir, QEvent, QItemSelection, QModelIndex, QObject, QStorageInfo, Qt, Signal
 from PySide6.QtGui import (
+    QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
     QFocusEvent,
     QKeyEvent,
+    QPalette,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -147,11 +149,13 @@ class FilePane(QWidget):
         self._reselect: set[str] = set()
         self._current_name: str | None = None
         self._cloud_icon = cloud_icon()
+        self._active = False
         self.model = ListingModel(self, page_size=page_size)
         self._build()
         self._connect()
         self.reload_volumes()
         self._update_status()
+        self.set_active(False)
 
     # -- construction -------------------------------------------------------------
     def _build(self) -> None:
@@ -221,8 +225,6 @@ class FilePane(QWidget):
         view = self.view
         view.setModel(self.model)
         view.setShowGrid(False)
-        # Item padding keeps right-aligned sizes off the dates; the header gets the same so titles line up.
-        view.setStyleSheet("QTableView::item { padding: 0px 6px; }")
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
         view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -281,6 +283,35 @@ class FilePane(QWidget):
         model.rowsInserted.connect(self._on_rows_inserted)
         # A batch merged into the order may bring the folder to reselect.
         model.layoutChanged.connect(lambda: self._select_remembered(0, self.model.rowCount() - 1))
+
+    # -- active or not ------------------------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        """Whether this is the pane the keys act on (F5 copies from it, F7 makes a folder in it)."""
+        return self._active
+
+    def set_active(self, active: bool) -> None:
+        """Frame the active pane in the highlight colour; the other's selection turns grey, so one blue selection
+        says where the keys go."""
+        self._active = active
+        self.setProperty("active", active)
+        base = self.palette()
+        frame = base.color(QPalette.ColorRole.Highlight) if active else base.color(QPalette.ColorRole.Mid)
+        # Item padding keeps right-aligned sizes off the dates; the header gets the same so titles line up.
+        self.view.setStyleSheet(
+            "QTableView::item { padding: 0px 6px; }"
+            f"QTableView {{ border: 2px solid {frame.name()}; border-radius: 2px; }}"
+        )
+        palette = QPalette(base)
+        if not active:
+            grey = _blend(base.color(QPalette.ColorRole.Base), base.color(QPalette.ColorRole.Text), 0.22)
+            for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+                palette.setColor(group, QPalette.ColorRole.Highlight, grey)
+                palette.setColor(group, QPalette.ColorRole.HighlightedText, base.color(QPalette.ColorRole.Text))
+        self.view.setPalette(palette)
+        font = self.path_edit.font()
+        font.setBold(active)
+        self.path_edit.setFont(font)
 
     # -- public API ---------------------------------------------------------------
     def location(self) -> SdPath:
@@ -489,6 +520,15 @@ class FilePane(QWidget):
     def error_text(self) -> str:
         """The banner's message as plain text ("" when hidden)."""
         return "" if self.banner.isHidden() else self.banner_label.toolTip()
+
+
+def _blend(a: QColor, b: QColor, amount: float) -> QColor:
+    """``a`` moved ``amount`` (0 to 1) of the way to ``b``: a grey that suits light and dark themes alike."""
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * amount),
+        round(a.green() + (b.green() - a.green()) * amount),
+        round(a.blue() + (b.blue() - a.blue()) * amount),
+    )
 
 
 def _escape(text: str) -> str:
