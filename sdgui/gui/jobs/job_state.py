@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sdgui.core import errors
 from sdgui.core.copy.action import CopyAction
-from sdgui.core.copy.events import Direction, FileFailed, JobEvent
+from sdgui.core.copy.events import Direction, FileDone, FileFailed, FileRetrying, FileSkipped, JobEvent
 from sdgui.core.copy.summary import ACTIVE_STATES, ENDED_STATES, RETRY_LOG_LIMIT, JobStatus, JobSummary, retry_text
 from sdgui.core.delete import DeleteAction
 from sdgui.core.journal import JobInfo
@@ -79,6 +79,8 @@ class JobState(JobSummary):
     """Taken up from the journal: an earlier run (of this or another session) did part of it."""
     failed_targets: dict[str, str] = field(default_factory=dict)
     """Source → destination of the files that failed (what Retry needs)."""
+    retry_due: dict[str, float] = field(default_factory=dict)
+    """Source → when (time.time()) its next attempt starts, for the files waiting to be retried."""
 
     @classmethod
     def for_action(
@@ -123,9 +125,23 @@ class JobState(JobSummary):
         self.rate, self.eta_s = 0.0, None
         return True
 
+    def retry_countdown_s(self, now: float | None = None) -> float | None:
+        """Seconds until the newest retried file's next attempt starts; None when none waits (or it has begun)."""
+        if self.retry_status is None or not self.retry_due:
+            return None
+        due = next(reversed(self.retry_due.values()))
+        left = due - (time.time() if now is None else now)
+        return left if left > 0 else None
+
     def apply(self, event: JobEvent, now: float | None = None) -> None:
-        if not self.is_ended and event.job_id == self.job_id and isinstance(event, FileFailed):
-            self.failed_targets[event.source] = event.destination
+        if not self.is_ended and event.job_id == self.job_id:
+            if isinstance(event, FileFailed):
+                self.failed_targets[event.source] = event.destination
+            if isinstance(event, FileRetrying):
+                self.retry_due.pop(event.source, None)  # re-insert: the newest retry is the one shown
+                self.retry_due[event.source] = (time.time() if now is None else now) + event.delay_s
+            elif isinstance(event, FileDone | FileFailed | FileSkipped):
+                self.retry_due.pop(event.source, None)
         super().apply(event, now)
 
 
