@@ -321,9 +321,10 @@ class FilePane(QWidget):
         """List ``location`` (a directory); errors, including opening the volume, show in the banner."""
         self._navigate(location.as_dir(), select=set())
 
-    def refresh(self) -> None:
-        """List the current location again, keeping the selection where the names still exist."""
-        names = {path.name for path in self.selected_paths()}
+    def refresh(self, *, also_select: set[str] | None = None) -> None:
+        """List the current location again, keeping the selection where the names still exist (or selecting
+        ``also_select`` instead, e.g. a folder just made)."""
+        names = also_select or {path.name for path in self.selected_paths()}
         current = self.view.currentIndex()
         current_name = self.model.entry(current.row()).name if current.isValid() else None
         self._navigate(self._location, select=names)
