@@ -46,12 +46,22 @@ def action_title(action: CopyAction) -> str:
     return f"{verb} {count} item{'s' if count != 1 else ''} to {action.destination}"
 
 
-def journaled_title(info: JobInfo) -> str:
-    """How the window names a job the journal holds: a copy or move, or a delete."""
+def named_title(info: JobInfo, shown: int = 2) -> str:
+    """``Copy p0.jpg, p1.jpg and 1 more to cloud:photos/``: a journaled job named by its first files (or folders),
+    as the user picked them; ``Delete a.txt``."""
     if info.action.get("kind") == DeleteAction.KIND:
-        count = len(DeleteAction.from_dict(info.action).targets)
-        return f"Delete {count} item{'s' if count != 1 else ''}"
-    return action_title(CopyAction.from_dict(info.action))
+        return f"Delete {_first_names(DeleteAction.from_dict(info.action).targets, shown)}"
+    action = CopyAction.from_dict(info.action)
+    verb = "Move" if action.options.delete_after_copy else "Copy"
+    return f"{verb} {_first_names(action.sources, shown)} to {action.destination}"
+
+
+def _first_names(paths: list[SdPath], shown: int) -> str:
+    names = [str(path) if path.is_root else path.name + ("/" if path.is_dir else "") for path in paths[:shown]]
+    more = len(paths) - len(names)
+    if not more:
+        return " and ".join(names) if len(names) == 2 else ", ".join(names)
+    return f"{', '.join(names)} and {more} more"
 
 
 def describe_sources(action: CopyAction) -> str:
