@@ -176,6 +176,7 @@ def time_to_first_rows(qtbot: QtBot, pane: FilePane, location: SdPath) -> tuple[
     return first[0][0] - started, first[0][1]
 
 
+@pytest.mark.timeout(240)
 def test_paging_through_20k_objects_never_stalls_the_gui(
     qtbot: QtBot, open_window: OpenWindow, rclone_cloud: tuple[S3Server, str], local_dir: Path
 ) -> None:
@@ -196,7 +197,7 @@ def test_paging_through_20k_objects_never_stalls_the_gui(
     with Heartbeat() as beat:
         started = time.perf_counter()
         first_rows_s, arrived = time_to_first_rows(qtbot, window.right, SdPath.parse("cloud:many/"))
-        qtbot.waitUntil(scrolled_to_the_end, timeout=LIST_TIMEOUT_MS)
+        qtbot.waitUntil(scrolled_to_the_end, timeout=150_000)  # generous: a loaded machine slows rclone
         all_rows_s = time.perf_counter() - started
 
     figures = (
@@ -292,6 +293,7 @@ def test_first_rows_of_a_100k_prefix_come_quickly(
     assert beat.longest_s < STALL_LIMIT_S, figures
 
 
+@pytest.mark.timeout(240)
 def test_end_home_and_the_scroll_bar_reach_every_row_of_20k_objects(
     qtbot: QtBot, open_window: OpenWindow, rclone_cloud: tuple[S3Server, str], local_dir: Path
 ) -> None:
@@ -312,7 +314,8 @@ def test_end_home_and_the_scroll_bar_reach_every_row_of_20k_objects(
     with Heartbeat() as beat:
         started = time.perf_counter()
         first_rows_s, arrived = time_to_first_rows(qtbot, pane, SdPath.parse("cloud:many/"))
-        wait_listed(qtbot, pane, SdPath.parse("cloud:many/"))
+        # Generous: rclone takes 1-2.5 s a page of 0-byte objects here, more on a loaded machine.
+        wait_listed(qtbot, pane, SdPath.parse("cloud:many/"), timeout=150_000)
         listed_s = time.perf_counter() - started
         status = pane.status_label.text()
         pressed = time.perf_counter()

@@ -134,11 +134,15 @@ def test_big_prefix_arrives_in_pages(qtbot, moto_s3: S3Server, big_bucket: str) 
     assert model.path_for(BIG_DIRS) == SdPath("big", "big/file-0000.bin", False)
 
 
-def test_a_batch_out_of_order_merges_and_the_selection_follows(qtbot, tmp_path: Path) -> None:
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+def test_a_batch_out_of_order_merges_and_the_selection_follows(qtbot, tmp_path: Path, order: Qt.SortOrder) -> None:
     """A local folder lists in no order: later batches merge into the sorted rows; a selected row stays selected."""
     for i in range(0, 3000, 3):  # names whose listing order is scrambled against their sorted order
         (tmp_path / f"f-{(i * 7919) % 3000:04d}").write_bytes(b"")
+    for name in ("zz-dir", "aa-dir"):
+        (tmp_path / name).mkdir()
     model, _tester = watched_model(page_size=100)
+    model.sort(Column.NAME, order)
     selected: list[str] = []
 
     def remember_first_rows(_parent: QModelIndex, first: int, last: int) -> None:
@@ -151,8 +155,10 @@ def test_a_batch_out_of_order_merges_and_the_selection_follows(qtbot, tmp_path: 
     with qtbot.waitSignal(model.finished_listing, timeout=30_000) as finished:
         model.set_location(BackendCache(VolumeRegistry()).get(None), SdPath(None, str(tmp_path), True))
     names = [model.entry(row).name for row in range(model.rowCount())]
-    assert finished.args == [1000] and len(names) == 1000
-    assert names == sorted(names)
+    assert finished.args == [1002] and len(names) == 1002
+    descending = order == Qt.SortOrder.DescendingOrder
+    assert names[:2] == (["zz-dir", "aa-dir"] if descending else ["aa-dir", "zz-dir"])  # folders first either way
+    assert names[2:] == sorted(names[2:], reverse=descending)
     assert model.entry(persistent[0].row()).name == selected[0]
 
 

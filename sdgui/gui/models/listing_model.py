@@ -13,6 +13,7 @@ later batches merge into that order.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import logging
@@ -80,6 +81,7 @@ class ListingModel(QAbstractTableModel):
         super().__init__(parent)
         self.page_size = page_size
         self._rows: list[Entry] = []
+        self._keys: list[Any] = []  # the order key of each row (see _order_key)
         self._pending: list[Entry] = []
         self._location: SdPath | None = None
         self._source: BackendSource | None = None
@@ -176,6 +178,7 @@ class ListingModel(QAbstractTableModel):
         generation = self._generation
         self.beginResetModel()
         self._rows = []
+        self._keys = []
         self._pending = []
         self._last_error = None
         self.endResetModel()
@@ -250,14 +253,15 @@ class ListingModel(QAbstractTableModel):
         if not self._pending or self._changing:
             return
         self._flush_timer.stop()
-        batch = self._sorted(self._pending)
+        keys, batch = self._keyed(self._pending)
         self._pending = []
-        in_order = not self._rows or self._precedes(self._rows[-1], batch[0])
+        in_order = not self._keys or self._keys[-1] <= keys[0]
         first = len(self._rows)
         self._changing = True
         try:
             self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
             self._rows.extend(batch)
+            self._keys.extend(keys)
             self.endInsertRows()
         finally:
             self._changing = False
@@ -265,28 +269,23 @@ class ListingModel(QAbstractTableModel):
             self._merge_tail(first)
 
     def _merge_tail(self, first: int) -> None:
-        """Move the sorted rows from ``first`` on into their places among the sorted rows before them."""
+        """Move the sorted rows from ``first`` on into their places among the sorted rows before them: a binary
+        search per moved row over the cached keys, then one pass that splices the two lists."""
+        head_keys, tail_keys = self._keys[:first], self._keys[first:]
         head, tail = self._rows[:first], self._rows[first:]
-        positions = [self._insert_position(head, entry) for entry in tail]  # non-decreasing: tail is sorted
-        merged: list[Entry] = []
+        rows: list[Entry] = []
+        keys: list[Any] = []
         start = 0
-        for position, entry in zip(positions, tail, strict=True):
-            merged.extend(head[start:position])
-            merged.append(entry)
+        for key, entry in zip(tail_keys, tail, strict=True):
+            position = bisect.bisect_right(head_keys, key, lo=start)  # non-decreasing: the tail is sorted
+            rows.extend(head[start:position])
+            keys.extend(head_keys[start:position])
+            rows.append(entry)
+            keys.append(key)
             start = position
-        merged.extend(head[start:])
-        self._relayout(merged)
-
-    def _insert_position(self, rows: list[Entry], entry: Entry) -> int:
-        """Where ``entry`` goes in the sorted ``rows``: after any equal entries (binary search, log n keys)."""
-        lo, hi = 0, len(rows)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._precedes(rows[mid], entry):
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        rows.extend(head[start:])
+        keys.extend(head_keys[start:])
+        self._relayout(rows, keys)
 
     # -- sorting ----------------------------------------------------------------
     def _sort_key(self, column: int) -> Callable[[Entry], Any]:
@@ -298,21 +297,19 @@ class ListingModel(QAbstractTableModel):
             return lambda e: (self._kind(e).casefold(), e.name.casefold(), e.name)
         return lambda e: (e.name.casefold(), e.name)
 
-    def _sorted(self, entries: Sequence[Entry]) -> list[Entry]:
-        """Folders first in either order, each group by the current column."""
+    def _order_key(self) -> Callable[[Entry], Any]:
+        """A key whose ascending order is the shown order: folders first in either direction, then the column's
+        key, reversed when descending. Rows keep theirs (``_keys``), so merging a batch compares no new keys."""
         key = self._sort_key(self._sort_column)
-        reverse = self._sort_order == Qt.SortOrder.DescendingOrder
-        dirs = sorted((e for e in entries if e.is_dir), key=key, reverse=reverse)
-        files = sorted((e for e in entries if not e.is_dir), key=key, reverse=reverse)
-        return dirs + files
+        if self._sort_order == Qt.SortOrder.DescendingOrder:
+            return lambda e: (not e.is_dir, _Reversed(key(e)))
+        return lambda e: (not e.is_dir, key(e))
 
-    def _precedes(self, a: Entry, b: Entry) -> bool:
-        """Whether ``a`` may come before ``b`` in the current order."""
-        if a.is_dir != b.is_dir:
-            return a.is_dir
-        key = self._sort_key(self._sort_column)
-        ka, kb = key(a), key(b)
-        return bool(ka <= kb) if self._sort_order == Qt.SortOrder.AscendingOrder else bool(ka >= kb)
+    def _keyed(self, entries: Sequence[Entry]) -> tuple[list[Any], list[Entry]]:
+        """``entries`` in the current order, with their order keys."""
+        order = self._order_key()
+        pairs = sorted(((order(entry), entry) for entry in entries), key=_first)
+        return [key for key, _ in pairs], [entry for _, entry in pairs]
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort what has arrived; batches still to come merge into this order."""
@@ -320,22 +317,20 @@ class ListingModel(QAbstractTableModel):
             return
         self._sort_column = Column(column)
         self._sort_order = order
-        self._resort()
+        keys, rows = self._keyed(self._rows)
+        if all(a is b for a, b in zip(rows, self._rows, strict=True)):
+            self._keys = keys  # already in this order: no layout change
+            return
+        self._relayout(rows, keys)
 
-    def _resort(self) -> None:
-        combined = self._sorted(self._rows)
-        if all(a is b for a, b in zip(combined, self._rows, strict=True)):
-            return  # already in this order: no layout change
-        self._relayout(combined)
-
-    def _relayout(self, rows: list[Entry]) -> None:
+    def _relayout(self, rows: list[Entry], keys: list[Any]) -> None:
         """Show the same entries in a new order (one layoutChanged); selection and current row follow them."""
         self._changing = True
         try:
             self.layoutAboutToBeChanged.emit()
             old = self.persistentIndexList()
             old_entries = [self._rows[index.row()] for index in old]
-            self._rows = rows
+            self._rows, self._keys = rows, keys
             new_rows = {id(entry): row for row, entry in enumerate(rows)} if old else {}
             new = [
                 self.index(new_rows[id(entry)], index.column()) for entry, index in zip(old_entries, old, strict=True)
@@ -509,3 +504,28 @@ class ListingModel(QAbstractTableModel):
         sources, destination = plan
         self.drop_requested.emit(sources, destination, action == Qt.DropAction.MoveAction)
         return True
+
+
+def _first(pair: tuple[Any, Entry]) -> Any:
+    return pair[0]
+
+
+class _Reversed:
+    """Wraps a key so that it sorts in the opposite order (descending columns, with folders still first)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(other.key < self.key)
+
+    def __le__(self, other: _Reversed) -> bool:
+        return bool(other.key <= self.key)
