@@ -396,6 +396,8 @@ def test_cancel_a_big_upload_from_the_transfers_dock(
     model_row = dock.model.row_of(job_id)
     assert dock.model.index(model_row, TransferColumn.STATE).data() == "Cancelled"
     dock.show_tab("Failed")
+    assert dock.proxy_row_of(job_id) is None  # a cancel is not a failure
+    dock.show_tab("Cancelled")
     proxy_row = dock.proxy_row_of(job_id)
     assert proxy_row is not None
     assert dock.proxy.index(proxy_row, TransferColumn.STATE).data() == "Cancelled"
