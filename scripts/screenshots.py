@@ -2,7 +2,8 @@
 
     xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python scripts/screenshots.py
 
-Shots: both panes listed, a copy in progress, the volume dialog after a successful test, a conflict prompt.
+Shots: both panes listed (the active one framed), a copy in progress, a cancelled copy under its own tab, New folder
+on the demo volume (which keeps no empty folders), the volume dialog after a successful test, a conflict prompt.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ os.environ["SDGUI_DATA_DIR"] = str(_home / "data")
 os.environ["HOME"] = str(_home / "home")
 
 from PySide6.QtCore import QEventLoop  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget  # noqa: E402
 
 from sdgui.core.backends.base import Entry  # noqa: E402
 from sdgui.core.paths import SdPath  # noqa: E402
@@ -74,6 +75,9 @@ def main() -> int:
         window.resize(1280, 780)
         window.show()
         wait_for(app, lambda: window.left.model.rowCount() >= 5 and window.right.model.rowCount() >= 3)
+        window.activateWindow()  # no window manager under Xvfb: an inactive window greys every selection
+        wait_for(app, window.isActiveWindow)
+        window.right.view.selectRow(1)  # the inactive pane's selection shows grey
         window.left.view.selectRow(0)
         window.left.view.setFocus()
         app.processEvents()
@@ -85,6 +89,33 @@ def main() -> int:
         wait_for(app, lambda: window.jobs.state(job_id).bytes_done > 0.35 * big.stat().st_size, timeout=60)
         save(window, "copy-in-progress.png")
         wait_for(app, lambda: window.jobs.state(job_id).state in ("finished", "failed", "cancelled"), timeout=120)
+
+        [cancelled] = window.start_copy([SdPath(None, str(big))], SdPath.parse("demo:videos-2/"), False)
+        wait_for(app, lambda: window.jobs.state(cancelled).bytes_done > 0, timeout=60)
+        window.jobs.cancel(cancelled)
+        wait_for(app, lambda: window.jobs.state(cancelled).state == "cancelled", timeout=30)
+        window.transfers.show_tab("Cancelled")
+        app.processEvents()
+        save(window, "transfers-cancelled.png")
+        window.transfers.show_tab("Active")
+
+        # New folder on the demo volume (rclone serve s3 keeps a folder marker as a file): the window says why.
+        shown: list[QMessageBox] = []
+
+        def information(parent: QWidget, title: str, text: str) -> None:
+            box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
+            box.show()
+            shown.append(box)
+
+        QInputDialog.getText = staticmethod(lambda *args, **kwargs: ("new-album", True))  # type: ignore[method-assign]
+        QMessageBox.information = staticmethod(information)  # type: ignore[method-assign,assignment]
+        window.right.view.setFocus()
+        wait_for(app, lambda: window.active is window.right)
+        window.new_folder()
+        wait_for(app, lambda: bool(shown) and not window.right.model.is_loading)
+        app.processEvents()
+        save(shown[0], "new-folder-no-empty-folders.png")
+        shown[0].close()
 
         dialog = VolumeDialog(window)
         dialog.provider.setCurrentIndex(dialog.provider.findData("minio"))

@@ -39,6 +39,7 @@ from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import action_title
 from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
+from sdgui.gui.new_folder import NewFolder, make_folder
 from sdgui.gui.preferences import load_preferences
 from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.left = FilePane(self.backends)
         self.right = FilePane(self.backends)
         self.active = self.left
+        self.left.set_active(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.left)
         self.splitter.addWidget(self.right)
@@ -154,6 +156,8 @@ class MainWindow(QMainWindow):
     # -- panes ----------------------------------------------------------------
     def _set_active(self, pane: FilePane) -> None:
         self.active = pane
+        pane.set_active(True)
+        self.other(pane).set_active(False)
 
     def other(self, pane: FilePane | None = None) -> FilePane:
         return self.right if (pane or self.active) is self.left else self.left
@@ -369,10 +373,24 @@ class MainWindow(QMainWindow):
             return
         backends = self.backends
         run_task(  # opening the backend may ask the keyring; making the folder may wait on the network
-            lambda: backends.get(target.volume).make_dir(target.backend_key),
-            lambda _: pane.refresh(),
+            lambda: make_folder(backends.get(target.volume), target.backend_key),
+            lambda made: self._folder_made(pane, target, made),
             lambda exc: QMessageBox.warning(self, "New folder", error_text(exc)),
             context=self,
+        )
+
+    def _folder_made(self, pane: FilePane, target: SdPath, made: NewFolder) -> None:
+        if made.outcome != "cannot-exist":
+            pane.refresh(also_select={target.name})
+            return
+        # Say so plainly, then open the folder-to-be: what is copied or dropped there makes it.
+        pane.set_location(target)
+        QMessageBox.information(
+            self,
+            "New folder",
+            f"{target.volume} cannot keep empty folders: it stores a folder marker as an empty file, which would "
+            f"list as a file named “{target.name}”.\n\nThe pane now shows {target.as_dir()}; the folder appears "
+            "as soon as you copy or move files into it.",
         )
 
     def delete_selected(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.events import (
     ConcurrencyChanged,
@@ -16,8 +18,17 @@ from sdgui.core.copy.events import (
     JobStarted,
     Progress,
 )
+from sdgui.core.delete import DeleteAction
+from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
-from sdgui.gui.jobs.job_state import RETRY_LOG_LIMIT, JobState, action_title, direction_of, retry_action
+from sdgui.gui.jobs.job_state import (
+    RETRY_LOG_LIMIT,
+    JobState,
+    action_title,
+    direction_of,
+    named_title,
+    retry_action,
+)
 
 
 def _action(sources: list[str], destination: str, **options: object) -> CopyAction:
@@ -255,3 +266,18 @@ def test_retry_after_cancel_keeps_an_overwrite_policy() -> None:
     state.apply(FileDone("j1", "/data/dir/a", "cloud:dst/dir/a", 1, None, "verified", "streaming upload"))
     state.apply(JobCancelled("j1", 1))
     assert retry_action(state) == state.action
+
+
+def _journaled(action: dict[str, object]) -> JobInfo:
+    now = datetime.now(UTC)
+    return JobInfo("j1", now, now, "cancelled", action, "", 3, 1, 0, 30, 10)
+
+
+def test_a_journaled_job_is_named_by_its_first_files() -> None:
+    three = _action(["/data/p0.jpg", "/data/p1.jpg", "cloud:raw/"], "/home/me/")
+    assert named_title(_journaled(three.to_dict())) == "Copy p0.jpg, p1.jpg and 1 more to /home/me/"
+    assert named_title(_journaled(three.to_dict()), shown=3) == "Copy p0.jpg, p1.jpg, raw/ to /home/me/"
+    two = _action(["/data/a.txt", "/data/b.txt"], "cloud:one/", delete_after_copy=True)
+    assert named_title(_journaled(two.to_dict())) == "Move a.txt and b.txt to cloud:one/"
+    delete = DeleteAction([SdPath.parse("cloud:old.bin")])
+    assert named_title(_journaled(delete.to_dict())) == "Delete old.bin"

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QMimeData, QModelIndex, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QCoreApplication, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QThreadPool, QUrl
 from PySide6.QtTest import QAbstractItemModelTester
 
 from sdgui.core.backends.factory import BackendCache
@@ -65,11 +65,6 @@ def watched_model(page_size: int = PAGE) -> tuple[ListingModel, QAbstractItemMod
     return model, tester
 
 
-def fetch_all(model: ListingModel) -> None:
-    while model.canFetchMore(QModelIndex()):
-        model.fetchMore(QModelIndex())
-
-
 def test_local_directory_lists_folders_first_with_sizes(qtbot, local_tree: Path) -> None:
     model, _tester = watched_model()
     cache = BackendCache(VolumeRegistry())
@@ -92,7 +87,7 @@ def test_local_directory_lists_folders_first_with_sizes(qtbot, local_tree: Path)
     assert model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsDropEnabled
     assert not model.flags(model.index(4, 0)) & Qt.ItemFlag.ItemIsDropEnabled
     assert model.flags(model.index(4, 0)) & Qt.ItemFlag.ItemIsDragEnabled
-    assert not model.is_loading and model.fully_sorted and model.names() == set(names)
+    assert not model.is_loading and model.names() == set(names)
 
 
 def test_sort_by_size_keeps_folders_first(qtbot, local_tree: Path) -> None:
@@ -103,7 +98,6 @@ def test_sort_by_size_keeps_folders_first(qtbot, local_tree: Path) -> None:
     names = [model.entry(row).name for row in range(model.rowCount())]
     assert names[:3] == ["gamma", "beta", "Alpha"]
     assert names[3:] == ["d.tar.gz", "a.bin", "b.txt", "C.md"]
-    assert model.fully_sorted
 
 
 def test_big_prefix_arrives_in_pages(qtbot, moto_s3: S3Server, big_bucket: str) -> None:
@@ -122,24 +116,50 @@ def test_big_prefix_arrives_in_pages(qtbot, moto_s3: S3Server, big_bucket: str) 
         first_rows_after = time.monotonic() - started
     total = BIG_FILES + BIG_DIRS
     assert finished.args == [total]
-    # The first page showed while the listing was still running, and only one page of rows was inserted.
+    # The first page showed while the listing was still running, on its own.
     assert inserted[0][:3] == (0, PAGE - 1, True)
     assert first_rows_after < 5.0, f"first rows took {first_rows_after:.2f} s"
     assert len(arrived) >= total // PAGE and arrived[-1] == total
-    assert model.rowCount() == PAGE and model.canFetchMore(QModelIndex())
-    # At the end the model sorted globally: the sub-prefixes (listed last by S3) now lead.
+    # Nobody asked for more, yet every entry became a row, in batches that each append at the end.
+    assert model.rowCount() == total and not model.canFetchMore(QModelIndex())
+    assert [first for first, *_ in inserted] == sorted(first for first, *_ in inserted)
+    assert sum(last - first + 1 for first, last, *_ in inserted) == total
+    # The sub-prefixes (listed last by S3) were merged into place: folders lead.
     assert [model.entry(row).name for row in range(BIG_DIRS)] == [f"sub-{d}" for d in range(BIG_DIRS)]
     assert all(model.entry(row).is_dir for row in range(BIG_DIRS))
     assert model.path_for(0) == SdPath("big", "big/sub-0", True)
-    before = model.rowCount()
-    model.fetchMore(QModelIndex())
-    assert model.rowCount() == before + PAGE
-    fetch_all(model)
-    assert model.rowCount() == total and not model.canFetchMore(QModelIndex())
-    names = {model.entry(row).name for row in range(model.rowCount())}
-    assert names == {f"file-{i:04d}.bin" for i in range(BIG_FILES)} | {f"sub-{d}" for d in range(BIG_DIRS)}
+    names = [model.entry(row).name for row in range(model.rowCount())]
+    assert names[BIG_DIRS:] == [f"file-{i:04d}.bin" for i in range(BIG_FILES)]
     assert not model.entry(BIG_DIRS).is_dir
     assert model.path_for(BIG_DIRS) == SdPath("big", "big/file-0000.bin", False)
+
+
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+def test_a_batch_out_of_order_merges_and_the_selection_follows(qtbot, tmp_path: Path, order: Qt.SortOrder) -> None:
+    """A local folder lists in no order: later batches merge into the sorted rows; a selected row stays selected."""
+    for i in range(0, 3000, 3):  # names whose listing order is scrambled against their sorted order
+        (tmp_path / f"f-{(i * 7919) % 3000:04d}").write_bytes(b"")
+    for name in ("zz-dir", "aa-dir"):
+        (tmp_path / name).mkdir()
+    model, _tester = watched_model(page_size=100)
+    model.sort(Column.NAME, order)
+    selected: list[str] = []
+
+    def remember_first_rows(_parent: QModelIndex, first: int, last: int) -> None:
+        if first == 0 and not selected:
+            selected.append(model.entry(5).name)
+            persistent.append(QPersistentModelIndex(model.index(5, 0)))
+
+    persistent: list[QPersistentModelIndex] = []
+    model.rowsInserted.connect(remember_first_rows)
+    with qtbot.waitSignal(model.finished_listing, timeout=30_000) as finished:
+        model.set_location(BackendCache(VolumeRegistry()).get(None), SdPath(None, str(tmp_path), True))
+    names = [model.entry(row).name for row in range(model.rowCount())]
+    assert finished.args == [1002] and len(names) == 1002
+    descending = order == Qt.SortOrder.DescendingOrder
+    assert names[:2] == (["zz-dir", "aa-dir"] if descending else ["aa-dir", "zz-dir"])  # folders first either way
+    assert names[2:] == sorted(names[2:], reverse=descending)
+    assert model.entry(persistent[0].row()).name == selected[0]
 
 
 def test_location_change_drops_pages_of_the_old_listing(qtbot, moto_s3: S3Server, big_bucket: str, local_tree) -> None:

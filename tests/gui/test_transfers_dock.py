@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from sdgui.core.copy.events import (
     JobEvent,
     JobFinished,
     JobStarted,
+    Progress,
 )
 from sdgui.core.paths import SdPath
 from sdgui.core.settings import MiB, TransferSettings
@@ -33,6 +35,7 @@ from sdgui.gui.widgets.transfers_dock import RowActions, TransfersDock
 from tests.copying import read_object
 from tests.servers import S3Server
 
+STATE = Column.STATE
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 SETTINGS = TransferSettings(upload_chunk_size=5 * MiB, multipart_threshold=6 * MiB, download_part_size=4 * MiB)
@@ -110,6 +113,8 @@ def test_queued_row_cancel_then_retry_then_reveal(
     assert manager.state(job_id).state == "cancelled"
     assert dock.proxy_row_of(job_id) is None  # gone from Active
     dock.show_tab("Failed")
+    assert dock.proxy_row_of(job_id) is None  # a cancel is not a failure
+    dock.show_tab("Cancelled")
     assert cell(dock, job_id, Column.STATE) == "Cancelled"
     buttons = actions_of(dock, job_id)
     assert buttons.retry_button.isVisible() and not buttons.cancel_button.isVisible()
@@ -139,7 +144,7 @@ def test_running_upload_shows_progress_and_cancel_stops_it(
     big.write_bytes(os.urandom(200 * MiB))
     job_id = manager.submit(action([str(big)], "cloud:big.bin"))
     qtbot.waitUntil(lambda: manager.state(job_id).bytes_done > 0, timeout=JOB_TIMEOUT_MS)
-    assert cell(dock, job_id, Column.STATE) == "Running"
+    assert cell(dock, job_id, Column.STATE) == "Transferring"
     assert cell(dock, job_id, Column.DIRECTION) == "Upload"
     assert str(cell(dock, job_id, Column.PROGRESS)).endswith("%")
     assert " of 209.7 MB" in str(cell(dock, job_id, Column.TRANSFERRED))
@@ -151,7 +156,9 @@ def test_running_upload_shows_progress_and_cancel_stops_it(
     assert wait_ended(qtbot, manager, job_id, timeout=2_000).state == "cancelled"
     assert time.monotonic() - cancelled_at < 2.0
     assert moto_s3.open_multipart_uploads(cloud) == []
-    assert dock.tabs.tabText(1) == "Failed (1)"
+    assert dock.tabs.tabText(1) == "Failed" and dock.tabs.tabText(2) == "Cancelled (1)"
+    dock.show_tab("Cancelled")
+    assert str(cell(dock, job_id, Column.STATE)).startswith("Cancelled")
 
 
 def test_failed_row_says_why(
@@ -200,7 +207,8 @@ def test_state_column_shows_retries_throttling_and_resumed_bytes(
         ConcurrencyChanged(job_id, 8, "throttled"),
         ConcurrencyChanged(job_id, 4, "throttled"),
     )
-    assert cell(dock, job_id, Column.STATE) == "Running · retry 2/5 · throttled: 4 at once"
+    # The first retry waits 0.8 s: its countdown may already be over.
+    assert re.fullmatch(r"Transferring · retry 2/5( in 1 s)? · throttled: 4 at once", str(cell(dock, job_id, STATE)))
     tooltip = str(cell(dock, job_id, Column.STATE, Qt.ItemDataRole.ToolTipRole))
     assert "cloud:a.bin: retry 2 of 5 after network error at cloud:a.bin: connection reset by peer" in tooltip
     assert "Throttled by the service: down to 4 files at once (now 4)" in tooltip
@@ -209,7 +217,7 @@ def test_state_column_shows_retries_throttling_and_resumed_bytes(
     assert "retry 2 of 5 after network error" in dock.details.toPlainText()
 
     feed(manager, job_id, FileRetrying(job_id, "cloud:a.bin", f"{tmp_path}/a.bin", 2, 5, 1.6, "network", "reset"))
-    assert cell(dock, job_id, Column.STATE) == "Running · retry 3/5 · throttled: 4 at once"
+    assert re.fullmatch(r"Transferring · retry 3/5( in [12] s)? · throttled: 4 at once", str(cell(dock, job_id, STATE)))
     feed(
         manager,
         job_id,
@@ -226,7 +234,7 @@ def test_state_column_shows_retries_throttling_and_resumed_bytes(
         ),
         *(ConcurrencyChanged(job_id, limit, "recovered") for limit in range(5, 17)),
     )
-    assert cell(dock, job_id, Column.STATE) == "Running"  # no file waits for a retry, back to 16 at once
+    assert cell(dock, job_id, Column.STATE) == "Transferring"  # no file waits for a retry, back to 16 at once
     feed(
         manager,
         job_id,
@@ -241,3 +249,66 @@ def test_state_column_shows_retries_throttling_and_resumed_bytes(
     assert "1 file copied by an earlier run" in details
     assert "Throttled by the service: down to 4 files at once (ended at 16)" in details
     assert "2 retries:" in details
+
+
+def test_cancelled_jobs_have_their_own_tab_apart_from_failed(
+    qtbot: QtBot, dock: TransfersDock, manager: JobManager, tmp_path: Path
+) -> None:
+    failed = manager.submit(action([str(tmp_path / "missing")], f"{tmp_path}/out"))
+    wait_ended(qtbot, manager, failed)
+    dock.pause_action.trigger()
+    (tmp_path / "a.txt").write_bytes(b"a")
+    cancelled = manager.submit(action([str(tmp_path / "a.txt")], f"{tmp_path}/b.txt"))
+    manager.cancel(cancelled)
+    assert manager.state(cancelled).state == "cancelled"
+    assert [dock.tabs.tabText(tab) for tab in range(dock.tabs.count())] == [
+        "Active", "Failed (1)", "Cancelled (1)", "Done",
+    ]  # fmt: skip
+    dock.show_tab("Failed")
+    assert dock.proxy_row_of(failed) is not None and dock.proxy_row_of(cancelled) is None
+    dock.show_tab("Cancelled")
+    assert dock.proxy_row_of(cancelled) is not None and dock.proxy_row_of(failed) is None
+    assert cell(dock, cancelled, STATE) == "Cancelled"
+    assert actions_of(dock, cancelled).retry_button.isVisible()
+
+
+def test_state_column_names_the_phase_and_counts_down_a_retry(
+    qtbot: QtBot, dock: TransfersDock, manager: JobManager, tmp_path: Path
+) -> None:
+    dock.pause_action.trigger()  # the job stays queued: the test plays its events
+    job_id = manager.submit(action(["cloud:a.bin"], f"{tmp_path}/"))
+    state = manager.state(job_id)
+    state.mark_running()
+    feed(manager, job_id)
+    assert cell(dock, job_id, STATE) == "Starting…"
+    assert cell(dock, job_id, Column.TRANSFERRED) == ""  # not "0 bytes": nothing is known yet
+
+    def progress(phase: str, done: int = 0, total: int = 0) -> Progress:
+        return Progress(job_id, phase, "cloud:a.bin", done, total, 0, 1 if total else 0, 0.0, None)  # type: ignore[arg-type]
+
+    feed(manager, job_id, progress("scanning"))
+    assert cell(dock, job_id, STATE) == "Listing sources…"
+    strategy = "streaming download with ranged parts"
+    feed(manager, job_id, JobStarted(job_id, 1, 0, strategy, counting=True), progress("counting", 10, 100))
+    assert cell(dock, job_id, STATE) == "Transferring · still counting"
+    assert cell(dock, job_id, Column.STRATEGY, Qt.ItemDataRole.ToolTipRole) == strategy
+    feed(manager, job_id, progress("transferring", 50, 100))
+    assert cell(dock, job_id, STATE) == "Transferring"
+
+    retry = FileRetrying(job_id, "cloud:a.bin", f"{tmp_path}/a.bin", 1, 5, 2.5, "throttled", "503 SlowDown")
+    feed(manager, job_id, retry, ConcurrencyChanged(job_id, 2, "throttled"))
+    first = str(cell(dock, job_id, STATE))
+    assert re.fullmatch(r"Transferring · retry 2/5 in [23] s · throttled: 2 at once", first), first
+    # Nothing else happens, yet the countdown moves and then says the attempt is on.
+    qtbot.waitUntil(
+        lambda: cell(dock, job_id, STATE) == "Transferring · retry 2/5 · throttled: 2 at once", timeout=6000
+    )
+
+    # No cell cuts the state or the strategy: their columns grew to fit.
+    header, metrics = dock.view.horizontalHeader(), dock.view.fontMetrics()
+    assert header.sectionSize(STATE) >= metrics.horizontalAdvance(first)
+    assert header.sectionSize(Column.STRATEGY) >= metrics.horizontalAdvance(strategy)
+    assert "retry 2/5" in str(cell(dock, job_id, STATE, Qt.ItemDataRole.ToolTipRole))
+
+    feed(manager, job_id, progress("finishing", 100, 100))
+    assert cell(dock, job_id, STATE) == "Finishing… · retry 2/5 · throttled: 2 at once"

@@ -105,8 +105,12 @@ def test_resume_all_finishes_a_cancelled_upload(
     window = open_window()
     bar = window.unfinished_bar
     assert bar.isVisible()
-    assert bar.message.full_text() == "1 transfer did not finish last time: Copy 3 items to cloud:photos/"
-    assert "Cancelled, 1 of 3 files, 300.0 kB of 900.0 kB" in bar.toolTip()
+    assert bar.message.full_text() == (
+        "1 transfer did not finish last time: Copy p0.jpg, p1.jpg and 1 more to cloud:photos/ (1 of 3 files done)"
+    )
+    assert "Copy p0.jpg, p1.jpg, p2.jpg to cloud:photos/ — Cancelled, 1 of 3 files, 300.0 kB of 900.0 kB" in (
+        bar.toolTip()
+    )
     assert bar.geometry().bottom() < window.splitter.geometry().top()  # above the panes
 
     qtbot.mouseClick(bar.resume_button, Qt.MouseButton.LeftButton)
@@ -148,7 +152,7 @@ def test_review_resumes_a_killed_download_from_its_partial_file(
     assert len(partials(down)) == 1
 
     window = open_window()
-    assert window.unfinished_bar.message.full_text() == (f"1 transfer did not finish last time: Copy 1 item to {down}/")
+    assert window.unfinished_bar.message.full_text() == f"1 transfer did not finish last time: Copy big.bin to {down}/"
     qtbot.mouseClick(window.unfinished_bar.review_button, Qt.MouseButton.LeftButton)
     dialog = window.unfinished_dialog
     assert dialog is not None and dialog.isVisible()
@@ -185,7 +189,8 @@ def test_discard_all_asks_then_forgets_the_jobs(
             bar = window.unfinished_bar
             assert bar.job_ids() == [first, second]
             assert bar.message.full_text() == (
-                "2 transfers did not finish last time: Copy 2 items to cloud:one/; Copy 2 items to cloud:two/"
+                "2 transfers did not finish last time: Copy a.txt and b.txt to cloud:one/ (1 of 2 files done); "
+                "Copy c.txt and d.txt to cloud:two/ (1 of 2 files done)"
             )
 
             answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]

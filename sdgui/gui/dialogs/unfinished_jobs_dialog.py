@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from sdgui.core.journal import JobInfo
-from sdgui.gui.jobs.job_state import journaled_title
+from sdgui.gui.jobs.job_state import named_title
 from sdgui.gui.widgets.unfinished_jobs_bar import progress_of, state_of
 
 HEADERS = ("Transfer", "State", "Done before", "Last active", "")
@@ -68,7 +68,7 @@ class UnfinishedJobsDialog(QDialog):
         self.table.setRowCount(0)
         self.table.setRowCount(len(jobs))
         for row, info in enumerate(jobs):
-            title = QTableWidgetItem(journaled_title(info))
+            title = QTableWidgetItem(named_title(info))
             title.setToolTip(f"{info.summary}\nJob {info.id}")
             self.table.setItem(row, 0, title)
             self.table.setItem(row, 1, QTableWidgetItem(state_of(info)))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sdgui.core import errors
 from sdgui.core.copy.action import CopyAction
-from sdgui.core.copy.events import Direction, FileFailed, JobEvent
+from sdgui.core.copy.events import Direction, FileDone, FileFailed, FileRetrying, FileSkipped, JobEvent
 from sdgui.core.copy.summary import ACTIVE_STATES, ENDED_STATES, RETRY_LOG_LIMIT, JobStatus, JobSummary, retry_text
 from sdgui.core.delete import DeleteAction
 from sdgui.core.journal import JobInfo
@@ -46,12 +46,22 @@ def action_title(action: CopyAction) -> str:
     return f"{verb} {count} item{'s' if count != 1 else ''} to {action.destination}"
 
 
-def journaled_title(info: JobInfo) -> str:
-    """How the window names a job the journal holds: a copy or move, or a delete."""
+def named_title(info: JobInfo, shown: int = 2) -> str:
+    """``Copy p0.jpg, p1.jpg and 1 more to cloud:photos/``: a journaled job named by its first files (or folders),
+    as the user picked them; ``Delete a.txt``."""
     if info.action.get("kind") == DeleteAction.KIND:
-        count = len(DeleteAction.from_dict(info.action).targets)
-        return f"Delete {count} item{'s' if count != 1 else ''}"
-    return action_title(CopyAction.from_dict(info.action))
+        return f"Delete {_first_names(DeleteAction.from_dict(info.action).targets, shown)}"
+    action = CopyAction.from_dict(info.action)
+    verb = "Move" if action.options.delete_after_copy else "Copy"
+    return f"{verb} {_first_names(action.sources, shown)} to {action.destination}"
+
+
+def _first_names(paths: list[SdPath], shown: int) -> str:
+    names = [str(path) if path.is_root else path.name + ("/" if path.is_dir else "") for path in paths[:shown]]
+    more = len(paths) - len(names)
+    if not more:
+        return " and ".join(names) if len(names) == 2 else ", ".join(names)
+    return f"{', '.join(names)} and {more} more"
 
 
 def describe_sources(action: CopyAction) -> str:
@@ -79,6 +89,8 @@ class JobState(JobSummary):
     """Taken up from the journal: an earlier run (of this or another session) did part of it."""
     failed_targets: dict[str, str] = field(default_factory=dict)
     """Source → destination of the files that failed (what Retry needs)."""
+    retry_due: dict[str, float] = field(default_factory=dict)
+    """Source → when (time.time()) its next attempt starts, for the files waiting to be retried."""
 
     @classmethod
     def for_action(
@@ -123,9 +135,23 @@ class JobState(JobSummary):
         self.rate, self.eta_s = 0.0, None
         return True
 
+    def retry_countdown_s(self, now: float | None = None) -> float | None:
+        """Seconds until the newest retried file's next attempt starts; None when none waits (or it has begun)."""
+        if self.retry_status is None or not self.retry_due:
+            return None
+        due = next(reversed(self.retry_due.values()))
+        left = due - (time.time() if now is None else now)
+        return left if left > 0 else None
+
     def apply(self, event: JobEvent, now: float | None = None) -> None:
-        if not self.is_ended and event.job_id == self.job_id and isinstance(event, FileFailed):
-            self.failed_targets[event.source] = event.destination
+        if not self.is_ended and event.job_id == self.job_id:
+            if isinstance(event, FileFailed):
+                self.failed_targets[event.source] = event.destination
+            if isinstance(event, FileRetrying):
+                self.retry_due.pop(event.source, None)  # re-insert: the newest retry is the one shown
+                self.retry_due[event.source] = (time.time() if now is None else now) + event.delay_s
+            elif isinstance(event, FileDone | FileFailed | FileSkipped):
+                self.retry_due.pop(event.source, None)
         super().apply(event, now)
 
 

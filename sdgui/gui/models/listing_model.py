@@ -1,13 +1,19 @@
-"""ListingModel: one directory of a volume as a table, filled page by page from a background listing.
+"""ListingModel: one directory of a volume as a table, filled from a background listing that reads every page.
 
-Ordering: every page is sorted (folders first, then by the sort column) as it arrives and appended, so the
-first rows show at once. A global order is only possible once every page is in, so when the listing ends the
-model sorts everything once more (one layoutChanged) unless the pages already arrived in order (an S3 prefix
-without sub-prefixes does). ``fully_sorted`` says whether the order holds now; ``sort()`` sorts what has arrived.
+The reader keeps going after the first page (it does not wait for the view to ask): pages collect off the model
+and a timer appends them every ``FLUSH_INTERVAL_MS`` as one row insertion, so Home/End, Page Up/Down and the scroll
+bar reach every entry that has arrived and the GUI thread does a bounded amount of work per tick. The first page
+shows at once.
+
+Ordering: the rows are always in the current sort (folders first, then by the sort column). A batch that sorts
+after the last row (an S3 prefix lists in key order) is simply appended; one that does not is appended and then
+merged into place with one layoutChanged (a local disk lists in no order). ``sort()`` re-sorts what has arrived and
+later batches merge into that order.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import logging
@@ -25,6 +31,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -44,6 +51,9 @@ __all__ = ["PATHS_MIME", "URI_LIST_MIME", "Column", "ListingModel", "paths_from_
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
+FLUSH_INTERVAL_MS = 150
+"""How often arrived pages become rows: often enough to feel live, rarely enough that 100,000 entries are a few
+dozen insertions."""
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -59,7 +69,7 @@ HEADERS = ("Name", "Size", "Modified", "Kind")
 
 
 class ListingModel(QAbstractTableModel):
-    """The entries of one directory, read in the background and shown a page at a time (fetchMore)."""
+    """The entries of one directory, read in the background and appended in timed batches as pages arrive."""
 
     loading_changed = Signal(bool)
     error = Signal(str)
@@ -71,6 +81,7 @@ class ListingModel(QAbstractTableModel):
         super().__init__(parent)
         self.page_size = page_size
         self._rows: list[Entry] = []
+        self._keys: list[Any] = []  # the order key of each row (see _order_key)
         self._pending: list[Entry] = []
         self._location: SdPath | None = None
         self._source: BackendSource | None = None
@@ -81,11 +92,14 @@ class ListingModel(QAbstractTableModel):
         self._last_error: str | None = None
         self._sort_column = Column.NAME
         self._sort_order = Qt.SortOrder.AscendingOrder
-        self._fully_sorted = True
         self._changing = False
         self._icons: dict[str, QIcon] = {}
         self._kinds: dict[str, str] = {}
         self._mime_db = QMimeDatabase()
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._flush)
 
     # -- state ------------------------------------------------------------------
     @property
@@ -106,13 +120,8 @@ class ListingModel(QAbstractTableModel):
 
     @property
     def total_count(self) -> int:
-        """Entries received so far, including those not yet fetched into rows."""
+        """Entries received so far, including those of the next batch (not rows yet)."""
         return len(self._rows) + len(self._pending)
-
-    @property
-    def fully_sorted(self) -> bool:
-        """True when every entry received so far is in the order of the current sort."""
-        return self._fully_sorted
 
     @property
     def generation(self) -> int:
@@ -122,7 +131,7 @@ class ListingModel(QAbstractTableModel):
         return self._rows[row]
 
     def entries(self) -> list[Entry]:
-        """Every entry received so far, loaded rows first."""
+        """Every entry received so far, rows first."""
         return self._rows + self._pending
 
     def names(self) -> set[str]:
@@ -157,6 +166,7 @@ class ListingModel(QAbstractTableModel):
     def cancel(self) -> None:
         """Stop the running listing; what has arrived stays."""
         self._generation += 1
+        self._flush_timer.stop()
         if self._listing is not None:
             self._listing.cancel()
             self._listing = None
@@ -168,8 +178,8 @@ class ListingModel(QAbstractTableModel):
         generation = self._generation
         self.beginResetModel()
         self._rows = []
+        self._keys = []
         self._pending = []
-        self._fully_sorted = True
         self._last_error = None
         self.endResetModel()
         self._set_loading(True)
@@ -201,13 +211,11 @@ class ListingModel(QAbstractTableModel):
         page = [entry for entry in page if entry.name and entry.key.rstrip("/") != own_key]
         if not page:
             return
-        page = self._sorted(page)
-        tail = self._pending[-1] if self._pending else (self._rows[-1] if self._rows else None)
-        if tail is not None and not self._precedes(tail, page[0]):
-            self._fully_sorted = False  # S3 lists in key order, so usually it stays sorted; local disks do not
         self._pending.extend(page)
-        if len(self._rows) < self.page_size:
-            self.fetchMore(QModelIndex())  # the first page shows at once; later ones wait for the view to scroll
+        if not self._rows:
+            self._flush()  # the first page shows at once
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start()
         self.arrived.emit(self.total_count)
 
     def _on_failed(self, generation: int, exc: Exception) -> None:
@@ -224,30 +232,60 @@ class ListingModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._listing = None
-        if not self._fully_sorted:
-            self._resort()
+        self._flush_timer.stop()
+        self._flush()
         self._set_loading(False)
         self.finished_listing.emit(self.total_count)
 
-    # -- paging -----------------------------------------------------------------
+    # -- batches ----------------------------------------------------------------
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        # Rows come on the flush timer; a view that reaches the end early just gets the next batch sooner.
         # Not while our own change signals run: a listener (QAbstractItemModelTester does) may call fetchMore
         # from inside rowsInserted or layoutChanged, which would nest one change inside another.
         return not parent.isValid() and bool(self._pending) and not self._changing
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
+        if self.canFetchMore(parent):
+            self._flush()
+
+    def _flush(self) -> None:
+        """Append every arrived entry as one insertion, then merge it into the order if it does not sort last."""
+        if not self._pending or self._changing:
             return
-        batch = self._pending[: self.page_size]
-        del self._pending[: len(batch)]
+        self._flush_timer.stop()
+        keys, batch = self._keyed(self._pending)
+        self._pending = []
+        in_order = not self._keys or self._keys[-1] <= keys[0]
         first = len(self._rows)
         self._changing = True
         try:
             self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
             self._rows.extend(batch)
+            self._keys.extend(keys)
             self.endInsertRows()
         finally:
             self._changing = False
+        if not in_order:
+            self._merge_tail(first)
+
+    def _merge_tail(self, first: int) -> None:
+        """Move the sorted rows from ``first`` on into their places among the sorted rows before them: a binary
+        search per moved row over the cached keys, then one pass that splices the two lists."""
+        head_keys, tail_keys = self._keys[:first], self._keys[first:]
+        head, tail = self._rows[:first], self._rows[first:]
+        rows: list[Entry] = []
+        keys: list[Any] = []
+        start = 0
+        for key, entry in zip(tail_keys, tail, strict=True):
+            position = bisect.bisect_right(head_keys, key, lo=start)  # non-decreasing: the tail is sorted
+            rows.extend(head[start:position])
+            keys.extend(head_keys[start:position])
+            rows.append(entry)
+            keys.append(key)
+            start = position
+        rows.extend(head[start:])
+        keys.extend(head_keys[start:])
+        self._relayout(rows, keys)
 
     # -- sorting ----------------------------------------------------------------
     def _sort_key(self, column: int) -> Callable[[Entry], Any]:
@@ -259,51 +297,45 @@ class ListingModel(QAbstractTableModel):
             return lambda e: (self._kind(e).casefold(), e.name.casefold(), e.name)
         return lambda e: (e.name.casefold(), e.name)
 
-    def _sorted(self, entries: Sequence[Entry]) -> list[Entry]:
-        """Folders first in either order, each group by the current column."""
+    def _order_key(self) -> Callable[[Entry], Any]:
+        """A key whose ascending order is the shown order: folders first in either direction, then the column's
+        key, reversed when descending. Rows keep theirs (``_keys``), so merging a batch compares no new keys."""
         key = self._sort_key(self._sort_column)
-        reverse = self._sort_order == Qt.SortOrder.DescendingOrder
-        dirs = sorted((e for e in entries if e.is_dir), key=key, reverse=reverse)
-        files = sorted((e for e in entries if not e.is_dir), key=key, reverse=reverse)
-        return dirs + files
+        if self._sort_order == Qt.SortOrder.DescendingOrder:
+            return lambda e: (not e.is_dir, _Reversed(key(e)))
+        return lambda e: (not e.is_dir, key(e))
 
-    def _precedes(self, a: Entry, b: Entry) -> bool:
-        """Whether ``a`` may come before ``b`` in the current order."""
-        if a.is_dir != b.is_dir:
-            return a.is_dir
-        key = self._sort_key(self._sort_column)
-        ka, kb = key(a), key(b)
-        return bool(ka <= kb) if self._sort_order == Qt.SortOrder.AscendingOrder else bool(ka >= kb)
+    def _keyed(self, entries: Sequence[Entry]) -> tuple[list[Any], list[Entry]]:
+        """``entries`` in the current order, with their order keys."""
+        order = self._order_key()
+        pairs = sorted(((order(entry), entry) for entry in entries), key=_first)
+        return [key for key, _ in pairs], [entry for _, entry in pairs]
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort what has arrived; pages still to come are sorted among themselves until the listing ends."""
+        """Sort what has arrived; batches still to come merge into this order."""
         if not 0 <= column < len(HEADERS):
             return
         self._sort_column = Column(column)
         self._sort_order = order
-        self._resort()
-
-    def _resort(self) -> None:
-        combined = self._sorted(self._rows + self._pending)
-        visible = len(self._rows)
-        if all(a is b for a, b in zip(combined[:visible], self._rows, strict=True)):
-            self._pending = combined[visible:]  # shown rows keep their places: no layout change
-            self._fully_sorted = True
+        keys, rows = self._keyed(self._rows)
+        if all(a is b for a, b in zip(rows, self._rows, strict=True)):
+            self._keys = keys  # already in this order: no layout change
             return
+        self._relayout(rows, keys)
+
+    def _relayout(self, rows: list[Entry], keys: list[Any]) -> None:
+        """Show the same entries in a new order (one layoutChanged); selection and current row follow them."""
         self._changing = True
         try:
             self.layoutAboutToBeChanged.emit()
             old = self.persistentIndexList()
             old_entries = [self._rows[index.row()] for index in old]
-            self._rows = combined[:visible]
-            self._pending = combined[visible:]
-            new_rows = {id(entry): row for row, entry in enumerate(self._rows)}
+            self._rows, self._keys = rows, keys
+            new_rows = {id(entry): row for row, entry in enumerate(rows)} if old else {}
             new = [
-                self.index(new_rows[id(entry)], index.column()) if id(entry) in new_rows else QModelIndex()
-                for entry, index in zip(old_entries, old, strict=True)
+                self.index(new_rows[id(entry)], index.column()) for entry, index in zip(old_entries, old, strict=True)
             ]
             self.changePersistentIndexList(old, new)
-            self._fully_sorted = True
             self.layoutChanged.emit()
         finally:
             self._changing = False
@@ -472,3 +504,28 @@ class ListingModel(QAbstractTableModel):
         sources, destination = plan
         self.drop_requested.emit(sources, destination, action == Qt.DropAction.MoveAction)
         return True
+
+
+def _first(pair: tuple[Any, Entry]) -> Any:
+    return pair[0]
+
+
+class _Reversed:
+    """Wraps a key so that it sorts in the opposite order (descending columns, with folders still first)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(other.key < self.key)
+
+    def __le__(self, other: _Reversed) -> bool:
+        return bool(other.key <= self.key)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import math
 import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
@@ -74,8 +75,8 @@ def source_names(state: JobState) -> str:
 
 
 def transferred_text(state: JobState) -> str:
-    if state.state == "queued":
-        return ""
+    if state.state == "queued" or (state.state == "running" and not (state.bytes_done or state.files_total)):
+        return ""  # nothing known yet: the state column says what the job is doing
     text = f"{format_size(state.bytes_done)} of {format_size(state.bytes_total)}" if state.bytes_total else ""
     if state.files_total > 1:
         files = f"{state.files_done}/{state.files_total}"
@@ -101,17 +102,38 @@ def eta_text(state: JobState) -> str:
     return ""
 
 
-def state_text(state: JobState, *, paused: bool = False) -> str:
-    """``Running · retry 2/5 · throttled: 4 at once``, ``Done · verified · resumed 512.0 MB``, ``Failed · 2 failed``."""
+PHASE_TEXT = {
+    "scanning": "Listing sources…",
+    "counting": "Transferring · still counting",
+    "transferring": "Transferring",
+    "finishing": "Finishing…",
+}
+"""What a running job is doing, by the core's Progress phase."""
+
+
+def phase_text(state: JobState) -> str:
+    """``Starting…`` until the job reports, then its phase (``Listing sources…``, ``Transferring``…)."""
+    if state.phase in PHASE_TEXT:
+        return PHASE_TEXT[state.phase]
+    if not state.strategy:
+        return "Starting…"  # checking the sources: no event yet
+    return PHASE_TEXT["counting" if state.counting else "transferring"]
+
+
+def state_text(state: JobState, *, paused: bool = False, now: float | None = None) -> str:
+    """``Transferring · retry 2/5 in 3 s · throttled: 4 at once``, ``Done · verified · resumed 512.0 MB``,
+    ``Failed · 2 failed``, ``Cancelled · 3 files copied``."""
     if state.state == "queued":
         return "Queued (paused)" if paused else "Queued"
     if state.state == "running":
         if state.cancel_requested:
             return "Cancelling…"
-        parts = [{"scanning": "Scanning…", "finishing": "Finishing…"}.get(state.phase, "Running")]
+        parts = [phase_text(state)]
         if state.retry_status is not None:
             attempt, attempts = state.retry_status
-            parts.append(f"retry {attempt}/{attempts}")
+            countdown = state.retry_countdown_s(now)
+            wait = f" in {math.ceil(countdown)} s" if countdown is not None else ""
+            parts.append(f"retry {attempt}/{attempts}{wait}")
         if state.throttled:
             parts.append(f"throttled: {state.concurrency_limit} at once")
         return " · ".join(parts)
@@ -130,6 +152,8 @@ def state_text(state: JobState, *, paused: bool = False) -> str:
         if state.failed_files:
             return f"Failed · {state.files_failed} failed"
         return f"Failed · {state.error_kind}" if state.error_kind else "Failed"
+    if state.files_copied:
+        return f"Cancelled · {state.files_copied} file{'s' if state.files_copied != 1 else ''} copied"
     return "Cancelled"
 
 
@@ -201,6 +225,10 @@ class TransfersModel(QAbstractTableModel):
         self._states: list[JobState] = [manager.state(job_id) for job_id in manager.job_ids()]
         self._rows: dict[str, int] = {state.job_id: row for row, state in enumerate(self._states)}
         self._icons: dict[str, QIcon] = {}
+        # A retry's countdown moves each second even when no event comes.
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self._tick_countdowns)
         manager.job_added.connect(self._on_job_added)
         manager.jobs_changed.connect(self._on_jobs_changed)
         manager.jobs_removed.connect(self._on_jobs_removed)
@@ -296,8 +324,10 @@ class TransfersModel(QAbstractTableModel):
             return "Average rate over the whole job"
         if column == Column.TRANSFERRED and state.files_total:
             return f"{state.files_done} of {state.files_total} files processed"
+        if column == Column.STRATEGY:
+            return state.strategy or None
         if column == Column.STATE:
-            lines = []
+            lines = [state_text(state, paused=self.manager.is_paused)]
             if state.state == "failed":
                 lines.append(failure_tooltip(state))
             elif state.started_at is not None:
@@ -330,6 +360,20 @@ class TransfersModel(QAbstractTableModel):
             row = self._rows.get(job_id)
             if row is not None:
                 self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+        if not self._countdown.isActive() and any(
+            self._states[self._rows[j]].retry_countdown_s() for j in job_ids if j in self._rows
+        ):
+            self._countdown.start()
+
+    def _tick_countdowns(self) -> None:
+        counting = False
+        for row, state in enumerate(self._states):
+            if state.state == "running" and state.retry_due:
+                index = self.index(row, Column.STATE)
+                self.dataChanged.emit(index, index)
+                counting = counting or state.retry_countdown_s() is not None
+        if not counting:
+            self._countdown.stop()
 
     def _on_jobs_removed(self, job_ids: list[str]) -> None:
         rows = sorted((self._rows[job_id] for job_id in job_ids if job_id in self._rows), reverse=True)

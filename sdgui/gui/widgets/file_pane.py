@@ -7,11 +7,13 @@ import os
 
 from PySide6.QtCore import QDir, QEvent, QItemSelection, QModelIndex, QObject, QStorageInfo, Qt, Signal
 from PySide6.QtGui import (
+    QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
     QFocusEvent,
     QKeyEvent,
+    QPalette,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -73,7 +75,8 @@ def real_mounts() -> list[tuple[str, str]]:
 
 
 class PaneView(QTableView):
-    """The listing table: reports focus, maps Backspace to "up", and Shift/Ctrl while dropping to move/copy."""
+    """The listing table: reports focus, maps Backspace to "up", Home/End to the first/last row, and Shift/Ctrl while
+    dropping to move/copy."""
 
     focused = Signal()
     up_requested = Signal()
@@ -91,6 +94,17 @@ class PaneView(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        # A table's Home/End go to the first/last column, which a row-selecting list does not show at all: go to
+        # the first/last row, as a file manager does (Shift still extends the selection there).
+        model = self.model()
+        if action in (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd) and (
+            model is not None and model.rowCount() > 0
+        ):
+            row = 0 if action == QAbstractItemView.CursorAction.MoveHome else model.rowCount() - 1
+            return model.index(row, max(self.currentIndex().column(), 0))
+        return super().moveCursor(action, modifiers)
 
     @staticmethod
     def _wanted_action(event: QDropEvent) -> Qt.DropAction:
@@ -135,11 +149,13 @@ class FilePane(QWidget):
         self._reselect: set[str] = set()
         self._current_name: str | None = None
         self._cloud_icon = cloud_icon()
+        self._active = False
         self.model = ListingModel(self, page_size=page_size)
         self._build()
         self._connect()
         self.reload_volumes()
         self._update_status()
+        self.set_active(False)
 
     # -- construction -------------------------------------------------------------
     def _build(self) -> None:
@@ -209,8 +225,6 @@ class FilePane(QWidget):
         view = self.view
         view.setModel(self.model)
         view.setShowGrid(False)
-        # Item padding keeps right-aligned sizes off the dates; the header gets the same so titles line up.
-        view.setStyleSheet("QTableView::item { padding: 0px 6px; }")
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
         view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -264,12 +278,40 @@ class FilePane(QWidget):
         model.error.connect(self._show_error)
         model.loading_changed.connect(lambda _: self._update_status())
         model.arrived.connect(lambda _: self._update_status())
-        model.arrived.connect(lambda _: self._fetch_if_at_end())
         model.finished_listing.connect(self._on_finished)
         model.modelReset.connect(self._update_status)
         model.rowsInserted.connect(self._on_rows_inserted)
-        # The final sort may bring the folder to reselect into the loaded rows.
+        # A batch merged into the order may bring the folder to reselect.
         model.layoutChanged.connect(lambda: self._select_remembered(0, self.model.rowCount() - 1))
+
+    # -- active or not ------------------------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        """Whether this is the pane the keys act on (F5 copies from it, F7 makes a folder in it)."""
+        return self._active
+
+    def set_active(self, active: bool) -> None:
+        """Frame the active pane in the highlight colour; the other's selection turns grey, so one blue selection
+        says where the keys go."""
+        self._active = active
+        self.setProperty("active", active)
+        base = self.palette()
+        frame = base.color(QPalette.ColorRole.Highlight) if active else base.color(QPalette.ColorRole.Mid)
+        # Item padding keeps right-aligned sizes off the dates; the header gets the same so titles line up.
+        self.view.setStyleSheet(
+            "QTableView::item { padding: 0px 6px; }"
+            f"QTableView {{ border: 2px solid {frame.name()}; border-radius: 2px; }}"
+        )
+        palette = QPalette(base)
+        if not active:
+            grey = _blend(base.color(QPalette.ColorRole.Base), base.color(QPalette.ColorRole.Text), 0.22)
+            for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+                palette.setColor(group, QPalette.ColorRole.Highlight, grey)
+                palette.setColor(group, QPalette.ColorRole.HighlightedText, base.color(QPalette.ColorRole.Text))
+        self.view.setPalette(palette)
+        font = self.path_edit.font()
+        font.setBold(active)
+        self.path_edit.setFont(font)
 
     # -- public API ---------------------------------------------------------------
     def location(self) -> SdPath:
@@ -279,9 +321,10 @@ class FilePane(QWidget):
         """List ``location`` (a directory); errors, including opening the volume, show in the banner."""
         self._navigate(location.as_dir(), select=set())
 
-    def refresh(self) -> None:
-        """List the current location again, keeping the selection where the names still exist."""
-        names = {path.name for path in self.selected_paths()}
+    def refresh(self, *, also_select: set[str] | None = None) -> None:
+        """List the current location again, keeping the selection where the names still exist (or selecting
+        ``also_select`` instead, e.g. a folder just made)."""
+        names = also_select or {path.name for path in self.selected_paths()}
         current = self.view.currentIndex()
         current_name = self.model.entry(current.row()).name if current.isValid() else None
         self._navigate(self._location, select=names)
@@ -445,17 +488,6 @@ class FilePane(QWidget):
     def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
         self._update_status()
 
-    def _fetch_if_at_end(self) -> None:
-        """A page that arrives while the last row is on screen shows at once: the view itself only fetches more
-        when the scroll bar moves to its end, so a user already waiting there would see nothing new."""
-        model = self.model
-        if not model.canFetchMore(QModelIndex()):
-            return
-        rows = model.rowCount()
-        last_visible = self.view.rowAt(self.view.viewport().height() - 1)
-        if rows == 0 or last_visible == -1 or last_visible >= rows - 1:
-            model.fetchMore(QModelIndex())
-
     def _update_status(self) -> None:
         model = self.model
         total = model.total_count
@@ -489,6 +521,15 @@ class FilePane(QWidget):
     def error_text(self) -> str:
         """The banner's message as plain text ("" when hidden)."""
         return "" if self.banner.isHidden() else self.banner_label.toolTip()
+
+
+def _blend(a: QColor, b: QColor, amount: float) -> QColor:
+    """``a`` moved ``amount`` (0 to 1) of the way to ``b``: a grey that suits light and dark themes alike."""
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * amount),
+        round(a.green() + (b.green() - a.green()) * amount),
+        round(a.blue() + (b.blue() - a.blue()) * amount),
+    )
 
 
 def _escape(text: str) -> str:

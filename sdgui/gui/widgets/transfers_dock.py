@@ -1,4 +1,5 @@
-"""TransfersDock: the transfer queue, with Active / Failed / Done tabs like FileZilla's, and per-row actions."""
+"""TransfersDock: the transfer queue, with Active / Failed / Cancelled / Done tabs like FileZilla's, and per-row
+actions."""
 
 from __future__ import annotations
 
@@ -42,10 +43,12 @@ from sdgui.gui.widgets.progress_delegate import ProgressDelegate
 
 TABS: tuple[tuple[str, frozenset[str]], ...] = (
     ("Active", frozenset({"queued", "running"})),
-    ("Failed", frozenset({"failed", "cancelled"})),
+    ("Failed", frozenset({"failed"})),
+    ("Cancelled", frozenset({"cancelled"})),
     ("Done", frozenset({"finished"})),
 )
-# Fits a 1200 px window; "Source → Destination" takes what is left.
+# Fits a 1200 px window; "Source → Destination" takes what is left. Columns whose text must never be cut (the state,
+# the strategy) grow to fit what they show (see _fit_columns); paths are cut in the middle, whole in the tooltip.
 _COLUMN_WIDTHS = {
     Column.DIRECTION: 105,
     Column.STRATEGY: 115,
@@ -57,6 +60,7 @@ _COLUMN_WIDTHS = {
     Column.STATE: 250,
     Column.ACTIONS: 62,
 }
+_FIT_COLUMNS = (Column.DIRECTION, Column.STRATEGY, Column.TRANSFERRED, Column.STATE)
 _DETAILS_HINT = "Select a transfer to see its details; failed files are listed here with their errors."
 
 
@@ -231,7 +235,7 @@ class TransfersDock(QDockWidget):
 
     # -- public ---------------------------------------------------------------------------------------------
     def show_tab(self, name: str) -> None:
-        """Switch to the "Active", "Failed" or "Done" tab."""
+        """Switch to the "Active", "Failed", "Cancelled" or "Done" tab."""
         self.tabs.setCurrentIndex([tab for tab, _ in TABS].index(name))
 
     def row_actions(self, job_id: str) -> RowActions | None:
@@ -260,9 +264,19 @@ class TransfersDock(QDockWidget):
 
     def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         self._sync_row_actions(first, last)
+        self._fit_columns()
 
     def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex) -> None:
         self._sync_row_actions(top_left.row(), bottom_right.row())
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Widen a state or strategy column to its longest text; never narrow it while rows change (no jitter)."""
+        header = self.view.horizontalHeader()
+        for column in _FIT_COLUMNS:
+            needed = self.view.sizeHintForColumn(column)
+            if needed > header.sectionSize(column):
+                header.resizeSection(column, needed)
 
     def _sync_row_actions(self, first: int = 0, last: int | None = None) -> None:
         # Index widgets belong to proxy rows: a row leaving the tab takes its widget along, so recreate on return.
@@ -307,6 +321,7 @@ class TransfersDock(QDockWidget):
     def _on_tab_changed(self, tab: int) -> None:
         self.proxy.set_states(TABS[tab][1])
         self._sync_row_actions()
+        self._fit_columns()
         self._show_details(self.view.currentIndex())
 
     def _on_pause_toggled(self, paused: bool) -> None:

@@ -8,16 +8,21 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 
 from sdgui.core.journal import JobInfo
 from sdgui.core.units import format_size
-from sdgui.gui.jobs.job_state import journaled_title
+from sdgui.gui.jobs.job_state import named_title
 
 _STATE_TEXT = {"interrupted": "interrupted", "cancelled": "cancelled", "failed": "failed", "running": "running"}
 
 
 def unfinished_summary(jobs: list[JobInfo]) -> str:
-    """``2 transfers did not finish last time: Copy 3 items to demo:photos/; Copy 1 item to /home/me/``."""
+    """``2 transfers did not finish last time: Copy p0.jpg, p1.jpg and 1 more to demo:photos/ (1 of 3 files done);
+    Copy big.bin to /home/me/``: each job named by its first files, with what the journal knows was done."""
     count = len(jobs)
-    titles = "; ".join(journaled_title(info) for info in jobs)
+    titles = "; ".join(named_title(info) + _done_of(info) for info in jobs)
     return f"{count} transfer{'s' if count != 1 else ''} did not finish last time: {titles}"
+
+
+def _done_of(info: JobInfo) -> str:
+    return f" ({info.files_done} of {info.files_total} files done)" if info.files_done and info.files_total > 1 else ""
 
 
 def progress_of(info: JobInfo) -> str:
@@ -108,7 +113,7 @@ class UnfinishedJobsBar(QFrame):
         """Show ``jobs`` (hides the bar when there are none)."""
         self.jobs = list(jobs)
         self.message.set_full_text(unfinished_summary(jobs) if jobs else "")
-        self.setToolTip("\n".join(f"{journaled_title(j)} — {state_of(j)}, {progress_of(j)}" for j in jobs))
+        self.setToolTip("\n".join(f"{named_title(j, shown=5)} — {state_of(j)}, {progress_of(j)}" for j in jobs))
         self.setVisible(bool(jobs))
 
     def job_ids(self) -> list[str]:
