@@ -24,7 +24,8 @@ from sdgui.core.cancel import CancelToken
 log = logging.getLogger(__name__)
 
 _CHECKSUM_REFUSED = frozenset({"InvalidArgument", "InvalidRequest", "NotImplemented"})
-RANGE_CHUNK = 1024 * 1024
+RANGE_CHUNK = 256 * 1024
+"""What one read of a ranged answer takes: small enough that a cancel is seen within a fraction of a second."""
 
 
 def _unquoted(etag: object) -> str:
