@@ -27,7 +27,7 @@ from urllib.parse import quote
 import obstore
 
 from sdgui.core import errors
-from sdgui.core.backends.azure_blocks import AzureBlockUploads
+from sdgui.core.backends.azure_blocks import AzureBlockUploads, answer_failure
 from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, ResumableUploads, WriteResult
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.service_errors import ServiceFailure, to_error
@@ -121,10 +121,7 @@ class AzureBackend(ObjectStoreBackend):
             raise to_error(failure, volume=self.volume, path=key) from None
         if status in (200, 202, 404):
             return
-        code = headers.get("x-ms-error-code")
-        summary = f"HTTP {status} {code} (DELETE)" if code else f"HTTP {status} (DELETE)"
-        failure = ServiceFailure(summary=summary, status=status, code=code)
-        raise to_error(failure, volume=self.volume, path=key)
+        raise to_error(answer_failure(status, headers, "DELETE"), volume=self.volume, path=key)
 
     def write(
         self,

@@ -129,11 +129,15 @@ class AzureBlockUploads:
             raise to_error(failure, volume=self.volume, path=key) from None
 
     def _raise_for(self, status: int, headers: Mapping[str, str], key: str, what: str) -> None:
-        if 200 <= status < 300:
-            return
-        code = headers.get("x-ms-error-code")
-        summary = f"HTTP {status} {code} ({what})" if code else f"HTTP {status} ({what})"
-        raise to_error(ServiceFailure(summary=summary, status=status, code=code), volume=self.volume, path=key)
+        if not 200 <= status < 300:
+            raise to_error(answer_failure(status, headers, what), volume=self.volume, path=key)
+
+
+def answer_failure(status: int, headers: Mapping[str, str], what: str) -> ServiceFailure:
+    """An Azure answer that is an error, by its status and ``x-ms-error-code``; ``what`` names the request."""
+    code = headers.get("x-ms-error-code")
+    summary = f"HTTP {status} {code} ({what})" if code else f"HTTP {status} ({what})"
+    return ServiceFailure(summary=summary, status=status, code=code)
 
 
 def _block_id(upload_id: str, number: int, md5_hex: str) -> str:
