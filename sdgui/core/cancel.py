@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from sdgui.core.errors import CancelledError
+from sdgui.core.python_slots import SLOTS
 
 
 class CancelToken:
@@ -26,5 +27,7 @@ class CancelToken:
             raise CancelledError("cancelled by the user")
 
     def wait(self, timeout: float) -> bool:
-        """Sleep up to ``timeout`` seconds, waking early on cancel; True if cancelled."""
-        return self._event.wait(timeout)
+        """Sleep up to ``timeout`` seconds, waking early on cancel; True if cancelled. A copy worker sleeps
+        without its Python slot."""
+        with SLOTS.released():
+            return self._event.wait(timeout)

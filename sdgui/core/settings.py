@@ -22,6 +22,9 @@ class TransferSettings:
     download_concurrency: int = 6
     multipart_threshold: int = 16 * MiB
     file_concurrency: int = 16
+    python_slots: int = 4
+    """How many of the process's copy workers run Python at once; the others wait on the network meanwhile
+    (see ``core.python_slots``)."""
     large_file_slots: int = 2
     connect_timeout_s: float = 10.0
     stall_timeout_s: float = 60.0

@@ -15,6 +15,7 @@ from botocore import exceptions as bx
 from sdgui.core import errors
 from sdgui.core.backends.service_errors import ServiceFailure, retry_after_seconds, to_error
 from sdgui.core.errors import Transport
+from sdgui.core.python_slots import SLOTS
 from sdgui.core.secrets import redact
 
 
@@ -65,9 +66,11 @@ def classify(
 
 @contextmanager
 def translated(volume: str, path: str | None, *, stall_timeout_s: float | None = None) -> Iterator[None]:
-    """Run botocore calls, re-raising their exceptions as SdErrors naming ``volume:path``."""
+    """Run botocore calls, re-raising their exceptions as SdErrors naming ``volume:path``.
+    The calling worker waits for the answer without its Python slot."""
     try:
-        yield
+        with SLOTS.released():
+            yield
     except errors.SdError as exc:
         raise exc.at(volume=volume, path=path) from None
     except (bx.BotoCoreError, bx.ClientError) as exc:

@@ -19,6 +19,7 @@ from sdgui.core import errors
 from sdgui.core.backends.base import RangeNotSupportedError
 from sdgui.core.backends.service_errors import LibrarySaid, ServiceFailure, retry_after_seconds, to_error
 from sdgui.core.errors import Transport
+from sdgui.core.python_slots import SLOTS
 from sdgui.core.secrets import redact
 
 _STATUS = re.compile(r"status code: (\d{3})")
@@ -85,9 +86,11 @@ def classify(exc: BaseException, *, volume: str, path: str, stall_timeout_s: flo
 
 @contextmanager
 def translated(volume: str, path: str, *, stall_timeout_s: float | None = None) -> Iterator[None]:
-    """Run obstore calls, re-raising their exceptions as SdErrors naming ``volume:path``."""
+    """Run obstore calls, re-raising their exceptions as SdErrors naming ``volume:path``.
+    The calling worker waits for the answer without its Python slot."""
     try:
-        yield
+        with SLOTS.released():
+            yield
     except errors.SdError as exc:
         raise exc.at(volume=volume, path=path) from None
     except obx.GenericError as exc:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from sdgui.core import errors
 from sdgui.core.backends.base import VolumeBackend
+from sdgui.core.python_slots import SLOTS
 
 ConflictPolicy = Literal["skip", "overwrite", "rename", "fail"]
 CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("skip", "overwrite", "rename", "fail")
@@ -57,8 +58,9 @@ class DestinationIndex:
         return key in self._dir_keys(key.rpartition("/")[0])
 
     def resolve(self, key: str, policy: ConflictPolicy, *, where: str) -> str | None:
-        """The key to write, None to skip; ConflictError when the policy is ``fail``."""
-        with self._lock:
+        """The key to write, None to skip; ConflictError when the policy is ``fail``. Waits for the lock without
+        the worker's Python slot: the thread holding the lock may be listing, and takes a slot when it returns."""
+        with SLOTS.released(), self._lock:
             if not self.exists(key):
                 if self.remember_claims:
                     self._claimed.add(key)

@@ -40,6 +40,7 @@ from sdgui.core.copy.router import CopyStrategyRouter
 from sdgui.core.copy.summary import JobSummary
 from sdgui.core.journal import JobRecord, Journal, JournalError
 from sdgui.core.memory import release_free_memory
+from sdgui.core.python_slots import SLOTS
 from sdgui.core.settings import TransferSettings
 
 log = logging.getLogger(__name__)
@@ -223,6 +224,7 @@ class FileCopyJob:
             self.job_id, RetryPolicy.from_settings(self.settings), gate, self.cancel_token, self._emit, fatal
         )
         self._progress("transferring", force=True)
+        SLOTS.set_limit(self.settings.python_slots)
         with ThreadPoolExecutor(self.settings.file_concurrency, thread_name_prefix="sdgui-file") as pool:
             pending: set[Future[None]] = set()
             try:
@@ -269,6 +271,18 @@ class FileCopyJob:
     ) -> None:
         if self.cancel_token.cancelled or fatal:
             return
+        with SLOTS.held():
+            self._copy_held(ctx, item, index, large, fatal, retrier)
+
+    def _copy_held(
+        self,
+        ctx: CopyContext,
+        item: CopyItem,
+        index: DestinationIndex,
+        large: threading.Semaphore,
+        fatal: list[errors.SdError],
+        retrier: FileRetrier,
+    ) -> None:
         if item.is_folder:
             self._make_folder(item)
             return
@@ -297,7 +311,8 @@ class FileCopyJob:
 
             def transfer() -> FileOutcome:
                 if is_large:
-                    large.acquire()
+                    with SLOTS.released():
+                        large.acquire()
                 try:
                     return strategy.copy_file(ctx, item, tries.progress)
                 finally:

@@ -1,14 +1,13 @@
-"""TransfersModel: one row per copy job of the JobManager, repainted once per manager tick."""
+"""TransfersModel: one row per copy job of the JobManager, refilled once per manager tick."""
 
 from __future__ import annotations
 
 import enum
 import math
 import time
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QStyle
 
 from sdgui.core.copy.events import Direction
@@ -61,6 +60,8 @@ HEADERS = {
     Column.ACTIONS: "",
 }
 _RIGHT_ALIGNED = {Column.TRANSFERRED, Column.RATE, Column.ETA}
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_STATE_COLORS = {"failed": _FAILED_COLOR, "cancelled": _MUTED_COLOR}
 
 
 # -- text -----------------------------------------------------------------------------------------------------
@@ -214,21 +215,28 @@ def progress_text(fraction: float | None) -> str:
 
 
 # -- the model ------------------------------------------------------------------------------------------------
-class TransfersModel(QAbstractTableModel):
-    """Rows are the manager's jobs in submission order; each manager tick repaints only the rows that moved."""
+class TransfersModel(QStandardItemModel):
+    """Rows are the manager's jobs in submission order; each manager tick refills only the rows that moved.
+
+    The cells are Qt's own items, filled from Python once per tick: a repaint then reads them without calling
+    into Python, so painting never waits for the interpreter while a copy's workers run Python in between.
+    """
 
     def __init__(self, manager: JobManager, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(Column), parent)
         self.manager = manager
+        self.setHorizontalHeaderLabels([HEADERS[column] for column in Column])
         # The rows hold the JobState objects themselves (the manager mutates them), so a row stays readable
         # until it is removed even after the manager has forgotten its job.
-        self._states: list[JobState] = [manager.state(job_id) for job_id in manager.job_ids()]
-        self._rows: dict[str, int] = {state.job_id: row for row, state in enumerate(self._states)}
-        self._icons: dict[str, QIcon] = {}
+        self._states: list[JobState] = []
+        self._rows: dict[str, int] = {}
+        self._icons: dict[Direction, QIcon] = {}
         # A retry's countdown moves each second even when no event comes.
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._tick_countdowns)
+        for job_id in manager.job_ids():
+            self._on_job_added(job_id)
         manager.job_added.connect(self._on_job_added)
         manager.jobs_changed.connect(self._on_jobs_changed)
         manager.jobs_removed.connect(self._on_jobs_removed)
@@ -244,52 +252,41 @@ class TransfersModel(QAbstractTableModel):
     def state_at(self, index: Index) -> JobState:
         return self._states[index.row()]
 
-    # -- Qt model API ---------------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
-        return 0 if parent.isValid() else len(self._states)
+    # -- cells ----------------------------------------------------------------------------------------------
+    def _new_row(self, state: JobState) -> list[QStandardItem]:
+        items = []
+        for column in Column:
+            item = QStandardItem()
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            item.setData(state.job_id, JOB_ID_ROLE)
+            if column in _RIGHT_ALIGNED:
+                item.setData(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), _ALIGNMENT)
+            self._fill(item, state, column)
+            items.append(item)
+        return items
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+    def _fill(self, item: QStandardItem, state: JobState, column: Column) -> None:
+        item.setData(self._display(state, column), Qt.ItemDataRole.DisplayRole)
+        item.setData(self._tooltip(state, column), Qt.ItemDataRole.ToolTipRole)
+        item.setData(state.state, STATE_ROLE)
+        item.setData(None if state.state == "queued" else state.fraction, PROGRESS_ROLE)
+        if column == Column.DIRECTION:
+            item.setData(self._icon(state.direction), Qt.ItemDataRole.DecorationRole)
+        elif column == Column.STATE:
+            item.setData(_STATE_COLORS.get(state.state), Qt.ItemDataRole.ForegroundRole)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(Column)
-        ):
-            return HEADERS[Column(section)]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._states) or not 0 <= index.column() < len(Column):
-            return None
-        state = self._states[index.row()]
-        column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(state, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(state, column)
-        if role == JOB_ID_ROLE:
-            return state.job_id
-        if role == STATE_ROLE:
-            return state.state
-        if role == PROGRESS_ROLE:
-            return None if state.state == "queued" else state.fraction
-        if role == Qt.ItemDataRole.DecorationRole and column == Column.DIRECTION:
-            return self._icon(state.direction)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_ALIGNED:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATE:
-            if state.state == "failed":
-                return _FAILED_COLOR
-            if state.state == "cancelled":
-                return _MUTED_COLOR
-        return None
+    def _refill(self, row: int, columns: tuple[Column, ...] = tuple(Column)) -> None:
+        """Fill ``row``'s cells from its state, then tell the views once (not once per cell and role)."""
+        state = self._states[row]
+        blocked = self.blockSignals(True)
+        try:
+            for column in columns:
+                item = self.item(row, column)
+                if item is not None:
+                    self._fill(item, state, column)
+        finally:
+            self.blockSignals(blocked)
+        self.dataChanged.emit(self.index(row, min(columns)), self.index(row, max(columns)))
 
     def _display(self, state: JobState, column: Column) -> str:
         if column == Column.DIRECTION:
@@ -348,18 +345,16 @@ class TransfersModel(QAbstractTableModel):
 
     # -- manager signals ------------------------------------------------------------------------------------
     def _on_job_added(self, job_id: str) -> None:
-        row = len(self._states)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._states.append(self.manager.state(job_id))
-        self._rows[job_id] = row
-        self.endInsertRows()
+        state = self.manager.state(job_id)
+        self._rows[job_id] = len(self._states)
+        self._states.append(state)
+        self.appendRow(self._new_row(state))
 
     def _on_jobs_changed(self, job_ids: list[str]) -> None:
-        last = len(Column) - 1
         for job_id in job_ids:
             row = self._rows.get(job_id)
             if row is not None:
-                self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+                self._refill(row)
         if not self._countdown.isActive() and any(
             self._states[self._rows[j]].retry_countdown_s() for j in job_ids if j in self._rows
         ):
@@ -369,8 +364,7 @@ class TransfersModel(QAbstractTableModel):
         counting = False
         for row, state in enumerate(self._states):
             if state.state == "running" and state.retry_due:
-                index = self.index(row, Column.STATE)
-                self.dataChanged.emit(index, index)
+                self._refill(row, (Column.STATE,))
                 counting = counting or state.retry_countdown_s() is not None
         if not counting:
             self._countdown.stop()
@@ -378,14 +372,11 @@ class TransfersModel(QAbstractTableModel):
     def _on_jobs_removed(self, job_ids: list[str]) -> None:
         rows = sorted((self._rows[job_id] for job_id in job_ids if job_id in self._rows), reverse=True)
         for row in rows:
-            self.beginRemoveRows(QModelIndex(), row, row)
+            self.removeRow(row)
             del self._states[row]
-            self.endRemoveRows()
         self._rows = {state.job_id: i for i, state in enumerate(self._states)}
 
     def _on_paused_changed(self, _paused: bool) -> None:
-        column = Column.STATE
         for row, state in enumerate(self._states):
             if state.state == "queued":
-                index = self.index(row, column)
-                self.dataChanged.emit(index, index)
+                self._refill(row, (Column.STATE,))

@@ -3,9 +3,19 @@ actions."""
 
 from __future__ import annotations
 
+import re
 import time
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRegularExpression,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -61,32 +71,29 @@ _COLUMN_WIDTHS = {
     Column.ACTIONS: 62,
 }
 _FIT_COLUMNS = (Column.DIRECTION, Column.STRATEGY, Column.TRANSFERRED, Column.STATE)
+_TEXT_FIT_COLUMNS = (Column.STRATEGY, Column.TRANSFERRED, Column.STATE)  # text only: no icon to make room for
+_CELL_PADDING = 14  # a cell's text margins and focus frame, as sizeHintForColumn adds them in the Fusion style
 _DETAILS_HINT = "Select a transfer to see its details; failed files are listed here with their errors."
 
 
 class StateFilterModel(QSortFilterProxyModel):
-    """Shows only the jobs whose state is in ``states``."""
+    """Shows only the jobs whose state is in ``states``; Qt matches the rows itself (no call into Python)."""
 
     def __init__(self, states: frozenset[str], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._states = states
+        self.setFilterRole(STATE_ROLE)
+        self.setFilterKeyColumn(0)
+        self._states = frozenset[str]()
+        self.set_states(states)
 
     @property
     def states(self) -> frozenset[str]:
         return self._states
 
     def set_states(self, states: frozenset[str]) -> None:
-        if not hasattr(self, "beginFilterChange"):  # Qt < 6.10
-            self._states = states
-            self.invalidateRowsFilter()
-            return
-        self.beginFilterChange()
         self._states = states
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        index = self.sourceModel().index(source_row, 0, source_parent)
-        return index.data(STATE_ROLE) in self._states
+        alternatives = "|".join(re.escape(state) for state in sorted(states))
+        self.setFilterRegularExpression(QRegularExpression(f"^({alternatives})$" if states else "(?!)"))
 
 
 class ElideRightDelegate(QStyledItemDelegate):
@@ -268,13 +275,25 @@ class TransfersDock(QDockWidget):
 
     def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex) -> None:
         self._sync_row_actions(top_left.row(), bottom_right.row())
-        self._fit_columns()
+        self._fit_texts(top_left.row(), bottom_right.row())
 
     def _fit_columns(self) -> None:
         """Widen a state or strategy column to its longest text; never narrow it while rows change (no jitter)."""
         header = self.view.horizontalHeader()
         for column in _FIT_COLUMNS:
             needed = self.view.sizeHintForColumn(column)
+            if needed > header.sectionSize(column):
+                header.resizeSection(column, needed)
+
+    def _fit_texts(self, first: int, last: int) -> None:
+        """_fit_columns for the rows whose numbers moved, measuring only their texts: a progress tick never asks
+        every row's delegate for its size (each such call waits for the interpreter while a copy runs)."""
+        header = self.view.horizontalHeader()
+        metrics = self.view.fontMetrics()
+        last = min(last, self.proxy.rowCount() - 1)
+        for column in _TEXT_FIT_COLUMNS:
+            texts = (self.proxy.index(row, column).data() for row in range(max(first, 0), last + 1))
+            needed = max((metrics.horizontalAdvance(text) for text in texts if text), default=0) + _CELL_PADDING
             if needed > header.sectionSize(column):
                 header.resizeSection(column, needed)
 

@@ -11,6 +11,7 @@ import threading
 import time
 
 from sdgui.core.cancel import CancelToken
+from sdgui.core.python_slots import SLOTS
 
 BURST_S = 0.25
 """How many seconds' worth of bytes an idle bucket lets through at once."""
@@ -59,7 +60,8 @@ def _wait(seconds: float, cancel: CancelToken | None) -> None:
     if seconds <= 0:
         return
     if cancel is None:
-        time.sleep(seconds)
+        with SLOTS.released():
+            time.sleep(seconds)
         return
     cancel.wait(seconds)
     cancel.check()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from sdgui.core.cancel import CancelToken
+from sdgui.core.python_slots import SLOTS
 
 ChangeReason = Literal["throttled", "recovered"]
 OnChange = Callable[[int, ChangeReason], None]
@@ -48,7 +49,7 @@ class ConcurrencyGate:
 
         Raises CancelledError when the token is cancelled while waiting.
         """
-        with self._cond:
+        with SLOTS.released(), self._cond:
             while self._active >= self._limit:
                 cancel.check()
                 self._cond.wait(_CANCEL_POLL_S)
