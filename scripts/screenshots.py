@@ -2,8 +2,9 @@
 
     xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python scripts/screenshots.py
 
-Shots: both panes listed (the active one framed), a copy in progress, a cancelled copy under its own tab, New folder
-on the demo volume (which keeps no empty folders), the volume dialog after a successful test, a conflict prompt.
+Shots: both panes listed (the active one framed), a copy in progress, the question closing asks while a transfer
+runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty folders), the volume
+dialog after a successful test, a conflict prompt.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sdgui.gui.app import _seed_demo, apply_style  # noqa: E402
 from sdgui.gui.dialogs.conflict_dialog import ConflictDialog  # noqa: E402
 from sdgui.gui.dialogs.volume_dialog import VolumeDialog  # noqa: E402
 from sdgui.gui.main_window import MainWindow  # noqa: E402
+from sdgui.gui.quit_prompt import quit_box  # noqa: E402
 
 
 def wait_for(app: QApplication, condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -88,6 +90,13 @@ def main() -> int:
         [job_id] = window.start_copy([SdPath(None, str(big))], SdPath.parse("demo:videos/"), False)
         wait_for(app, lambda: window.jobs.state(job_id).bytes_done > 0.35 * big.stat().st_size, timeout=60)
         save(window, "copy-in-progress.png")
+        prompt, _ = quit_box(window, [window.jobs.state(job_id)])  # what closing the window now would ask
+        prompt.show()
+        app.processEvents()
+        save(prompt, "quit-prompt.png")
+        prompt.reject()
+        window.activateWindow()  # no window manager gives it back
+        wait_for(app, window.isActiveWindow)
         wait_for(app, lambda: window.jobs.state(job_id).state in ("finished", "failed", "cancelled"), timeout=120)
 
         [cancelled] = window.start_copy([SdPath(None, str(big))], SdPath.parse("demo:videos-2/"), False)
@@ -145,6 +154,7 @@ def main() -> int:
         app.processEvents()
         save(conflict, "conflict.png")
         conflict.reject()
+        window.ask_before_quitting = False  # its transfers end without the prompt
         window.close()
     return 0
 

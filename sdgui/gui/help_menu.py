@@ -1,12 +1,12 @@
-"""The Help menu: the log folder a user can send from, and what sdgui is and runs on."""
+"""The Help menu: the keyboard shortcuts, the log folder a user can send from, and what sdgui is and runs on."""
 
 from __future__ import annotations
 
 import html
 import logging
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from sdgui.about import about_lines
@@ -18,10 +18,49 @@ log = logging.getLogger(__name__)
 
 
 def add_help_menu(window: QMainWindow) -> None:
-    """Help → Open log folder, About sdgui."""
+    """Help → Keyboard shortcuts, Open log folder, About sdgui."""
     menu = window.menuBar().addMenu("&Help")
+    menu.addAction("Keyboard shortcuts", lambda: show_shortcuts(window)).setObjectName("shortcuts")
     menu.addAction("Open log folder", lambda: open_log_folder(window)).setObjectName("open_log_folder")
     menu.addAction("About sdgui", lambda: show_about(window)).setObjectName("about")
+
+
+PANE_KEYS = (
+    ("Enter", "Open a folder"),
+    ("Backspace, Alt+Up", "Go up"),
+    ("Home / End", "First / last row"),
+    ("Page Up / Page Down", "A screenful up / down (Shift extends the selection)"),
+    ("Escape (in the path bar)", "Put the path back and return to the list"),
+)
+"""Keys the lists and the path bar handle themselves (not actions of the window)."""
+
+
+def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
+    """(key, what it does) for every action of ``window`` that has a shortcut, then the panes' own keys: read off
+    the actions, so the reference cannot drift from what the keys do."""
+    rows = []
+    for action in window.actions():
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if keys:
+            rows.append((keys, action.text().replace("&", "").rstrip("…")))
+    return rows + list(PANE_KEYS)
+
+
+def shortcuts_html(window: QWidget) -> str:
+    cells = "".join(
+        f"<tr><td><b>{html.escape(keys)}</b></td><td>{html.escape(what)}</td></tr>"
+        for keys, what in shortcut_rows(window)
+    )
+    return f"<table cellspacing='4'>{cells}</table>"
+
+
+def show_shortcuts(parent: QWidget) -> None:
+    box = QMessageBox(parent)
+    box.setObjectName("shortcutsBox")
+    box.setWindowTitle("Keyboard shortcuts")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(shortcuts_html(parent))
+    box.exec()
 
 
 def open_log_folder(parent: QWidget) -> bool:

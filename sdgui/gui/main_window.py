@@ -41,6 +41,7 @@ from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.new_folder import NewFolder, make_folder
 from sdgui.gui.preferences import load_preferences
+from sdgui.gui.quit_prompt import QUIT_WAIT_S, QuitChoice, ask_quit
 from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
 from sdgui.gui.widgets.transfers_dock import TransfersDock
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
         self.unfinished_dialog: UnfinishedJobsDialog | None = None
         self._unfinished_checked = False
         self.unfinished_listings = 0
+        self.ask_before_quitting = True
+        """Closing with transfers not finished asks what to do with them (tests that close windows turn it off)."""
         """How often the unfinished bar was filled (tests wait on it: the journal is read off the GUI thread)."""
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -126,7 +129,8 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "Volumes…", self.edit_volumes, "F9")
         self._add_action(file_menu, "Preferences…", self.edit_preferences, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
-        self._add_action(file_menu, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        # Spelled out: StandardKey.Quit is empty on some platforms (offscreen, some desktops); on macOS this is Cmd+Q.
+        self._add_action(file_menu, "Quit", self.close, "Ctrl+Q")
         edit_menu = self.menuBar().addMenu("&Edit")
         self._add_action(edit_menu, "Copy", self.copy_to_clipboard, QKeySequence.StandardKey.Copy)
         self._add_action(edit_menu, "Paste", self.paste_from_clipboard, QKeySequence.StandardKey.Paste)
@@ -140,6 +144,7 @@ class MainWindow(QMainWindow):
         # Not StandardKey.Refresh: it includes F5, which is "Copy to other pane" here (Qt then runs neither).
         self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), "Ctrl+R")
         self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
+        self._add_action(view_menu, "Go to path…", lambda: self.active.edit_path(), "Ctrl+L")
         view_menu.addAction(self.transfers.toggleViewAction())
         add_help_menu(self)
 
@@ -522,6 +527,11 @@ class MainWindow(QMainWindow):
             pane.set_location(location)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        active = [self.jobs.state(job_id) for job_id in self.jobs.job_ids() if self.jobs.state(job_id).is_active]
+        choice = ask_quit(self, active) if active and self.ask_before_quitting else QuitChoice.RESUME_LATER
+        if choice is QuitChoice.KEEP_RUNNING:
+            event.ignore()
+            return
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())
@@ -529,6 +539,6 @@ class MainWindow(QMainWindow):
         settings.setValue("panes/left", str(self.left.location()))
         settings.setValue("panes/right", str(self.right.location()))
         self.delete_progress.cancel()  # it stops between objects; what it has not deleted stays
-        self.jobs.shutdown(5.0)
+        self.jobs.shutdown(QUIT_WAIT_S, discard=choice is QuitChoice.CANCEL_TRANSFERS)
         self.backends.close()
         super().closeEvent(event)

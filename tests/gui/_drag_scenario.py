@@ -115,6 +115,7 @@ def run(app: QApplication, config: dict[str, Any], result: dict[str, Any]) -> bo
         result["right_pane"] = sorted(right.model.names())
         return all(s.state == "finished" for s in states) and all(arrived.values())
     finally:
+        window.ask_before_quitting = False  # its transfers end without the prompt
         window.close()
         window.deleteLater()
         app.processEvents()

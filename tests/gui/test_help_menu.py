@@ -1,4 +1,4 @@
-"""Help → Open log folder and About sdgui."""
+"""Help → Keyboard shortcuts, Open log folder and About sdgui."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThreadPool, QUrl
+from PySide6.QtCore import QThreadPool, QTimer, QUrl
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from sdgui import __version__
@@ -72,3 +73,24 @@ def test_the_window_has_the_application_icon(window: MainWindow, tmp_path: Path)
     assert not app_icon().isNull()
     assert {size.width() for size in app_icon().availableSizes()} >= {16, 32, 48, 256, 512}
     assert not cloud_icon().pixmap(16, 16).isNull()
+
+
+def test_keyboard_shortcuts_list_the_window_s_keys(qtbot: QtBot, window: MainWindow) -> None:
+    shown: list[str] = []
+
+    def read_and_close() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.objectName() == "shortcutsBox":
+            shown.append(box.text())
+            box.accept()
+        else:
+            QTimer.singleShot(20, read_and_close)
+
+    QTimer.singleShot(0, read_and_close)
+    help_action(window, "shortcuts").trigger()
+    assert shown
+    rows = dict(help_menu.shortcut_rows(window))
+    for keys, what in {"F5": "Copy to other pane", "Ctrl+L": "Go to path", "Ctrl+Q": "Quit", "F9": "Volumes"}.items():
+        assert rows.get(keys) == what, rows
+        assert f"<b>{keys}</b></td><td>{what}</td>" in shown[0]
+    assert "Backspace, Alt+Up" in shown[0]

@@ -74,6 +74,7 @@ def open_window(qtbot: QtBot) -> Iterator[OpenWindow]:
 
     yield open_
     for window in windows:
+        window.ask_before_quitting = False  # a test's own transfers are shut down without the prompt
         if window.isVisible():
             window.close()
         assert window.jobs.running_count == 0, "a copy job outlived its window"

@@ -56,6 +56,7 @@ def open_window(qtbot: QtBot) -> Iterator[OpenWindow]:
 
     yield open_
     for window in windows:
+        window.ask_before_quitting = False  # its transfers end without the prompt
         window.close()
         assert window.jobs.running_count == 0, "a copy job outlived its window"
         window.deleteLater()

@@ -295,10 +295,13 @@ class JobManager(QObject):
         if job_ids:
             self.jobs_removed.emit(job_ids)
 
-    def shutdown(self, timeout_s: float = 5.0) -> bool:
-        """Cancel everything and wait up to ``timeout_s`` for the workers; True if they all stopped."""
+    def shutdown(self, timeout_s: float = 5.0, *, discard: bool = False) -> bool:
+        """Cancel everything and wait up to ``timeout_s`` for the workers; True if they all stopped. With
+        ``discard`` the jobs that were still active are forgotten by the journal and their partial files deleted
+        (the user cancelled them), else the next start offers to resume them."""
         self._closed = True
         self._paused = True
+        active = [job_id for job_id, state in self._states.items() if state.is_active]
         for job_id in list(self._queue):
             self.cancel(job_id)
         for job in list(self._running.values()):
@@ -308,6 +311,14 @@ class JobManager(QObject):
             self._running.clear()
         self._tick()
         self._timer.stop()
+        if discard and self._journal is not None:
+            for job_id in active:
+                if job_id in self._running:
+                    continue  # still stopping: the next start offers it
+                try:
+                    _discard(self._journal, job_id)
+                except errors.SdError as exc:
+                    log.warning("cannot discard job %s on quitting: %s", job_id, exc)
         if not stopped:
             # Their threads still write to the journal; it is left open for them (the process is closing anyway).
             log.warning("%d copy jobs did not stop within %.1f s", len(self._running), timeout_s)

@@ -330,6 +330,12 @@ class FilePane(QWidget):
         self._navigate(self._location, select=names)
         self._current_name = current_name  # the cursor goes back too, without selecting its row
 
+    def edit_path(self) -> None:
+        """Put the keyboard in the path bar with its text selected (Ctrl+L): type a path, Enter goes, Escape
+        comes back."""
+        self.path_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.path_edit.selectAll()
+
     def go_up(self) -> None:
         """Show the parent directory with the cursor on the folder we came from."""
         if not self._location.is_root:
