@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
+P = ParamSpec("P")
+T = TypeVar("T")
 DEFAULT_LIMIT = 4
 WAIT_LIMIT_S = 1.0
 
@@ -65,6 +68,11 @@ class PythonSlots:
             yield
         finally:
             self._give()
+
+    def run(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``work(*args, **kwargs)`` holding a slot: a copy worker's turn on one file."""
+        with self.held():
+            return work(*args, **kwargs)
 
     @contextmanager
     def released(self) -> Iterator[None]:

@@ -155,6 +155,19 @@ def press(window: MainWindow, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.Ke
     return new_job(window, known)
 
 
+def start_big_upload(qtbot: QtBot, window: MainWindow, local_dir: Path, size: int) -> str:
+    """F5 on a new sparse ``big.bin`` of ``size`` bytes in the left pane; returns once the job has moved bytes."""
+    big = local_dir / "big.bin"
+    with big.open("wb") as handle:
+        handle.truncate(size)
+    window.left.refresh()
+    wait_names(qtbot, window.left, {"big.bin"})
+    select(window.left, "big.bin")
+    job_id = press(window, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: window.jobs.state(job_id).bytes_done > 0, timeout=JOB_TIMEOUT_MS)
+    return job_id
+
+
 def object_keys(server: S3Server, bucket: str) -> list[str]:
     pages = server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
     return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
@@ -378,14 +391,7 @@ def test_a_conflict_asks_and_keep_both_writes_a_numbered_copy(
 def test_cancel_a_big_upload_from_the_transfers_dock(
     qtbot: QtBot, window: MainWindow, moto_s3: S3Server, cloud: str, local_dir: Path
 ) -> None:
-    big = local_dir / "big.bin"
-    with big.open("wb") as handle:
-        handle.truncate(200 * MiB)
-    window.left.refresh()
-    wait_names(qtbot, window.left, {"big.bin"})
-    select(window.left, "big.bin")
-    job_id = press(window, Qt.Key.Key_F5)
-    qtbot.waitUntil(lambda: window.jobs.state(job_id).bytes_done > 0, timeout=JOB_TIMEOUT_MS)
+    job_id = start_big_upload(qtbot, window, local_dir, 200 * MiB)
 
     dock = window.transfers
     row = dock.row_actions(job_id)

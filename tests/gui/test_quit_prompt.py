@@ -13,14 +13,22 @@ from pytestqt.qtbot import QtBot
 
 from sdgui.core.journal import Journal
 from sdgui.gui.main_window import MainWindow
-from tests.gui.test_main_window import JOB_TIMEOUT_MS, press, select, wait_ended, wait_names
 from tests.gui.test_main_window import local_dir as local_dir
 from tests.gui.test_main_window import open_window as open_window
+from tests.gui.test_main_window import start_big_upload, wait_ended
 from tests.gui.test_main_window import window as window
 from tests.servers import S3Server
 
 MiB = 1024 * 1024
 CLOSE_LIMIT_S = 2.0
+
+
+def close_answering(window: MainWindow, button: str) -> tuple[list[str], float]:
+    """Close ``window``, answering the quit prompt with ``button``: the prompt's texts, and how long closing took."""
+    answer = QuitAnswer(button)
+    started = time.monotonic()
+    window.close()
+    return answer.texts, time.monotonic() - started
 
 
 class QuitAnswer:
@@ -44,18 +52,6 @@ class QuitAnswer:
         button.click()
 
 
-def start_big_upload(qtbot: QtBot, window: MainWindow, local_dir: Path) -> str:
-    big = local_dir / "big.bin"
-    with big.open("wb") as handle:
-        handle.truncate(400 * MiB)
-    window.left.refresh()
-    wait_names(qtbot, window.left, {"big.bin"})
-    select(window.left, "big.bin")
-    job_id = press(window, Qt.Key.Key_F5)
-    qtbot.waitUntil(lambda: window.jobs.state(job_id).bytes_done > 0, timeout=JOB_TIMEOUT_MS)
-    return job_id
-
-
 def unfinished_ids() -> set[str]:
     journal = Journal()
     try:
@@ -67,7 +63,7 @@ def unfinished_ids() -> set[str]:
 def test_keep_running_keeps_the_window_and_its_transfer(
     qtbot: QtBot, window: MainWindow, moto_s3: S3Server, local_dir: Path
 ) -> None:
-    job_id = start_big_upload(qtbot, window, local_dir)
+    job_id = start_big_upload(qtbot, window, local_dir, 400 * MiB)
 
     answer = QuitAnswer("Keep running")
     window.close()
@@ -84,14 +80,11 @@ def test_keep_running_keeps_the_window_and_its_transfer(
 def test_quit_and_resume_later_closes_at_once_and_the_next_start_offers_the_job(
     qtbot: QtBot, window: MainWindow, moto_s3: S3Server, local_dir: Path
 ) -> None:
-    job_id = start_big_upload(qtbot, window, local_dir)
+    job_id = start_big_upload(qtbot, window, local_dir, 400 * MiB)
 
-    answer = QuitAnswer("Quit and resume later")
-    started = time.monotonic()
-    window.close()
-    closed_s = time.monotonic() - started
+    texts, closed_s = close_answering(window, "Quit and resume later")
 
-    assert answer.texts
+    assert texts
     assert not window.isVisible()
     assert closed_s < CLOSE_LIMIT_S, f"closing took {closed_s:.2f} s"
     assert window.jobs.running_count == 0
@@ -101,14 +94,11 @@ def test_quit_and_resume_later_closes_at_once_and_the_next_start_offers_the_job(
 def test_cancel_transfers_and_quit_leaves_nothing_to_resume(
     qtbot: QtBot, window: MainWindow, moto_s3: S3Server, local_dir: Path
 ) -> None:
-    job_id = start_big_upload(qtbot, window, local_dir)
+    job_id = start_big_upload(qtbot, window, local_dir, 400 * MiB)
 
-    answer = QuitAnswer("Cancel transfers and quit")
-    started = time.monotonic()
-    window.close()
-    closed_s = time.monotonic() - started
+    texts, closed_s = close_answering(window, "Cancel transfers and quit")
 
-    assert answer.texts
+    assert texts
     assert not window.isVisible()
     assert closed_s < CLOSE_LIMIT_S, f"closing took {closed_s:.2f} s"
     assert window.jobs.state(job_id).state == "cancelled"

@@ -232,7 +232,7 @@ class FileCopyJob:
                     for item in batch:
                         if self.cancel_token.cancelled or fatal:
                             break
-                        pending.add(pool.submit(self._copy_one, ctx, item, index, large, fatal, retrier))
+                        pending.add(pool.submit(SLOTS.run, self._copy_one, ctx, item, index, large, fatal, retrier))
                         if len(pending) >= self.settings.file_concurrency * 2:
                             _, pending = wait(pending, return_when=FIRST_COMPLETED)
                     if self.cancel_token.cancelled or fatal:
@@ -271,18 +271,6 @@ class FileCopyJob:
     ) -> None:
         if self.cancel_token.cancelled or fatal:
             return
-        with SLOTS.held():
-            self._copy_held(ctx, item, index, large, fatal, retrier)
-
-    def _copy_held(
-        self,
-        ctx: CopyContext,
-        item: CopyItem,
-        index: DestinationIndex,
-        large: threading.Semaphore,
-        fatal: list[errors.SdError],
-        retrier: FileRetrier,
-    ) -> None:
         if item.is_folder:
             self._make_folder(item)
             return
