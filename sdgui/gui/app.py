@@ -104,6 +104,7 @@ def apply_style(app: QApplication) -> None:
 
 def run(demo: bool = False) -> int:
     """Open the dual-pane window; with ``demo`` start the embedded S3 server and show its volume on the right."""
+    from sdgui.gui.gui_thread_gc import GuiThreadCollector
     from sdgui.gui.main_window import MainWindow
 
     if not _display_available():
@@ -122,6 +123,8 @@ def run(demo: bool = False) -> int:
         app.setDesktopFileName(APP_ID)  # Wayland's app id: the desktop entry whose icon and name the shell shows
         app.setWindowIcon(app_icon())
         apply_style(app)
+        collector = GuiThreadCollector(parent=app)
+        stack.callback(collector.stop)
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         right = None

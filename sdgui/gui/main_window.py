@@ -145,6 +145,9 @@ class MainWindow(QMainWindow):
         self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), "Ctrl+R")
         self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
         self._add_action(view_menu, "Go to path…", lambda: self.active.edit_path(), "Ctrl+L")
+        self.show_hidden_action = self._add_action(view_menu, "Show hidden files", self.set_show_hidden, "Ctrl+H")
+        self.show_hidden_action.setCheckable(True)
+        self.show_hidden_action.setChecked(True)
         view_menu.addAction(self.transfers.toggleViewAction())
         add_help_menu(self)
 
@@ -159,6 +162,13 @@ class MainWindow(QMainWindow):
         return action
 
     # -- panes ----------------------------------------------------------------
+    def set_show_hidden(self, show: bool) -> None:
+        """Both panes show (or leave out) dot-files and dot-folders; remembered for the next start."""
+        self.show_hidden_action.setChecked(show)
+        for pane in (self.left, self.right):
+            pane.set_show_hidden(show)
+        QSettings().setValue("view/show_hidden", show)
+
     def _set_active(self, pane: FilePane) -> None:
         self.active = pane
         pane.set_active(True)
@@ -513,6 +523,10 @@ class MainWindow(QMainWindow):
         window_state = settings.value("window/state")
         if window_state is not None:
             self.restoreState(window_state)
+        show_hidden = settings.value("view/show_hidden", True, type=bool)
+        self.show_hidden_action.setChecked(bool(show_hidden))
+        for pane in (self.left, self.right):
+            pane.model.show_hidden = bool(show_hidden)  # before the first listing
         for name, pane, fallback in (
             ("left", self.left, SdPath.parse("~/")),
             ("right", self.right, right_location or SdPath.parse("~/")),

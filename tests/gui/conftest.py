@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
+from sdgui.gui.gui_thread_gc import GuiThreadCollector
 from tests.copying import add_volume
 from tests.servers import S3Server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc(qapp: QCoreApplication) -> Iterator[None]:
+    """As the app does: cycles are collected in the GUI thread only (see sdgui.gui.gui_thread_gc)."""
+    collector = GuiThreadCollector()
+    yield
+    collector.stop()
 
 
 @pytest.fixture

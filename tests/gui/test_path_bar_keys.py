@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
@@ -14,6 +15,8 @@ from sdgui.gui.main_window import MainWindow
 from tests.gui.test_main_window import OpenWindow, focus, local_path, wait_listed, wait_names
 from tests.gui.test_main_window import local_dir as local_dir
 from tests.gui.test_main_window import open_window as open_window
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("settings_dir")]
 
 
 def test_ctrl_l_types_a_path_into_the_active_pane(

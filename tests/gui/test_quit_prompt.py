@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -18,6 +19,8 @@ from tests.gui.test_main_window import open_window as open_window
 from tests.gui.test_main_window import start_big_upload, wait_ended
 from tests.gui.test_main_window import window as window
 from tests.servers import S3Server
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("settings_dir")]
 
 MiB = 1024 * 1024
 CLOSE_LIMIT_S = 2.0

@@ -83,6 +83,9 @@ class ListingModel(QAbstractTableModel):
         self._rows: list[Entry] = []
         self._keys: list[Any] = []  # the order key of each row (see _order_key)
         self._pending: list[Entry] = []
+        self._hidden: list[Entry] = []  # dot-entries left out while show_hidden is off
+        self.show_hidden = True
+        """Dot-files and dot-folders are rows; off, they are left out of the rows (a new listing applies it)."""
         self._location: SdPath | None = None
         self._source: BackendSource | None = None
         self._backend: VolumeBackend | None = None
@@ -134,9 +137,14 @@ class ListingModel(QAbstractTableModel):
         """Every entry received so far, rows first."""
         return self._rows + self._pending
 
+    @property
+    def hidden_count(self) -> int:
+        """Dot-entries received but not shown (show_hidden off)."""
+        return len(self._hidden)
+
     def names(self) -> set[str]:
-        """The names of every entry received so far (for conflict checks)."""
-        return {entry.name for entry in self.entries()}
+        """The names of every entry received so far, hidden ones included (for conflict checks)."""
+        return {entry.name for entry in self.entries()} | {entry.name for entry in self._hidden}
 
     def path_for(self, row: int) -> SdPath:
         """The SdPath of ``row``: a child of the location, marked as a directory for folders and prefixes."""
@@ -180,6 +188,7 @@ class ListingModel(QAbstractTableModel):
         self._rows = []
         self._keys = []
         self._pending = []
+        self._hidden = []
         self._last_error = None
         self.endResetModel()
         self._set_loading(True)
@@ -209,6 +218,9 @@ class ListingModel(QAbstractTableModel):
             return  # a page of a listing the user has left
         own_key = self._location.backend_key.rstrip("/")
         page = [entry for entry in page if entry.name and entry.key.rstrip("/") != own_key]
+        if not self.show_hidden:
+            self._hidden.extend(entry for entry in page if entry.name.startswith("."))
+            page = [entry for entry in page if not entry.name.startswith(".")]
         if not page:
             return
         self._pending.extend(page)

@@ -330,6 +330,12 @@ class FilePane(QWidget):
         self._navigate(self._location, select=names)
         self._current_name = current_name  # the cursor goes back too, without selecting its row
 
+    def set_show_hidden(self, show: bool) -> None:
+        """Show or leave out dot-files and dot-folders (Ctrl+H), listing the folder again if that changes."""
+        if show != self.model.show_hidden:
+            self.model.show_hidden = show
+            self.refresh()
+
     def edit_path(self) -> None:
         """Put the keyboard in the path bar with its text selected (Ctrl+L): type a path, Enter goes, Escape
         comes back."""
@@ -508,6 +514,8 @@ class FilePane(QWidget):
                 text = f"{len(rows):,} of {total:,} selected, {format_size(size)}"
             else:
                 text = f"{total:,} item{'' if total == 1 else 's'}"
+            if model.hidden_count:
+                text += f" ({model.hidden_count:,} hidden: Ctrl+H shows them)"
         self.status_label.setText(text)
 
     # -- error banner -----------------------------------------------------------------
