@@ -22,9 +22,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
+from sdgui.core.settings import TransferSettings
+
 P = ParamSpec("P")
 T = TypeVar("T")
-DEFAULT_LIMIT = 4
+DEFAULT_LIMIT = TransferSettings.python_slots
 WAIT_LIMIT_S = 1.0
 
 
@@ -38,10 +40,6 @@ class PythonSlots:
         self._wait_limit_s = wait_limit_s
         self._local = threading.local()
         self.overruns = 0
-
-    @property
-    def limit(self) -> int:
-        return self._limit
 
     @property
     def busy(self) -> int:

@@ -541,7 +541,7 @@ class MainWindow(QMainWindow):
             pane.set_location(location)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        active = [self.jobs.state(job_id) for job_id in self.jobs.job_ids() if self.jobs.state(job_id).is_active]
+        active = self.jobs.active_states()
         choice = ask_quit(self, active) if active and self.ask_before_quitting else QuitChoice.RESUME_LATER
         if choice is QuitChoice.KEEP_RUNNING:
             event.ignore()

@@ -123,6 +123,10 @@ class JobManager(QObject):
         """Every known job, oldest first."""
         return list(self._states)
 
+    def active_states(self) -> list[JobState]:
+        """The jobs queued or running, oldest first."""
+        return [state for state in self._states.values() if state.is_active]
+
     @property
     def is_paused(self) -> bool:
         return self._paused
@@ -301,7 +305,7 @@ class JobManager(QObject):
         (the user cancelled them), else the next start offers to resume them."""
         self._closed = True
         self._paused = True
-        active = [job_id for job_id, state in self._states.items() if state.is_active]
+        active = [state.job_id for state in self.active_states()]
         for job_id in list(self._queue):
             self.cancel(job_id)
         for job in list(self._running.values()):

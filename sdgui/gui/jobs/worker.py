@@ -101,7 +101,7 @@ class _Delivery(QObject):
         self._on_item = on_item
         self._on_result = on_result
         self._on_error = on_error
-        self.quit: Callable[[], None] = lambda: None
+        self.quit: Callable[[], None] = _no_quit
 
     @Slot(object)
     def item(self, value: object) -> None:
@@ -128,11 +128,10 @@ class _Delivery(QObject):
         self.live = False
         self._on_item = self._on_result = None  # let go of what the callbacks hold (a model, a window)
         self._on_error = _ignore
-        # ``quit`` is the worker's bound method, and the worker holds this object: a reference cycle. Left to the
-        # cyclic garbage collector, the pair is freed in whichever thread collects (a copy worker, often), and
-        # freeing this QObject there while the GUI thread delivers it a posted event segfaulted in Shiboken's
-        # override lookup (tests/gui/test_job_manager.py, 1 run in 3). Broken here, in the GUI thread, the pair
-        # is freed by reference counting when ``_forget`` lets the worker go, in the GUI thread too.
+        # ``quit`` is the worker's bound method, and the worker holds this object: a reference cycle, which the
+        # cyclic collector may free in any thread (freeing a QObject off the GUI thread while it is delivered an
+        # event crashes PySide). Broken here, the pair is freed by reference counting when ``_forget`` lets the
+        # worker go, in the GUI thread; the GUI-thread collector (gui_thread_gc) covers the cycles left elsewhere.
         self.quit = _no_quit
 
 

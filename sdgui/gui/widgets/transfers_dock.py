@@ -279,23 +279,24 @@ class TransfersDock(QDockWidget):
 
     def _fit_columns(self) -> None:
         """Widen a state or strategy column to its longest text; never narrow it while rows change (no jitter)."""
-        header = self.view.horizontalHeader()
         for column in _FIT_COLUMNS:
-            needed = self.view.sizeHintForColumn(column)
-            if needed > header.sectionSize(column):
-                header.resizeSection(column, needed)
+            self._widen(column, self.view.sizeHintForColumn(column))
 
     def _fit_texts(self, first: int, last: int) -> None:
         """_fit_columns for the rows whose numbers moved, measuring only their texts: a progress tick never asks
         every row's delegate for its size (each such call waits for the interpreter while a copy runs)."""
-        header = self.view.horizontalHeader()
         metrics = self.view.fontMetrics()
         last = min(last, self.proxy.rowCount() - 1)
         for column in _TEXT_FIT_COLUMNS:
             texts = (self.proxy.index(row, column).data() for row in range(max(first, 0), last + 1))
-            needed = max((metrics.horizontalAdvance(text) for text in texts if text), default=0) + _CELL_PADDING
-            if needed > header.sectionSize(column):
-                header.resizeSection(column, needed)
+            self._widen(
+                column, max((metrics.horizontalAdvance(text) for text in texts if text), default=0) + _CELL_PADDING
+            )
+
+    def _widen(self, column: Column, needed: int) -> None:
+        header = self.view.horizontalHeader()
+        if needed > header.sectionSize(column):
+            header.resizeSection(column, needed)
 
     def _sync_row_actions(self, first: int = 0, last: int | None = None) -> None:
         # Index widgets belong to proxy rows: a row leaving the tab takes its widget along, so recreate on return.
