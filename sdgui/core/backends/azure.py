@@ -28,7 +28,8 @@ import obstore
 
 from sdgui.core import errors
 from sdgui.core.backends.azure_blocks import AzureBlockUploads, answer_failure
-from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, ResumableUploads, WriteResult
+from sdgui.core.backends.azure_properties import properties_of_headers, set_properties_headers
+from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, ObjectProperties, ResumableUploads, WriteResult
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.service_errors import ServiceFailure, to_error
 from sdgui.core.backends.signed_requests import exchange, md5_hex
@@ -76,7 +77,7 @@ class AzureBackend(ObjectStoreBackend):
     ) -> None:
         super().__init__(volume, store, capabilities, prefix=prefix, settings=settings)
         self.azure_store = store
-        self.properties = properties
+        self.properties_access = properties
         self._block_uploads = (
             None
             if properties is None
@@ -107,7 +108,7 @@ class AzureBackend(ObjectStoreBackend):
             raise
 
     def delete(self, key: str) -> None:
-        props = self.properties
+        props = self.properties_access
         if props is None or props.sas_token is None:
             super().delete(key)
             return
@@ -144,7 +145,7 @@ class AzureBackend(ObjectStoreBackend):
 
         A block whose request was already on the wire when the upload failed can still land a moment later, so
         the list of uncommitted blocks is read again afterwards, a few times, briefly."""
-        if self.properties is None:
+        if self.properties_access is None:
             return
         try:
             for pause in DISCARD_PAUSES_S:
@@ -156,18 +157,18 @@ class AzureBackend(ObjectStoreBackend):
             log.warning("could not discard the uncommitted blocks of %s:%s: %s", self.volume, full, exc)
 
     def _has_uncommitted_blocks(self, full: str) -> bool:
-        assert self.properties is not None
+        assert self.properties_access is not None
         url = self._signed_url(full, "GET", "comp=blocklist&blocklisttype=uncommitted")
-        status, _, body = _exchange("GET", url, self.properties.timeout_s)
+        status, _, body = _exchange("GET", url, self.properties_access.timeout_s)
         return status == 200 and b"<Block>" in body
 
     def _discard_once(self, full: str) -> bool:
         """Commit an empty block list where no blob is, then delete that empty blob; False when a blob is there."""
-        assert self.properties is not None
+        assert self.properties_access is not None
         status, headers = _request(
             "PUT",
             self._signed_url(full, "PUT", "comp=blocklist"),
-            self.properties.timeout_s,
+            self.properties_access.timeout_s,
             {"If-None-Match": "*", "Content-Type": "application/xml"},
             EMPTY_BLOCK_LIST,
         )
@@ -175,18 +176,75 @@ class AzureBackend(ObjectStoreBackend):
             log.info("left the uncommitted blocks of %s:%s to the service (HTTP %d)", self.volume, full, status)
             return False
         etag = headers["etag"]
-        status, _ = _request("DELETE", self._signed_url(full, "DELETE"), self.properties.timeout_s, {"If-Match": etag})
+        status, _ = _request(
+            "DELETE", self._signed_url(full, "DELETE"), self.properties_access.timeout_s, {"If-Match": etag}
+        )
         if status == 412:
             # A block that landed after the commit changes the blob's ETag (Azurite does so). Still the empty blob
             # our commit created (same creation time, no bytes)? Then it is ours to delete.
-            status, now = _request("HEAD", self._signed_url(full, "GET"), self.properties.timeout_s)
+            status, now = _request("HEAD", self._signed_url(full, "GET"), self.properties_access.timeout_s)
             ours = now.get("content-length") == "0" and now.get("x-ms-creation-time") == headers.get("last-modified")
             if status == 200 and ours:
                 status, _ = _request(
-                    "DELETE", self._signed_url(full, "DELETE"), self.properties.timeout_s, {"If-Match": now["etag"]}
+                    "DELETE",
+                    self._signed_url(full, "DELETE"),
+                    self.properties_access.timeout_s,
+                    {"If-Match": now["etag"]},
                 )
         log.debug("discarded the uncommitted blocks of %s:%s (delete: HTTP %d)", self.volume, full, status)
         return True
+
+    # -- Properties and share links (see azure_properties.py) ------------------------------------------------
+    def properties(self, key: str) -> ObjectProperties:
+        if self.properties_access is None:
+            return super().properties(key)  # no key or token of its own: what obstore's HEAD tells
+        return properties_of_headers(key, self._blob_headers(key))
+
+    def set_headers(
+        self, key: str, *, content_type: str | None, cache_control: str | None, if_match: str | None
+    ) -> ObjectProperties:
+        if self.properties_access is None:
+            return super().set_headers(key, content_type=content_type, cache_control=cache_control, if_match=if_match)
+        found = self._blob_headers(key)
+        if if_match is not None and found.get("etag", "").strip('"') != if_match.strip('"'):
+            raise errors.ConflictError("the blob changed since its properties were read", volume=self.volume, path=key)
+        url = self._signed_url(self._full(key), "PUT", "comp=properties")
+        headers = set_properties_headers(found, content_type, cache_control)
+        status, answered = self._blob_request("PUT", url, key, headers)
+        if status == 412:
+            raise errors.ConflictError("the blob changed since its properties were read", volume=self.volume, path=key)
+        if status != 200:
+            raise to_error(answer_failure(status, answered, "Set Blob Properties"), volume=self.volume, path=key)
+        return self.properties(key)
+
+    def share_link(self, key: str, expires_in: timedelta) -> str:
+        props = self.properties_access
+        if props is None or props.sas_token is not None:
+            raise errors.ConfigError(
+                "share links need the account key on this volume (a SAS token cannot sign another)",
+                volume=self.volume,
+                path=key,
+            )
+        with self._translated(key):
+            return obstore.sign(self.azure_store, "GET", self._full(key), expires_in)
+
+    def _blob_headers(self, key: str) -> dict[str, str]:
+        status, headers = self._blob_request("HEAD", self._signed_url(self._full(key), "GET"), key)
+        if status == 404:
+            raise errors.NotFoundError("no such blob", volume=self.volume, path=key)
+        if status != 200:
+            raise to_error(answer_failure(status, headers, "Get Blob Properties"), volume=self.volume, path=key)
+        return headers
+
+    def _blob_request(
+        self, method: str, url: str, key: str, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, dict[str, str]]:
+        assert self.properties_access is not None
+        try:
+            return _request(method, url, self.properties_access.timeout_s, headers)
+        except OSError as exc:
+            failure = ServiceFailure(summary=f"{type(exc).__name__}: {exc}", transport="connect")
+            raise to_error(failure, volume=self.volume, path=key) from None
 
     def _service_metadata(self, metadata: Mapping[str, str]) -> dict[str, str]:
         return {azure_metadata_name(k): v for k, v in metadata.items()}
@@ -203,15 +261,15 @@ class AzureBackend(ObjectStoreBackend):
         return self._with_content_md5(full, entry)
 
     def _with_content_md5(self, full: str, entry: Entry) -> Entry:
-        md5 = self._content_md5(full, entry.etag) if self.properties is not None else None
+        md5 = self._content_md5(full, entry.etag) if self.properties_access is not None else None
         return self._with_checksums(entry, {"md5": md5} if md5 else {})
 
     def _content_md5(self, full: str, etag: str | None) -> str | None:
         """The blob's Content-MD5 as hex, if it has one and is still the version ``etag`` names; None otherwise."""
-        assert self.properties is not None
+        assert self.properties_access is not None
         try:
             # GET's signature ("r") also grants Get Blob Properties, the HEAD.
-            status, headers = _request("HEAD", self._signed_url(full, "GET"), self.properties.timeout_s)
+            status, headers = _request("HEAD", self._signed_url(full, "GET"), self.properties_access.timeout_s)
         except Exception as exc:  # an optional extra: the object itself was read fine
             log.debug("no blob properties for %s:%s (%s)", self.volume, full, type(exc).__name__)
             return None
@@ -221,8 +279,8 @@ class AzureBackend(ObjectStoreBackend):
 
     def _signed_url(self, full: str, method: Literal["GET", "PUT", "DELETE"], query: str = "") -> str:
         """A URL for one request on blob ``full``: signed by obstore with the account key, or with the SAS token."""
-        assert self.properties is not None
-        props = self.properties
+        assert self.properties_access is not None
+        props = self.properties_access
         if props.sas_token is not None and props.endpoint is not None:
             url = f"{props.endpoint.rstrip('/')}/{quote(props.container)}/{quote(full)}?{props.sas_token}"
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sdgui.core.backends.atomic_file import AtomicFile, DeferredSync
@@ -27,12 +27,15 @@ __all__ = [
     "MIN_PART_SIZE",
     "MTIME_KEY",
     "S3_SINGLE_COPY_LIMIT",
+    "SHARE_LINK_LIFETIMES",
+    "STANDARD_HEADERS",
     "AtomicFile",
     "BeforeCommit",
     "Capabilities",
     "DeferredSync",
     "Entry",
     "NewUpload",
+    "ObjectProperties",
     "OpenUpload",
     "PartChecksum",
     "RangeNotSupportedError",
@@ -43,6 +46,7 @@ __all__ = [
     "sha256_b64",
 ]
 
+from sdgui.core import errors
 from sdgui.core.cancel import CancelToken
 
 S3_SINGLE_COPY_LIMIT = 5 * 1024**3
@@ -114,6 +118,37 @@ class Entry:
             return float(raw) if raw is not None else None
         except ValueError:
             return None
+
+
+SHARE_LINK_LIFETIMES = (
+    ("1 hour", timedelta(hours=1)),
+    ("1 day", timedelta(days=1)),
+    ("7 days", timedelta(days=7)),
+)
+"""The expiries a share link is offered with; 7 days is the longest an S3 or GCS V4 signature may last."""
+
+STANDARD_HEADERS = ("content-disposition", "content-encoding", "content-language")
+"""An object's other standard headers: kept as they are when Content-Type or Cache-Control change."""
+
+
+@dataclass(frozen=True)
+class ObjectProperties:
+    """One file or object as Properties shows it. ``entry`` holds size, dates, ETag, user metadata and the whole-object
+    checksums (hex); the rest is what only Properties asks for. An object's headers (Content-Type, Cache-Control)
+    are what a browser or CDN is told when it fetches the object."""
+
+    entry: Entry
+    content_type: str | None = None
+    cache_control: str | None = None
+    storage_class: str | None = None
+    permissions: str | None = None
+    """A local file's mode as ``ls -l`` shows it (``-rw-r--r--``)."""
+    editable: bool = False
+    """Content-Type and Cache-Control can be changed in place (``VolumeBackend.set_headers``)."""
+    notes: tuple[str, ...] = ()
+    """What this volume cannot tell or change, a sentence each."""
+    other_headers: Mapping[str, str] = field(default_factory=dict)
+    """Content-Disposition, -Encoding, -Language where set (lower-cased names)."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +246,23 @@ class VolumeBackend(ABC):
         if prefix:
             self.delete(f"{prefix}/")  # the folder marker, if there is one
         return deleted
+
+    def properties(self, key: str) -> ObjectProperties:
+        """What Properties shows of ``key``; this default knows what ``stat_with_checksums`` tells."""
+        return ObjectProperties(self.stat_with_checksums(key))
+
+    def set_headers(
+        self, key: str, *, content_type: str | None, cache_control: str | None, if_match: str | None
+    ) -> ObjectProperties:
+        """Give object ``key`` this Content-Type and Cache-Control (None or "" removes one), keeping its bytes, user
+        metadata and other headers; ConflictError if its ETag is no longer ``if_match``. Only where
+        ``properties(key).editable``; SdError elsewhere."""
+        raise errors.SdError("the headers of files on this volume cannot be changed", volume=self.volume, path=key)
+
+    def share_link(self, key: str, expires_in: timedelta) -> str | None:
+        """A URL anyone can download object ``key`` with until ``expires_in`` has passed (a presigned GET), or None
+        where the volume has no such thing (local disks). ConfigError where its credentials cannot sign one."""
+        return None
 
     def free_space(self, key: str) -> int | None:
         """Free bytes where ``key`` would be written, or None when unknown (object stores)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -51,6 +52,20 @@ def _gcs_store(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> GC
     return GCSStore(
         config.bucket or "", config=gcs, client_options=http.client_options(), retry_config=http.retry_config()
     )
+
+
+def _gcs_can_sign(config: VolumeConfig, secret: str | None) -> bool:
+    """Whether the volume's service account JSON holds a private key obstore signs URLs with on its own (without
+    one, or with ``disable_oauth``, obstore asks IAM's signBlob, which application default credentials may not)."""
+    try:
+        if config.service_account_file:
+            text = Path(os.path.expanduser(config.service_account_file)).read_text(encoding="utf-8")
+        else:
+            text = secret or ""
+        account = json.loads(text) if text else {}
+    except (OSError, ValueError):
+        return False
+    return isinstance(account, dict) and bool(account.get("private_key")) and not account.get("disable_oauth")
 
 
 def _azure_store(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> AzureStore:
@@ -114,7 +129,14 @@ def backend_for_config(
             from sdgui.core.backends.gcs import GcsBackend
 
             gcs = _gcs_store(config, secret, http)
-            return GcsBackend(config.name, gcs, CLOUD_CAPABILITIES, prefix=config.prefix, settings=settings)
+            return GcsBackend(
+                config.name,
+                gcs,
+                CLOUD_CAPABILITIES,
+                prefix=config.prefix,
+                settings=settings,
+                can_sign=_gcs_can_sign(config, secret),
+            )
         azure = _azure_store(config, secret, http)
         properties = _blob_properties(config, secret, http)
     except errors.SdError:

@@ -5,22 +5,70 @@ the ETag of a composite object (compose, or an XML-API multipart upload) is no M
 CRC32C. An ETag of exactly 32 hex digits is therefore taken as the MD5; any other form gives nothing. The CRC32C
 travels in ``x-goog-hash``, a header obstore does not hand out, so it is not reachable here: a HEAD of sdgui's own
 would need a URL obstore signs, and obstore signs GCS URLs through IAM's signBlob (a request to
-iamcredentials.googleapis.com) even with a service account's private key at hand.
+iamcredentials.googleapis.com) unless the volume holds a service account's private key (then it signs locally, as it
+does for share links).
+
+Properties: Content-Type and Cache-Control come from obstore's HEAD; the storage class and CRC32C do not (x-goog-*
+headers), and the headers cannot be changed: that takes the JSON API's PATCH (or an XML-API copy onto itself) with
+an OAuth token, which obstore keeps to itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
+import obstore
+
+from sdgui.core import errors
+from sdgui.core.backends.base import Capabilities, ObjectProperties
 from sdgui.core.backends.object_store import ObjectStoreBackend
+from sdgui.core.settings import TransferSettings
+
+if TYPE_CHECKING:
+    from obstore.store import GCSStore
 
 _HEX_MD5 = re.compile(r"[0-9a-f]{32}")
+NOTES = (
+    "GCS volumes do not show the storage class or the CRC32C (obstore does not hand out x-goog-* headers).",
+    "Content-Type and Cache-Control cannot be changed on GCS volumes here (it takes the JSON API's PATCH).",
+)
 
 
 class GcsBackend(ObjectStoreBackend):
-    """One GCS bucket (optionally under a prefix)."""
+    """One GCS bucket (optionally under a prefix). ``can_sign``: the volume holds a service account's private key,
+    which signs share links locally."""
+
+    def __init__(
+        self,
+        volume: str,
+        store: GCSStore,
+        capabilities: Capabilities,
+        *,
+        prefix: str = "",
+        settings: TransferSettings,
+        can_sign: bool = False,
+    ) -> None:
+        super().__init__(volume, store, capabilities, prefix=prefix, settings=settings)
+        self.gcs_store = store
+        self.can_sign = can_sign
 
     def _etag_checksums(self, etag: str | None) -> dict[str, str]:
         if etag is not None and _HEX_MD5.fullmatch(etag):
             return {"md5": etag}
         return {}
+
+    def properties(self, key: str) -> ObjectProperties:
+        return dataclasses.replace(super().properties(key), notes=NOTES)
+
+    def share_link(self, key: str, expires_in: timedelta) -> str:
+        if not self.can_sign:
+            raise errors.ConfigError(
+                "share links need a service account key (JSON with its private key) on this volume",
+                volume=self.volume,
+                path=key,
+            )
+        with self._translated(key):
+            return obstore.sign(self.gcs_store, "GET", self._full(key), expires_in)

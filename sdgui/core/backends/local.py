@@ -12,7 +12,15 @@ from pathlib import Path
 
 from sdgui.core import errors
 from sdgui.core.backends.atomic_file import AtomicFile
-from sdgui.core.backends.base import MTIME_KEY, BeforeCommit, Capabilities, Entry, VolumeBackend, WriteResult
+from sdgui.core.backends.base import (
+    MTIME_KEY,
+    BeforeCommit,
+    Capabilities,
+    Entry,
+    ObjectProperties,
+    VolumeBackend,
+    WriteResult,
+)
 from sdgui.core.backends.os_errors import os_error
 from sdgui.core.cancel import CancelToken
 from sdgui.core.settings import MiB
@@ -95,6 +103,14 @@ class LocalBackend(VolumeBackend):
             return self._entry(key.strip("/"), os.stat(self.path(key)))
         except OSError as exc:
             raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
+
+    def properties(self, key: str) -> ObjectProperties:
+        """What the OS tells: size, modified time and the mode bits (``-rw-r--r--``)."""
+        try:
+            st = os.stat(self.path(key))
+        except OSError as exc:
+            raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
+        return ObjectProperties(self._entry(key.strip("/"), st), permissions=stat_mod.filemode(st.st_mode))
 
     def is_dir(self, key: str) -> bool:
         return self.path(key).is_dir()

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 import obstore
 
 from sdgui.core import errors
-from sdgui.core.backends.base import BeforeCommit, Capabilities, Entry, VolumeBackend, WriteResult
+from sdgui.core.backends.base import (
+    STANDARD_HEADERS,
+    BeforeCommit,
+    Capabilities,
+    Entry,
+    ObjectProperties,
+    VolumeBackend,
+    WriteResult,
+)
 from sdgui.core.backends.obstore_errors import translated
 from sdgui.core.backends.pumped_reader import PumpedReader
 from sdgui.core.settings import MiB, TransferSettings
@@ -189,6 +197,21 @@ class ObjectStoreBackend(VolumeBackend):
         with self._translated(key):
             result = obstore.get(self.store, self._full(key), options={"head": True})
             return self._entry(result.meta, result.attributes)
+
+    def properties(self, key: str) -> ObjectProperties:
+        """A HEAD through obstore: its standard headers apart from the user metadata; nothing editable."""
+        with self._translated(key):
+            result = obstore.get(self.store, self._full(key), options={"head": True})
+        attributes = {str(k).lower(): str(v) for k, v in result.attributes.items()}
+        headers = {
+            n: attributes.pop(n) for n in ("content-type", "cache-control", *STANDARD_HEADERS) if n in attributes
+        }
+        return ObjectProperties(
+            self._entry(result.meta, attributes),
+            content_type=headers.pop("content-type", None),
+            cache_control=headers.pop("cache-control", None),
+            other_headers=headers,
+        )
 
     def is_dir(self, key: str) -> bool:
         full = self._full(key)

@@ -6,21 +6,26 @@ import base64
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
+import obstore
 from obstore import exceptions as obx
 
+from sdgui.core import errors
 from sdgui.core.backends.base import (
     S3_SINGLE_COPY_LIMIT,
     Capabilities,
     CompositeChecksum,
     Entry,
+    ObjectProperties,
     RangeNotSupportedError,
     ResumableUploads,
 )
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.s3.config import S3Config
 from sdgui.core.backends.s3.multipart import S3MultipartClient
+from sdgui.core.backends.s3.properties import properties_of_head
 from sdgui.core.cancel import CancelToken
 from sdgui.core.settings import TransferSettings
 
@@ -62,9 +67,10 @@ class S3Backend(ObjectStoreBackend):
     """
 
     def __init__(self, config: S3Config, settings: TransferSettings) -> None:
+        self.s3_store = config.obstore_store()
         super().__init__(
             config.volume,
-            config.obstore_store(),
+            self.s3_store,
             S3_CAPABILITIES,
             prefix=config.prefix,
             settings=settings,
@@ -132,7 +138,29 @@ class S3Backend(ObjectStoreBackend):
         yield from self.multipart.list_objects(full_prefix, last, chunk_size)
 
     def stat_with_checksums(self, key: str) -> Entry:
+        return self._entry_of_head(key, self.multipart.head(key))
+
+    def properties(self, key: str) -> ObjectProperties:
         head = self.multipart.head(key)
+        return properties_of_head(self._entry_of_head(key, head), head)
+
+    def set_headers(
+        self, key: str, *, content_type: str | None, cache_control: str | None, if_match: str | None
+    ) -> ObjectProperties:
+        self.multipart.replace_headers(key, content_type, cache_control, if_match)
+        return self.properties(key)
+
+    def share_link(self, key: str, expires_in: timedelta) -> str:
+        if not self.config.signed:
+            raise errors.ConfigError(
+                "share links need an access key on this volume (it reads the bucket anonymously)",
+                volume=self.volume,
+                path=key,
+            )
+        with self._translated(key):
+            return obstore.sign(self.s3_store, "GET", self._full(key), expires_in)
+
+    def _entry_of_head(self, key: str, head: Mapping[str, Any]) -> Entry:
         size = int(head.get("ContentLength", 0))
         parts = _parts_of(str(head.get("ETag") or ""))
         checksums: dict[str, str] = {}

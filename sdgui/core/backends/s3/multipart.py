@@ -19,6 +19,7 @@ from sdgui.core.backends.base import RangeNotSupportedError
 from sdgui.core.backends.botocore_errors import error_code, translated
 from sdgui.core.backends.resumable_uploads import NewUpload, OpenUpload, PartChecksum, UploadedPart, sha256_b64
 from sdgui.core.backends.s3.config import S3Config
+from sdgui.core.backends.s3.properties import cannot_edit, replace_request
 from sdgui.core.cancel import CancelToken
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,30 @@ class S3MultipartClient:
                 Bucket=self.bucket, Key=self._full(key), ChecksumMode="ENABLED"
             )
         return answer
+
+    def replace_headers(
+        self, key: str, content_type: str | None, cache_control: str | None, if_match: str | None
+    ) -> None:
+        """Rewrite the Content-Type and Cache-Control of ``key`` by CopyObject onto itself (see s3/properties.py);
+        ConflictError when its ETag is no longer ``if_match``."""
+        head = self.head(key)
+        if if_match is not None and _unquoted(head.get("ETag")) != _unquoted(if_match):
+            raise errors.ConflictError(
+                "the object changed since its properties were read", volume=self.volume, path=key
+            )
+        reason = cannot_edit(head)
+        if reason is not None:
+            raise errors.SdError(reason, volume=self.volume, path=key)
+        request = replace_request(head, self.bucket, self._full(key), content_type, cache_control)
+        with self._translated(key):
+            try:
+                self.client.copy_object(**request)
+            except Exception as exc:
+                if "ChecksumAlgorithm" not in request or error_code(exc) not in _CHECKSUM_REFUSED:
+                    raise
+                log.debug("%s refuses a checksum on CopyObject (%s); copying without", self.volume, exc)
+                del request["ChecksumAlgorithm"]
+                self.client.copy_object(**request)
 
     def read_range(self, key: str, start: int, end: int | None, if_match: str | None) -> Iterator[bytes]:
         """Bytes ``[start, end)`` (to the end when ``end`` is None) by ranged GetObject. For servers that answer a
