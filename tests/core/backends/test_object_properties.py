@@ -1,0 +1,147 @@
+"""Properties of an object as the service holds them, and Content-Type / Cache-Control changed in place: checked with
+the service's own client afterwards (bytes, user metadata and the other headers unchanged)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import urllib.request
+import zlib
+from pathlib import Path
+
+import pytest
+from azure.storage.blob import ContentSettings
+
+from sdgui.core import errors
+from sdgui.core.backends.local import LocalBackend
+from tests.cloud_servers import Azurite, GcsXml
+from tests.copying import add_azure_volume, add_gcs_volume, add_volume
+from tests.providers.common import open_backend
+from tests.servers import S3Server
+
+
+@pytest.fixture(params=["moto", "seaweedfs"])
+def checksum_server(request: pytest.FixtureRequest) -> S3Server:
+    server: S3Server = request.getfixturevalue({"moto": "moto_s3", "seaweedfs": "seaweed_s3"}[request.param])
+    server.ensure_running()
+    return server
+
+
+@pytest.mark.parametrize("algorithm", ["SHA256", "CRC32"])
+def test_s3_properties_show_the_checksums_and_headers_the_service_holds(
+    checksum_server: S3Server, algorithm: str
+) -> None:
+    bucket = checksum_server.new_bucket()
+    data = os.urandom(40_000)
+    client = checksum_server.client()
+    client.put_object(
+        Bucket=bucket,
+        Key="site/index.html",
+        Body=data,
+        ContentType="text/html",
+        CacheControl="no-cache",
+        ContentLanguage="de",
+        Metadata={"owner": "ops"},
+        ChecksumAlgorithm=algorithm,
+    )
+    add_volume(checksum_server, bucket)
+    backend = open_backend("cloud")
+    try:
+        shown = backend.properties("site/index.html")
+        expected = hashlib.sha256(data).hexdigest() if algorithm == "SHA256" else f"{zlib.crc32(data):08x}"
+        assert shown.entry.checksums[algorithm.lower()] == expected
+        assert shown.entry.checksums["md5"] == hashlib.md5(data).hexdigest()
+        assert shown.entry.size == len(data) and shown.entry.modified is not None and shown.entry.etag
+        assert (shown.content_type, shown.cache_control, shown.storage_class) == ("text/html", "no-cache", "STANDARD")
+        assert shown.entry.metadata == {"owner": "ops"} and shown.other_headers == {"content-language": "de"}
+        assert shown.editable
+
+        changed = backend.set_headers(
+            "site/index.html", content_type="text/html; charset=utf-8", cache_control="max-age=600",
+            if_match=shown.entry.etag,
+        )  # fmt: skip
+        assert (changed.content_type, changed.cache_control) == ("text/html; charset=utf-8", "max-age=600")
+        head = client.head_object(Bucket=bucket, Key="site/index.html", ChecksumMode="ENABLED")
+        assert head["ContentType"] == "text/html; charset=utf-8" and head["CacheControl"] == "max-age=600"
+        assert head["Metadata"] == {"owner": "ops"} and head["ContentLanguage"] == "de"
+        assert head[f"Checksum{algorithm}"] == base64.b64encode(bytes.fromhex(expected)).decode()  # kept
+        assert client.get_object(Bucket=bucket, Key="site/index.html")["Body"].read() == data
+
+        # Removing the cache control.
+        backend.set_headers("site/index.html", content_type="text/plain", cache_control="", if_match=None)
+        head = client.head_object(Bucket=bucket, Key="site/index.html")
+        assert head["ContentType"] == "text/plain" and "CacheControl" not in head
+        # Other bytes written since the properties were read: refused, and they keep their headers.
+        client.put_object(Bucket=bucket, Key="site/index.html", Body=b"new", ContentType="text/css")
+        with pytest.raises(errors.ConflictError):
+            backend.set_headers("site/index.html", content_type="x/y", cache_control=None, if_match=shown.entry.etag)
+        assert client.head_object(Bucket=bucket, Key="site/index.html")["ContentType"] == "text/css"
+    finally:
+        backend.close()
+        checksum_server.delete_bucket(bucket)
+
+
+def test_azure_properties_and_set_blob_properties_keep_the_other_headers(
+    azurite: Azurite, azure_container: str
+) -> None:
+    data = os.urandom(30_000)
+    blob = azurite.blob(azure_container, "media/clip.mp4")
+    blob.upload_blob(
+        data,
+        metadata={"owner": "ops"},
+        content_settings=ContentSettings(content_type="video/mp4", content_language="en", cache_control="no-store"),
+    )
+    add_azure_volume(azurite, azure_container)
+    backend = open_backend("azure")
+    try:
+        shown = backend.properties("media/clip.mp4")
+        assert shown.entry.checksums == {"md5": hashlib.md5(data).hexdigest()}  # one Put Blob: the service's MD5
+        assert (shown.content_type, shown.cache_control) == ("video/mp4", "no-store")
+        assert shown.storage_class == "Hot" and shown.entry.size == len(data)
+        assert shown.entry.metadata == {"owner": "ops"} and shown.other_headers == {"content-language": "en"}
+        assert shown.editable
+
+        backend.set_headers(
+            "media/clip.mp4", content_type="video/webm", cache_control="max-age=60", if_match=shown.entry.etag
+        )
+        after = blob.get_blob_properties()
+        settings = after.content_settings
+        assert (settings.content_type, settings.cache_control) == ("video/webm", "max-age=60")
+        assert settings.content_language == "en"
+        assert bytes(settings.content_md5).hex() == hashlib.md5(data).hexdigest()  # kept, not cleared
+        assert after.metadata == {"owner": "ops"}
+        assert blob.download_blob().readall() == data
+        with pytest.raises(errors.ConflictError):
+            backend.set_headers("media/clip.mp4", content_type="a/b", cache_control=None, if_match=shown.entry.etag)
+        assert blob.get_blob_properties().content_settings.content_type == "video/webm"
+    finally:
+        backend.close()
+
+
+def test_gcs_properties_are_read_only_and_say_why(gcs_xml: GcsXml, gcs_bucket: str) -> None:
+    data = b"gcs object\n" * 100
+    request = urllib.request.Request(
+        f"{gcs_xml.endpoint}/{gcs_bucket}/notes.txt", data=data, method="PUT", headers={"Content-Type": "text/plain"}
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+    add_gcs_volume(gcs_xml.endpoint, gcs_bucket)
+    backend = open_backend("gcs")
+    try:
+        shown = backend.properties("notes.txt")
+        assert shown.entry.checksums == {"md5": hashlib.md5(data).hexdigest()}
+        assert shown.content_type == "text/plain" and shown.entry.size == len(data)
+        assert not shown.editable and any("cannot be changed" in note for note in shown.notes)
+        with pytest.raises(errors.SdError):
+            backend.set_headers("notes.txt", content_type="a/b", cache_control=None, if_match=None)
+    finally:
+        backend.close()
+
+
+def test_local_properties_are_what_the_os_tells(tmp_path: Path) -> None:
+    (tmp_path / "run.sh").write_bytes(b"#!/bin/sh\n")
+    os.chmod(tmp_path / "run.sh", 0o750)
+    shown = LocalBackend(tmp_path).properties("run.sh")
+    assert shown.permissions == stat.filemode(os.stat(tmp_path / "run.sh").st_mode) == "-rwxr-x---"
+    assert shown.entry.size == 10 and shown.entry.modified is not None and not shown.editable
