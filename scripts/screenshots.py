@@ -4,7 +4,7 @@
 
 Shots: both panes listed (the active one framed), a copy in progress, the question closing asks while a transfer
 runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty folders), the volume
-dialog after a successful test, a conflict prompt.
+dialog after a successful test, a conflict prompt, the Properties dialog of a cloud object, the share-link menu.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ os.environ["SDGUI_CONFIG_DIR"] = str(_home / "config")
 os.environ["SDGUI_DATA_DIR"] = str(_home / "data")
 os.environ["HOME"] = str(_home / "home")
 
-from PySide6.QtCore import QEventLoop  # noqa: E402
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPoint  # noqa: E402
+from PySide6.QtGui import QGuiApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox, QWidget  # noqa: E402
 
 from sdgui.core.backends.base import Entry  # noqa: E402
 from sdgui.core.paths import SdPath  # noqa: E402
@@ -53,6 +54,43 @@ def save(widget: QWidget, name: str) -> None:
     path = OUT / name
     widget.grab().save(str(path))
     print(f"saved {path.relative_to(ROOT)}")
+
+
+def object_commands(app: QApplication, window: MainWindow, name: str) -> None:
+    """The Properties dialog (F3) of the object ``name`` in the right pane, and its context menu's share links."""
+    pane = window.right
+    pane.view.setFocus()
+    wait_for(app, lambda: window.active is pane and name in pane.model.names())
+    rows = {pane.model.entry(row).name: row for row in range(pane.model.rowCount())}
+    pane.view.selectRow(rows[name])
+    dialog = window.show_properties()
+    assert dialog is not None
+    wait_for(app, lambda: dialog.properties is not None or bool(dialog.status.text().strip(" Reading…")))
+    dialog.adjustSize()
+    app.processEvents()
+    save(dialog, "properties-cloud-object.png")
+    dialog.close()
+    window.activateWindow()
+    wait_for(app, window.isActiveWindow)
+
+    rect = pane.view.visualRect(pane.model.index(rows[name], 0))
+    pane.view.customContextMenuRequested.emit(rect.center())
+    menu = window.context_menu
+    wait_for(app, menu.isVisible)
+    [links] = [a for a in menu.actions() if a.menu() is not None]
+    menu.setActiveAction(links)
+    submenu = links.menu()
+    assert isinstance(submenu, QMenu)
+    submenu.popup(menu.mapToGlobal(QPoint(menu.width() - 4, menu.actionGeometry(links).top())))
+    wait_for(app, submenu.isVisible)
+    app.processEvents()
+    # The menus are windows of their own: grab the screen, cut to the pane around them.
+    area = menu.geometry().united(submenu.geometry()).adjusted(-360, -90, 30, 30)
+    OUT.mkdir(parents=True, exist_ok=True)
+    QGuiApplication.primaryScreen().grabWindow(0).copy(area).save(str(OUT / "share-link-menu.png"))
+    print("saved docs/screenshots/share-link-menu.png")
+    submenu.close()
+    menu.close()
 
 
 def main() -> int:
@@ -84,6 +122,8 @@ def main() -> int:
         window.left.view.setFocus()
         app.processEvents()
         save(window, "panes.png")
+        files = [window.right.model.entry(row) for row in range(window.right.model.rowCount())]
+        object_commands(app, window, next(entry.name for entry in files if not entry.is_dir))
 
         window.left.set_location(SdPath(None, str(big.parent), True))
         wait_for(app, lambda: window.left.model.rowCount() >= 1)

@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
-from sdgui.core.copy.checks import expected_of
 from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
 from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
 from sdgui.gui.copy_requests import plan_copy
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
+from sdgui.gui.dialogs.properties_dialog import PropertiesDialog, open_properties
 from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from sdgui.gui.error_text import error_text
@@ -42,6 +42,7 @@ from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.new_folder import NewFolder, make_folder
 from sdgui.gui.preferences import load_preferences
 from sdgui.gui.quit_prompt import QUIT_WAIT_S, QuitChoice, ask_quit
+from sdgui.gui.share_links import ShareLinks
 from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
 from sdgui.gui.widgets.transfers_dock import TransfersDock
@@ -85,6 +86,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.transfers = TransfersDock(self.jobs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers)
+        self.share_links = ShareLinks(
+            self, lambda: self.backends, lambda: self.active.selected_paths(), lambda: self.active.view,
+            self.statusBar().showMessage,
+        )  # fmt: skip
+        self.properties_dialog: PropertiesDialog | None = None
         self._build_menus()
         self.delete_progress = DeleteProgress()
         self.statusBar().addPermanentWidget(self.delete_progress)
@@ -134,6 +140,8 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         self._add_action(edit_menu, "Copy", self.copy_to_clipboard, QKeySequence.StandardKey.Copy)
         self._add_action(edit_menu, "Paste", self.paste_from_clipboard, QKeySequence.StandardKey.Paste)
+        edit_menu.addMenu(self.share_links.menu(edit_menu))
+        self.addAction(self.share_links.shortcut_action)
         edit_menu.addSeparator()
         self._add_action(edit_menu, "Copy to other pane", lambda: self.copy_to_other(move=False), "F5")
         self._add_action(edit_menu, "Move to other pane", lambda: self.copy_to_other(move=True), "F6")
@@ -204,6 +212,7 @@ class MainWindow(QMainWindow):
             action = menu.addAction(text)
             action.setEnabled(enabled)
             action.triggered.connect(slot)
+        menu.insertMenu(menu.actions()[-1], self.share_links.menu(menu))  # before Properties
         menu.popup(pane.view.viewport().mapToGlobal(pos))
         self.context_menu = menu
 
@@ -455,44 +464,14 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "Delete", error_text(exc))
         pane.refresh()
 
-    def show_properties(self) -> None:
+    def show_properties(self) -> PropertiesDialog | None:
+        """The Properties dialog of the first selected item (non-modal; it reads off the GUI thread)."""
         paths = self.active.selected_paths()
         if not paths:
-            return
-        path = paths[0]
-        backends = self.backends
-
-        def describe() -> str:  # off the GUI thread: opening the backend may ask the keyring
-            if path.is_dir:
-                return f"{path}\nDirectory"
-            entry = backends.get(path.volume).stat_with_checksums(path.backend_key)
-            expected = expected_of(entry)
-            held = ", ".join(f"{name} {value}" for name, value in sorted(entry.checksums.items()))
-            if entry.composite is not None:
-                composite = entry.composite
-                parts = f"{composite.algorithm}-composite {composite.value} ({len(composite.part_sizes)} parts)"
-                held = f"{held}, {parts}" if held else parts
-            if expected is None:
-                check = "Verification: none possible (no sdgui blake3, no provider checksum)"
-            else:
-                check = f"Verification: every download is checked against its {expected.check}"
-            lines = [
-                str(path),
-                f"Size: {entry.size:,} bytes",
-                f"Modified: {entry.modified:%Y-%m-%d %H:%M:%S}" if entry.modified else "Modified: unknown",
-                f"ETag: {entry.etag or '—'}",
-                f"Stored blake3: {entry.blake3 or '— (not copied by sdgui)'}",
-                f"Provider checksums: {held}" if held else "",
-                check if not path.is_local else "",
-            ]
-            return "\n".join(line for line in lines if line)
-
-        run_task(
-            describe,
-            lambda text: QMessageBox.information(self, "Properties", text),
-            lambda exc: QMessageBox.warning(self, "Properties", error_text(exc)),
-            context=self,
-        )
+            return None
+        path, backends = paths[0], self.backends
+        self.properties_dialog = open_properties(self, path, lambda: backends.get(path.volume))
+        return self.properties_dialog
 
     # -- dialogs ------------------------------------------------------------------
     def edit_volumes(self) -> None:

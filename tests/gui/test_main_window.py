@@ -450,38 +450,41 @@ def test_geometry_and_pane_locations_persist_across_windows(
 
 
 def test_properties_name_the_check_a_foreign_object_is_verified_by(
-    qtbot: QtBot, window: MainWindow, moto_s3: S3Server, cloud: str, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, moto_s3: S3Server, cloud: str
 ) -> None:
     """F3 on an object another tool wrote with an S3 additional checksum: the checksum is listed, and it is what a
     download is checked against."""
     body = b"written by another tool"
     moto_s3.client().put_object(Bucket=cloud, Key="other.txt", Body=body, ChecksumAlgorithm="SHA256")
-    text = _properties_of(qtbot, window, monkeypatch, "other.txt")
-    assert f"sha256 {hashlib.sha256(body).hexdigest()}" in text
-    assert f"md5 {hashlib.md5(body).hexdigest()}" in text
+    text = _properties_of(qtbot, window, "other.txt")
+    assert f"SHA-256: {hashlib.sha256(body).hexdigest()}" in text
+    assert f"MD5: {hashlib.md5(body).hexdigest()}" in text
     assert "Stored blake3: — (not copied by sdgui)" in text
     assert "every download is checked against its sha256" in text  # the strongest it holds
 
 
 def test_properties_show_a_composite_checksum_and_its_parts(
-    qtbot: QtBot, window: MainWindow, moto_s3: S3Server, cloud: str, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, moto_s3: S3Server, cloud: str
 ) -> None:
     """A multipart object another tool wrote with per-part CRC32s: Properties show the composite checksum, the
     part count, and that downloads are checked against it."""
     put_multipart(moto_s3, cloud, "parts.bin", os.urandom(5 * 1024 * 1024 + 1000), "CRC32", 5 * 1024 * 1024)
-    text = _properties_of(qtbot, window, monkeypatch, "parts.bin")
-    assert "crc32-composite" in text and "(2 parts)" in text
+    text = _properties_of(qtbot, window, "parts.bin")
+    assert "CRC32-composite:" in text and "(composite of 2 parts)" in text
     assert "every download is checked against its crc32-composite" in text
 
 
-def _properties_of(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, name: str) -> str:
-    """What F3 on ``name`` in the right pane shows."""
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+def _properties_of(qtbot: QtBot, window: MainWindow, name: str) -> str:
+    """What the dialog F3 opens on ``name`` in the right pane shows, once it has read the object."""
     focus(qtbot, window, window.right)
     window.right.refresh()
     wait_names(qtbot, window.right, {name})
     select(window.right, name)
     QTest.keyClick(window.right.view, Qt.Key.Key_F3)
-    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
-    return shown[0]
+    qtbot.waitUntil(lambda: window.properties_dialog is not None, timeout=5_000)
+    dialog = window.properties_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.properties is not None, timeout=10_000)
+    text = dialog.text()
+    dialog.close()
+    return text
