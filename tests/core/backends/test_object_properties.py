@@ -145,3 +145,38 @@ def test_local_properties_are_what_the_os_tells(tmp_path: Path) -> None:
     shown = LocalBackend(tmp_path).properties("run.sh")
     assert shown.permissions == stat.filemode(os.stat(tmp_path / "run.sh").st_mode) == "-rwxr-x---"
     assert shown.entry.size == 10 and shown.entry.modified is not None and not shown.editable
+
+
+@pytest.fixture(params=["moto", "seaweedfs", "rclone"])
+def any_s3(request: pytest.FixtureRequest) -> S3Server:
+    server: S3Server = request.getfixturevalue(
+        {"moto": "moto_s3", "seaweedfs": "seaweed_s3", "rclone": "rclone_s3"}[request.param]
+    )
+    server.ensure_running()
+    return server
+
+
+def test_headers_of_an_object_sdgui_wrote_change_and_its_blake3_and_checksum_stay(any_s3: S3Server) -> None:
+    """sdgui's own uploads carry blake3 and mtime metadata (and a CRC64NVME where the server keeps one): a header
+    change keeps all of it, so the next download still verifies."""
+    bucket = any_s3.new_bucket()
+    add_volume(any_s3, bucket)
+    backend = open_backend("cloud")
+    data = os.urandom(100_000)
+    try:
+        backend.write("mine.bin", [data], size=len(data), metadata={"sdgui-blake3": "ab" * 32, "mtime": "1.5"})
+        before = backend.stat_with_checksums("mine.bin")
+        backend.set_headers("mine.bin", content_type="application/x-mine", cache_control="no-store", if_match=None)
+        after = backend.stat_with_checksums("mine.bin")
+        assert after.blake3 == "ab" * 32 and after.mtime == 1.5
+        if any_s3.name == "rclone":  # rclone serve s3 keeps no checksum through CopyObject; the MD5 ETag stays
+            assert after.checksums == {"md5": before.checksums["md5"]}
+        else:
+            assert after.checksums == before.checksums
+            assert "crc64nvme" in after.checksums or any_s3.name == "moto"  # moto keeps no CRC64NVME at all
+        head = any_s3.client().head_object(Bucket=bucket, Key="mine.bin")
+        assert (head["ContentType"], head["CacheControl"]) == ("application/x-mine", "no-store")
+        assert b"".join(backend.read("mine.bin")) == data
+    finally:
+        backend.close()
+        any_s3.delete_bucket(bucket)
