@@ -56,6 +56,7 @@ def test_an_s3_share_link_downloads_the_object_for_the_lifetime_chosen(signing_s
         with pytest.raises(urllib.error.HTTPError) as refused:  # the signature covers the key
             _get(backend.share_link("docs/report 1.pdf", LIFETIMES[0]).replace("report%201", "report%202"))  # type: ignore[union-attr]
         assert refused.value.code in (403, 404)
+        refused.value.close()
     finally:
         backend.close()
         signing_server.delete_bucket(bucket)
