@@ -48,6 +48,16 @@ def wait_for(app: QApplication, condition: Callable[[], bool], timeout: float = 
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
 
 
+def start_copy(app: QApplication, window: MainWindow, sources: list[SdPath], destination: SdPath) -> list[str]:
+    """The window's copy gesture; the ids of the jobs it queued once it has looked at the destination."""
+    submitted: list[list[str]] = []
+    window.copy_requests.submitted.connect(submitted.append)
+    window.start_copy(sources, destination, False)
+    wait_for(app, lambda: bool(submitted))
+    window.copy_requests.submitted.disconnect(submitted.append)
+    return submitted[0]
+
+
 def save(widget: QWidget, name: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / name
@@ -87,7 +97,7 @@ def main() -> int:
 
         window.left.set_location(SdPath(None, str(big.parent), True))
         wait_for(app, lambda: window.left.model.rowCount() >= 1)
-        [job_id] = window.start_copy([SdPath(None, str(big))], SdPath.parse("demo:videos/"), False)
+        [job_id] = start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/"))
         wait_for(app, lambda: window.jobs.state(job_id).bytes_done > 0.35 * big.stat().st_size, timeout=60)
         save(window, "copy-in-progress.png")
         prompt, _ = quit_box(window, [window.jobs.state(job_id)])  # what closing the window now would ask
@@ -99,7 +109,7 @@ def main() -> int:
         wait_for(app, window.isActiveWindow)
         wait_for(app, lambda: window.jobs.state(job_id).state in ("finished", "failed", "cancelled"), timeout=120)
 
-        [cancelled] = window.start_copy([SdPath(None, str(big))], SdPath.parse("demo:videos-2/"), False)
+        [cancelled] = start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos-2/"))
         wait_for(app, lambda: window.jobs.state(cancelled).bytes_done > 0, timeout=60)
         window.jobs.cancel(cancelled)
         wait_for(app, lambda: window.jobs.state(cancelled).state == "cancelled", timeout=30)

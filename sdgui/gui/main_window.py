@@ -23,20 +23,18 @@ from PySide6.QtWidgets import (
 
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
-from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.checks import expected_of
 from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
 from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
-from sdgui.gui.copy_requests import plan_copy
+from sdgui.gui.copy_requests import CopyRequests
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
 from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from sdgui.gui.error_text import error_text
 from sdgui.gui.help_menu import add_help_menu
 from sdgui.gui.jobs.job_manager import JobManager
-from sdgui.gui.jobs.job_state import action_title
 from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.new_folder import NewFolder, make_folder
@@ -84,6 +82,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(self._function_key_bar())
         self.setCentralWidget(central)
         self.transfers = TransfersDock(self.jobs)
+        self.copy_requests = CopyRequests(self, self.backends, self.jobs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers)
         self._build_menus()
         self.delete_progress = DeleteProgress()
@@ -247,21 +246,11 @@ class MainWindow(QMainWindow):
             paths.append(path)
         return paths
 
-    def start_copy(self, sources: list[SdPath], destination: SdPath, move: bool) -> list[str]:
-        """Turn a gesture into CopyActions (asking about conflicts) and submit them; returns the job ids."""
-        destination = destination.as_dir()
-        pane = next((p for p in (self.left, self.right) if p.location() == destination), None)
-        existing = pane.model.names() if pane is not None else set()
-        default = self.preferences.conflict_policy
-        groups = plan_copy(sources, destination, existing, default, self)
-        ids = []
-        for policy, group in groups.items():
-            options = CopyOptions(on_conflict=policy, verify=self.preferences.verify, delete_after_copy=move)
-            action = CopyAction(group, destination, options)
-            ids.append(self.jobs.submit(action, action_title(action)))
-        if ids:
-            self.statusBar().showMessage(f"{len(ids)} job(s) queued", 4000)
-        return ids
+    def start_copy(self, sources: list[SdPath], destination: SdPath, move: bool) -> None:
+        """Turn a gesture into CopyActions and submit them; with the "ask" policy the destination is looked at off
+        the GUI thread first and its names that exist are asked about. ``copy_requests.submitted`` gives the ids."""
+        prefs = self.preferences
+        self.copy_requests.start(sources, destination, move=move, default=prefs.conflict_policy, verify=prefs.verify)
 
     def _on_job_ended(self, job_id: str, state: str, destination: str) -> None:
         changed = [destination]

@@ -82,6 +82,11 @@ class FileCopyJob:
         self.account = JobSummary(self.job_id)
         """The job's own account of its events: the same reducer the CLI and the window use."""
         self._current = ""
+        self._in_flight = 0
+        """Files inside their strategy's copy_file right now."""
+        self._verifying: dict[str, None] = {}
+        """Source labels of the files checking their bytes after sending them (ctx.verifying)."""
+        self._last_phase: Phase | None = None
         self._last_emit = 0.0
         self._rate = RateMeter()
         self._sink: EventSink = lambda event: None
@@ -207,6 +212,7 @@ class FileCopyJob:
             preserve_mtime=resolved.options.preserve_mtime,
             resume_tokens=self.journal_record,
             bandwidth=BandwidthLimiter(self.settings.bandwidth_limit),
+            on_verifying=self._verifying_changed,
         )
         # Two sources may land on one name, and a rename must not pick a name the job already claimed; a single
         # source's files have distinct targets, so its job need not remember every name it wrote.
@@ -301,9 +307,13 @@ class FileCopyJob:
                 if is_large:
                     with SLOTS.released():
                         large.acquire()
+                with self._lock:
+                    self._in_flight += 1
                 try:
                     return strategy.copy_file(ctx, item, tries.progress)
                 finally:
+                    with self._lock:
+                        self._in_flight -= 1
                     if is_large:
                         large.release()
 
@@ -345,7 +355,13 @@ class FileCopyJob:
             log.warning("copy failed: %s", exc)
             self._emit(
                 FileFailed(
-                    self.job_id, item.source_label, item.destination_label, exc.kind, str(exc), attempts=tries.count
+                    self.job_id,
+                    item.source_label,
+                    item.destination_label,
+                    exc.kind,
+                    str(exc),
+                    attempts=tries.count,
+                    destination_exists=isinstance(exc, errors.DestinationExistsError),
                 )
             )
         finally:
@@ -379,21 +395,33 @@ class FileCopyJob:
             self._rate.add(delta)
         self._progress("transferring")
 
+    def _verifying_changed(self, source: str, verifying: bool) -> None:
+        with self._lock:
+            if verifying:
+                self._verifying[source] = None
+            else:
+                self._verifying.pop(source, None)
+        self._progress("transferring")
+
     def _progress(self, phase: Phase, *, force: bool = False) -> None:
         now = time.monotonic()
         with self._lock:
-            if not force and now - self._last_emit < PROGRESS_INTERVAL_S:
-                return
-            self._last_emit = now
-            rate = self._rate.rate()
             if phase == "transferring" and self._counting:
                 phase = "counting"
+            current = self._current
+            if phase in ("transferring", "counting") and self._verifying and len(self._verifying) >= self._in_flight:
+                phase, current = "verifying", next(reversed(self._verifying))
+            # A change of phase is always told; within one phase, at most every PROGRESS_INTERVAL_S.
+            if not force and phase == self._last_phase and now - self._last_emit < PROGRESS_INTERVAL_S:
+                return
+            self._last_emit, self._last_phase = now, phase
+            rate = self._rate.rate()
             remaining = self._bytes_total - self._bytes_done
             account = self.account
             event = Progress(
                 self.job_id,
                 phase=phase,
-                current_file=self._current,
+                current_file=current,
                 bytes_done=self._bytes_done,
                 bytes_total=self._bytes_total,
                 files_done=account.files_copied + account.files_skipped + account.files_failed,
