@@ -4,7 +4,7 @@
 
 Shots: both panes listed (the active one framed), a copy in progress, the question closing asks while a transfer
 runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty folders), the volume
-dialog after a successful test, a conflict prompt.
+dialog after a successful test, the conflict prompt a second copy of the video meets.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,10 +25,9 @@ os.environ["SDGUI_CONFIG_DIR"] = str(_home / "config")
 os.environ["SDGUI_DATA_DIR"] = str(_home / "data")
 os.environ["HOME"] = str(_home / "home")
 
-from PySide6.QtCore import QEventLoop  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget  # noqa: E402
 
-from sdgui.core.backends.base import Entry  # noqa: E402
 from sdgui.core.paths import SdPath  # noqa: E402
 from sdgui.core.volumes import VolumeRegistry  # noqa: E402
 from sdgui.demo import DEMO_SECRET_ENV, DemoServer  # noqa: E402
@@ -152,18 +150,23 @@ def main() -> int:
         save(dialog, "volume-dialog.png")
         dialog.reject()
 
-        now = datetime.now(UTC)
-        conflict = ConflictDialog(
-            window,
-            "holiday-2026.mkv",
-            "demo:videos/",
-            Entry("holiday-2026.mkv", False, big.stat().st_size, now - timedelta(minutes=3)),
-            Entry("videos/holiday-2026.mkv", False, big.stat().st_size, now),
-        )
-        conflict.show()
-        app.processEvents()
-        save(conflict, "conflict.png")
-        conflict.reject()
+        # The real prompt: holiday-2026.mkv is in demo:videos/ now, and the window looks there before it asks.
+        os.utime(big, (time.time() - 3 * 86400, time.time() - 3 * 86400))  # the local one is older
+        window.activateWindow()
+        wait_for(app, window.isActiveWindow)
+
+        def answer_conflict() -> None:
+            conflict = QApplication.activeModalWidget()
+            if isinstance(conflict, ConflictDialog) and conflict.isVisible():
+                answering.stop()
+                app.processEvents()
+                save(conflict, "conflict.png")
+                conflict.skip_button.click()
+
+        answering = QTimer()
+        answering.timeout.connect(answer_conflict)
+        answering.start(50)
+        assert start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/")) == []
         window.ask_before_quitting = False  # its transfers end without the prompt
         window.close()
     return 0

@@ -87,7 +87,7 @@ class ConflictDialog(QDialog):
         self.heading.setTextFormat(Qt.TextFormat.RichText)
         self.heading.setMinimumWidth(440)  # wrap long paths, not ordinary ones
         question = QLabel(
-            "Merge the folders? Files that exist in both can be kept, replaced, or both kept (the copy numbered)."
+            "Merge the folders? Choose what happens to the files that are in both."
             if folder
             else "Replace it with the file you are copying?"
         )
