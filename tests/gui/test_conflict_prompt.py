@@ -127,6 +127,20 @@ def test_the_prompt_shows_both_real_files_for_an_object_written_behind_the_panes
     assert read_object(moto_s3, cloud, "a.txt") == LOCAL_FILES["a.txt"]
 
 
+def test_the_window_answers_while_it_looks_and_says_so(qtbot: QtBot, window: MainWindow, answer: Answerer) -> None:
+    select(window.left, "a.txt")
+    focus(qtbot, window, window.left)
+    with qtbot.waitSignal(window.copy_requests.submitted, timeout=LIST_TIMEOUT_MS) as submitted:
+        QTest.keyClick(window.left.view, Qt.Key.Key_F5)
+        # The key press has returned: the look runs on a worker, and its answer cannot come before the loop runs.
+        assert window.copy_requests.looking == 1
+        assert window.cursor().shape() == Qt.CursorShape.BusyCursor
+        assert window.statusBar().currentMessage() == "Looking for names that already exist in cloud:…"
+    assert window.copy_requests.looking == 0 and window.cursor().shape() != Qt.CursorShape.BusyCursor
+    [job_id] = submitted.args[0]
+    assert wait_ended(qtbot, window, job_id).state == "finished"
+
+
 def test_no_question_about_a_name_deleted_behind_the_panes_back(
     qtbot: QtBot, window: MainWindow, moto_s3: S3Server, cloud: str, answer: Answerer
 ) -> None:
