@@ -263,3 +263,22 @@ def test_a_cloud_name_created_behind_the_panes_back_is_refused(
     assert window.jobs.job_ids() == []
     assert object_keys(moto_s3, cloud) == ["new.txt/inside", "old.txt"]
     wait_names(qtbot, pane, {"old.txt", "new.txt"})
+
+
+def test_leaving_the_editor_keeps_the_name_typed(qtbot: QtBot, window: MainWindow, local_dir: Path) -> None:
+    editor = open_editor(qtbot, window, window.left, "c.txt")
+    QTest.keyClicks(editor, "kept")
+    QTest.mouseClick(window.right.view.viewport(), Qt.MouseButton.LeftButton)  # as in Explorer: a click elsewhere
+
+    qtbot.waitUntil(lambda: (local_dir / "kept.txt").exists(), timeout=WAIT_MS)
+    assert not (local_dir / "c.txt").exists()
+
+
+def test_a_listing_that_replaces_the_rows_closes_the_editor(qtbot: QtBot, window: MainWindow, local_dir: Path) -> None:
+    editor = open_editor(qtbot, window, window.left, "c.txt")
+    QTest.keyClicks(editor, "never")
+    window.left.refresh()  # the row under the editor goes away
+
+    assert not editor.is_open
+    wait_names(qtbot, window.left, set(LOCAL_FILES))
+    assert sorted(p.name for p in local_dir.iterdir()) == sorted(LOCAL_FILES)
