@@ -195,5 +195,8 @@ class S3Backend(ObjectStoreBackend):
     def make_dir(self, key: str) -> None:
         self.multipart.put_folder_marker(key)
 
+    def delete_folder_marker(self, key: str) -> None:
+        self.multipart.delete_folder_marker(key)
+
     def close(self) -> None:
         self.multipart.close()
