@@ -40,6 +40,7 @@ from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.new_folder import NewFolder, make_folder
 from sdgui.gui.preferences import load_preferences
 from sdgui.gui.quit_prompt import QUIT_WAIT_S, QuitChoice, ask_quit
+from sdgui.gui.rename import Renamer
 from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
 from sdgui.gui.widgets.transfers_dock import TransfersDock
@@ -61,6 +62,9 @@ class MainWindow(QMainWindow):
         self.jobs.set_max_concurrent(self.preferences.concurrent_jobs)
         self.left = FilePane(self.backends)
         self.right = FilePane(self.backends)
+        self.renamer = Renamer(
+            self, lambda: self.backends, self.jobs, lambda: self.preferences.verify, lambda: (self.left, self.right)
+        )
         self.active = self.left
         self.left.set_active(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -109,6 +113,7 @@ class MainWindow(QMainWindow):
         bar.setSpacing(2)
         self.function_buttons: dict[str, QPushButton] = {}
         for key, label, slot in (
+            ("F2", "Rename", self.rename_selected),
             ("F3", "Properties", self.show_properties),
             ("F5", "Copy", lambda: self.copy_to_other(move=False)),
             ("F6", "Move", lambda: self.copy_to_other(move=True)),
@@ -136,6 +141,8 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         self._add_action(edit_menu, "Copy to other pane", lambda: self.copy_to_other(move=False), "F5")
         self._add_action(edit_menu, "Move to other pane", lambda: self.copy_to_other(move=True), "F6")
+        self.rename_action = self._add_action(edit_menu, "Rename", self.rename_selected, "F2")
+        self.rename_action.setShortcuts([QKeySequence("F2"), QKeySequence("Shift+F6")])  # Double Commander's key
         self._add_action(edit_menu, "New folder", self.new_folder, "F7")
         self._add_action(edit_menu, "Delete", self.delete_selected, "F8")
         self._add_action(edit_menu, "Properties", self.show_properties, "F3")
@@ -192,6 +199,7 @@ class MainWindow(QMainWindow):
             ("Copy", self.copy_to_clipboard, has_selection),
             ("Paste", self.paste_from_clipboard, True),
             (None, None, True),
+            ("Rename", self.rename_selected, has_selection),
             ("New folder…", self.new_folder, True),
             ("Delete…", self.delete_selected, has_selection),
             ("Refresh", pane.refresh, True),
@@ -365,6 +373,10 @@ class MainWindow(QMainWindow):
             self.unfinished_dialog = None
 
     # -- file operations ----------------------------------------------------------
+    def rename_selected(self) -> None:
+        """Edit the name of the active pane's entry in place (sdgui.gui.rename does the rest)."""
+        self.renamer.start(self.active)
+
     def new_folder(self) -> None:
         pane = self.active
         name, ok = QInputDialog.getText(self, "New folder", f"Name of the new folder in {pane.location()}:")

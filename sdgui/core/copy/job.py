@@ -278,7 +278,8 @@ class FileCopyJob:
         if self.cancel_token.cancelled or fatal:
             return
         if item.is_folder:
-            self._make_folder(item)
+            if self._make_folder(item) and self.action.options.delete_after_copy:
+                self._delete_folder_marker(item)
             return
         tries = FileAttempts(item.size, self._add_bytes, self._tally)
         try:
@@ -367,13 +368,23 @@ class FileCopyJob:
         finally:
             self._progress("transferring")
 
-    def _make_folder(self, item: CopyItem) -> None:
+    def _make_folder(self, item: CopyItem) -> bool:
         """An empty source folder: made at the destination (a folder marker on S3), as ``cp -r`` keeps it. Where
         the volume cannot hold an empty folder it is left out and the log says so; it is not a file that failed."""
         try:
             item.dst.make_dir(item.dst_key)
         except errors.SdError as exc:
             log.info("empty folder %s not made: %s", item.destination_label, exc)
+            return False
+        return True
+
+    def _delete_folder_marker(self, item: CopyItem) -> None:
+        """Move: the source's folder marker goes once the folder is made at the destination (else the old folder
+        would still list, empty); a local folder is removed at the job's end, when the move has emptied it."""
+        try:
+            item.src.delete_folder_marker(item.src_key)
+        except errors.SdError as exc:
+            log.warning("folder marker %s not deleted after the move: %s", item.source_label, exc)
 
     def _concurrency_changed(self, limit: int, reason: ChangeReason) -> None:
         log.info("copying %d files at once (%s)", limit, reason)
