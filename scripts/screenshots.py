@@ -4,7 +4,8 @@
 
 Shots: both panes listed (the active one framed), a copy in progress, the question closing asks while a transfer
 runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty folders), the volume
-dialog after a successful test, a conflict prompt, the Properties dialog of a cloud object, the share-link menu.
+dialog after a successful test, the conflict prompt a second copy of the video meets, the Properties dialog of a
+cloud object, the share-link menu.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +26,10 @@ os.environ["SDGUI_CONFIG_DIR"] = str(_home / "config")
 os.environ["SDGUI_DATA_DIR"] = str(_home / "data")
 os.environ["HOME"] = str(_home / "home")
 
-from PySide6.QtCore import QEventLoop, QPoint  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPoint, QTimer  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox, QWidget  # noqa: E402
 
-from sdgui.core.backends.base import Entry  # noqa: E402
 from sdgui.core.paths import SdPath  # noqa: E402
 from sdgui.core.volumes import VolumeRegistry  # noqa: E402
 from sdgui.demo import DEMO_SECRET_ENV, DemoServer  # noqa: E402
@@ -47,6 +46,16 @@ def wait_for(app: QApplication, condition: Callable[[], bool], timeout: float = 
         if time.monotonic() > deadline:
             raise TimeoutError("the window did not get there in time")
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+
+def start_copy(app: QApplication, window: MainWindow, sources: list[SdPath], destination: SdPath) -> list[str]:
+    """The window's copy gesture; the ids of the jobs it queued once it has looked at the destination."""
+    submitted: list[list[str]] = []
+    window.copy_requests.submitted.connect(submitted.append)
+    window.start_copy(sources, destination, False)
+    wait_for(app, lambda: bool(submitted))
+    window.copy_requests.submitted.disconnect(submitted.append)
+    return submitted[0]
 
 
 def save(widget: QWidget, name: str) -> None:
@@ -127,7 +136,7 @@ def main() -> int:
 
         window.left.set_location(SdPath(None, str(big.parent), True))
         wait_for(app, lambda: window.left.model.rowCount() >= 1)
-        [job_id] = window.start_copy([SdPath(None, str(big))], SdPath.parse("demo:videos/"), False)
+        [job_id] = start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/"))
         wait_for(app, lambda: window.jobs.state(job_id).bytes_done > 0.35 * big.stat().st_size, timeout=60)
         save(window, "copy-in-progress.png")
         prompt, _ = quit_box(window, [window.jobs.state(job_id)])  # what closing the window now would ask
@@ -139,7 +148,7 @@ def main() -> int:
         wait_for(app, window.isActiveWindow)
         wait_for(app, lambda: window.jobs.state(job_id).state in ("finished", "failed", "cancelled"), timeout=120)
 
-        [cancelled] = window.start_copy([SdPath(None, str(big))], SdPath.parse("demo:videos-2/"), False)
+        [cancelled] = start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos-2/"))
         wait_for(app, lambda: window.jobs.state(cancelled).bytes_done > 0, timeout=60)
         window.jobs.cancel(cancelled)
         wait_for(app, lambda: window.jobs.state(cancelled).state == "cancelled", timeout=30)
@@ -182,18 +191,23 @@ def main() -> int:
         save(dialog, "volume-dialog.png")
         dialog.reject()
 
-        now = datetime.now(UTC)
-        conflict = ConflictDialog(
-            window,
-            "holiday-2026.mkv",
-            "demo:videos/",
-            Entry("holiday-2026.mkv", False, big.stat().st_size, now - timedelta(minutes=3)),
-            Entry("videos/holiday-2026.mkv", False, big.stat().st_size, now),
-        )
-        conflict.show()
-        app.processEvents()
-        save(conflict, "conflict.png")
-        conflict.reject()
+        # The real prompt: holiday-2026.mkv is in demo:videos/ now, and the window looks there before it asks.
+        os.utime(big, (time.time() - 3 * 86400, time.time() - 3 * 86400))  # the local one is older
+        window.activateWindow()
+        wait_for(app, window.isActiveWindow)
+
+        def answer_conflict() -> None:
+            conflict = QApplication.activeModalWidget()
+            if isinstance(conflict, ConflictDialog) and conflict.isVisible():
+                answering.stop()
+                app.processEvents()
+                save(conflict, "conflict.png")
+                conflict.skip_button.click()
+
+        answering = QTimer()
+        answering.timeout.connect(answer_conflict)
+        answering.start(50)
+        assert start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/")) == []
         window.ask_before_quitting = False  # its transfers end without the prompt
         window.close()
     return 0

@@ -143,6 +143,10 @@ class ConflictError(SdError):
     kind = ErrorKind.CONFLICT
 
 
+class DestinationExistsError(ConflictError):
+    """A file to copy is already at its destination and the job's conflict policy is ``fail``."""
+
+
 class ChecksumMismatchError(SdError):
     """The bytes that arrived are not the bytes that left."""
 

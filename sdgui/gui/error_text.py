@@ -26,3 +26,26 @@ def error_text(exc: Exception) -> str:
         return f"unexpected error: {type(exc).__name__}: {exc}"
     hint = _FILE_HINTS.get(exc.kind)
     return f"{exc}.\n\n{hint[0].upper()}{hint[1:]}." if hint else str(exc)
+
+
+_CHOOSE = "copy again and choose Skip, Overwrite or Keep both"
+
+
+def _folder_of(label: str) -> tuple[str, str]:
+    """``cloud:docs/a.txt`` → (``cloud:docs/``, ``a.txt``); ``cloud:a.txt`` → (``cloud:``, ``a.txt``)."""
+    head, sep, name = label.rpartition("/")
+    if not sep:
+        head, sep, name = label.partition(":")
+    return head + sep, name
+
+
+def exists_text(destination: str) -> str:
+    """What the window says when a file met an existing destination under the "fail" policy (a name that appeared
+    after the prompt looked): the CLI's text names its ``--on-conflict`` option instead."""
+    folder, name = _folder_of(destination)
+    return f"“{name}” already exists in {folder}; {_CHOOSE}"
+
+
+def several_exist_text(count: int, total: int, folder: str) -> str:
+    """The job's line when ``count`` of its ``total`` files met existing destinations in ``folder``."""
+    return f"{count} of {total} files already exist in {folder}; {_CHOOSE}"

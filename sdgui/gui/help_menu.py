@@ -40,7 +40,7 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
     the actions, so the reference cannot drift from what the keys do."""
     rows = []
     for action in window.actions():
-        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        keys = ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts())
         if keys:
             rows.append((keys, action.text().replace("&", "").rstrip("…")))
     return rows + list(PANE_KEYS)

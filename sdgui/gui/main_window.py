@@ -23,12 +23,11 @@ from PySide6.QtWidgets import (
 
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
-from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
 from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
-from sdgui.gui.copy_requests import plan_copy
+from sdgui.gui.copy_requests import CopyRequests
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
 from sdgui.gui.dialogs.properties_dialog import PropertiesDialog, open_properties
 from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
@@ -36,12 +35,12 @@ from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from sdgui.gui.error_text import error_text
 from sdgui.gui.help_menu import add_help_menu
 from sdgui.gui.jobs.job_manager import JobManager
-from sdgui.gui.jobs.job_state import action_title
 from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.new_folder import NewFolder, make_folder
 from sdgui.gui.preferences import load_preferences
 from sdgui.gui.quit_prompt import QUIT_WAIT_S, QuitChoice, ask_quit
+from sdgui.gui.rename import Renamer
 from sdgui.gui.share_links import ShareLinks
 from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
@@ -64,6 +63,9 @@ class MainWindow(QMainWindow):
         self.jobs.set_max_concurrent(self.preferences.concurrent_jobs)
         self.left = FilePane(self.backends)
         self.right = FilePane(self.backends)
+        self.renamer = Renamer(
+            self, lambda: self.backends, self.jobs, lambda: self.preferences.verify, lambda: (self.left, self.right)
+        )
         self.active = self.left
         self.left.set_active(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -85,6 +87,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(self._function_key_bar())
         self.setCentralWidget(central)
         self.transfers = TransfersDock(self.jobs)
+        self.copy_requests = CopyRequests(self, self.backends, self.jobs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers)
         self.share_links = ShareLinks(
             self, lambda: self.backends, lambda: self.active.selected_paths(), lambda: self.active.view,
@@ -116,6 +119,7 @@ class MainWindow(QMainWindow):
         bar.setSpacing(2)
         self.function_buttons: dict[str, QPushButton] = {}
         for key, label, slot in (
+            ("F2", "Rename", self.rename_selected),
             ("F3", "Properties", self.show_properties),
             ("F5", "Copy", lambda: self.copy_to_other(move=False)),
             ("F6", "Move", lambda: self.copy_to_other(move=True)),
@@ -145,6 +149,8 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         self._add_action(edit_menu, "Copy to other pane", lambda: self.copy_to_other(move=False), "F5")
         self._add_action(edit_menu, "Move to other pane", lambda: self.copy_to_other(move=True), "F6")
+        self.rename_action = self._add_action(edit_menu, "Rename", self.rename_selected, "F2")
+        self.rename_action.setShortcuts([QKeySequence("F2"), QKeySequence("Shift+F6")])  # Double Commander's key
         self._add_action(edit_menu, "New folder", self.new_folder, "F7")
         self._add_action(edit_menu, "Delete", self.delete_selected, "F8")
         self._add_action(edit_menu, "Properties", self.show_properties, "F3")
@@ -201,6 +207,7 @@ class MainWindow(QMainWindow):
             ("Copy", self.copy_to_clipboard, has_selection),
             ("Paste", self.paste_from_clipboard, True),
             (None, None, True),
+            ("Rename", self.rename_selected, has_selection),
             ("New folder…", self.new_folder, True),
             ("Delete…", self.delete_selected, has_selection),
             ("Refresh", pane.refresh, True),
@@ -256,21 +263,11 @@ class MainWindow(QMainWindow):
             paths.append(path)
         return paths
 
-    def start_copy(self, sources: list[SdPath], destination: SdPath, move: bool) -> list[str]:
-        """Turn a gesture into CopyActions (asking about conflicts) and submit them; returns the job ids."""
-        destination = destination.as_dir()
-        pane = next((p for p in (self.left, self.right) if p.location() == destination), None)
-        existing = pane.model.names() if pane is not None else set()
-        default = self.preferences.conflict_policy
-        groups = plan_copy(sources, destination, existing, default, self)
-        ids = []
-        for policy, group in groups.items():
-            options = CopyOptions(on_conflict=policy, verify=self.preferences.verify, delete_after_copy=move)
-            action = CopyAction(group, destination, options)
-            ids.append(self.jobs.submit(action, action_title(action)))
-        if ids:
-            self.statusBar().showMessage(f"{len(ids)} job(s) queued", 4000)
-        return ids
+    def start_copy(self, sources: list[SdPath], destination: SdPath, move: bool) -> None:
+        """Turn a gesture into CopyActions and submit them; with the "ask" policy the destination is looked at off
+        the GUI thread first and its names that exist are asked about. ``copy_requests.submitted`` gives the ids."""
+        prefs = self.preferences
+        self.copy_requests.start(sources, destination, move=move, default=prefs.conflict_policy, verify=prefs.verify)
 
     def _on_job_ended(self, job_id: str, state: str, destination: str) -> None:
         changed = [destination]
@@ -385,6 +382,10 @@ class MainWindow(QMainWindow):
             self.unfinished_dialog = None
 
     # -- file operations ----------------------------------------------------------
+    def rename_selected(self) -> None:
+        """Edit the name of the active pane's entry in place (sdgui.gui.rename does the rest)."""
+        self.renamer.start(self.active)
+
     def new_folder(self) -> None:
         pane = self.active
         name, ok = QInputDialog.getText(self, "New folder", f"Name of the new folder in {pane.location()}:")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -135,8 +136,13 @@ def select(pane: FilePane, *names: str) -> None:
     assert sorted(path.name for path in pane.selected_paths()) == sorted(names)
 
 
-def new_job(window: MainWindow, known: list[str]) -> str:
-    [job_id] = [job_id for job_id in window.jobs.job_ids() if job_id not in known]
+def new_job(window: MainWindow, known: list[str], timeout: int = LIST_TIMEOUT_MS) -> str:
+    """The one job a gesture started: it comes once the destination was looked at, off the GUI thread."""
+    deadline = time.monotonic() + timeout / 1000
+    while not (fresh := [job_id for job_id in window.jobs.job_ids() if job_id not in known]):
+        assert time.monotonic() < deadline, "the gesture started no job"
+        QTest.qWait(10)  # what qtbot.waitUntil does, for the helpers that are not handed a qtbot
+    [job_id] = fresh
     return job_id
 
 
@@ -364,17 +370,16 @@ def test_a_conflict_asks_and_keep_both_writes_a_numbered_copy(
     wait_names(qtbot, window.right, {"a.txt"})
     asked: list[tuple[str, str]] = []
 
-    def ask(parent: object, name: str, destination: str, *args: object) -> tuple[str, bool]:
+    def ask(parent: object, name: str, destination: str, *args: object, **kwargs: object) -> tuple[str, bool]:
         asked.append((name, destination))
         return "rename", True
 
     monkeypatch.setattr(ConflictDialog, "ask", staticmethod(ask))
     select(window.left, "a.txt", "b.bin")
     focus(qtbot, window, window.left)
-    ids_before = window.jobs.job_ids()
-    QTest.keyClick(window.left.view, Qt.Key.Key_F5)
-    new_ids = [job_id for job_id in window.jobs.job_ids() if job_id not in ids_before]
-    states = [wait_ended(qtbot, window, job_id) for job_id in new_ids]
+    with qtbot.waitSignal(window.copy_requests.submitted, timeout=LIST_TIMEOUT_MS) as submitted:
+        QTest.keyClick(window.left.view, Qt.Key.Key_F5)
+    states = [wait_ended(qtbot, window, job_id) for job_id in submitted.args[0]]
 
     assert asked == [("a.txt", "cloud:")]  # only the name that exists is asked about
     assert len(states) == 2  # one job per policy: "rename" for a.txt, the default for b.bin

@@ -229,6 +229,11 @@ class VolumeBackend(ABC):
     def make_dir(self, key: str) -> None:
         """Create a directory (local) or a zero-byte ``key/`` marker (object store)."""
 
+    def delete_folder_marker(self, key: str) -> None:
+        """Delete the zero-byte ``key/`` object that stands for a folder on an object store, and nothing under it (a
+        move leaves no empty folder behind); a missing one is not an error. This default deletes ``key/``."""
+        self.delete(f"{key.strip('/')}/")
+
     def delete_tree(self, key: str, cancel: CancelToken, *, on_deleted: Callable[[str], None] | None = None) -> int:
         """Delete everything under directory ``key`` and ``key`` itself, checking ``cancel`` between objects (what
         is not deleted yet stays whole); returns how many files/objects were deleted. ``on_deleted(key)`` hears each.
@@ -281,6 +286,12 @@ class VolumeBackend(ABC):
         """A temporary file that replaces ``key`` on commit (local volumes), else None.
 
         ``tag`` fixes the temporary's name and keeps what it holds, so an interrupted download can carry on."""
+        return None
+
+    def rename(self, src_key: str, dst_key: str) -> Entry | None:
+        """Rename ``src_key`` to ``dst_key`` in one step where the volume can (a local directory entry), never over
+        an existing name (ConflictError); returns the entry at its new name. None where the volume has no rename
+        (an object store: a verified copy, then deleting the source, does it)."""
         return None
 
     def resumable_uploads(self) -> ResumableUploads | None:

@@ -168,6 +168,24 @@ class LocalBackend(VolumeBackend):
     def copy(self, src_key: str, dst_key: str) -> None:
         self.write(dst_key, self.read(src_key), metadata=self.stat(src_key).metadata)
 
+    def rename(self, src_key: str, dst_key: str) -> Entry:
+        """os.rename, refusing an existing destination (POSIX rename would replace a file or an empty folder); a
+        change of case only, on a file system that ignores case, is allowed. The check and the rename are two
+        steps: what appears in between is replaced (a rename without replace is not portable)."""
+        src, dst = self.path(src_key), self.path(dst_key)
+        if src == self.root or dst == self.root:
+            raise errors.InvalidPathError("cannot rename the volume's root", volume=self.error_volume, path=src_key)
+        try:
+            if os.path.lexists(dst) and not _same_entry(src, dst):
+                raise errors.ConflictError(
+                    "a file or folder of this name already exists", volume=self.error_volume, path=self._where(dst_key)
+                )
+            os.rename(src, dst)
+            return self._entry(dst_key.strip("/"), os.stat(dst))
+        except OSError as exc:
+            where = dst_key if isinstance(exc, FileExistsError) else src_key
+            raise os_error(exc, volume=self.error_volume, path=self._where(where)) from None
+
     def delete(self, key: str) -> None:
         path = self.path(key)
         try:
@@ -179,6 +197,9 @@ class LocalBackend(VolumeBackend):
             pass
         except OSError as exc:
             raise os_error(exc, volume=self.error_volume, path=self._where(key)) from None
+
+    def delete_folder_marker(self, key: str) -> None:
+        """A local folder has no marker: a move removes the folders it emptied at its end."""
 
     def delete_tree(self, key: str, cancel: CancelToken, *, on_deleted: Callable[[str], None] | None = None) -> int:
         """Files first, then the emptied directories bottom-up; a symlink is removed, never followed."""
@@ -228,3 +249,11 @@ class LocalBackend(VolumeBackend):
             return shutil.disk_usage(path).free
         except OSError:
             return None
+
+
+def _same_entry(a: Path, b: Path) -> bool:
+    """Whether two paths name one directory entry (``a.txt`` and ``A.txt`` on a file system that ignores case)."""
+    try:
+        return os.path.samefile(a, b) and os.path.basename(a).lower() == os.path.basename(b).lower()
+    except OSError:
+        return False

@@ -6,6 +6,7 @@ import builtins
 import dataclasses
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_MARKER_HEADS = 16
+"""HEADs in flight at once while telling folder markers from empty files in a listed page."""
 _LAST_CHAR = "\U0010ffff"
 """Sorts after every key character: an offset that skips the rest of a sub-prefix."""
 
@@ -113,7 +116,8 @@ class ObjectStoreBackend(VolumeBackend):
         if recursive:
             with self._translated(prefix):
                 for batch in self._list_objects(full_prefix, None, page_size):
-                    entries = [self._folder_or_entry(m) for m in batch]
+                    markers = self._markers(full_prefix, batch)
+                    entries = [self._folder_or_entry(m, markers) for m in batch]
                     if entries:
                         yield entries
             return
@@ -136,10 +140,11 @@ class ObjectStoreBackend(VolumeBackend):
                 stream = self._list_objects(full_prefix, offset, page_size)
                 for batch in stream:
                     inside_known_dir = 0
+                    markers = self._markers(full_prefix, batch)
                     for meta in batch:
                         rest = str(meta["path"])[len(base) :]
                         head, sep, _ = rest.partition("/")
-                        if not sep and self._is_folder_marker(meta):
+                        if not sep and str(meta["path"]) in markers:
                             if rest not in seen_dirs:
                                 seen_dirs.add(rest)
                                 page.append(Entry(key=self._relative(base + rest), is_dir=True))
@@ -171,20 +176,32 @@ class ObjectStoreBackend(VolumeBackend):
         """The objects under ``full_prefix`` (after ``offset``), recursively, in obstore's batches."""
         yield from obstore.list(self.store, prefix=full_prefix or None, offset=offset, chunk_size=chunk_size)
 
-    def _folder_or_entry(self, meta: Mapping[str, Any]) -> Entry:
+    def _folder_or_entry(self, meta: Mapping[str, Any], markers: set[str]) -> Entry:
         """A listed object, or the empty folder its ``name/`` marker stands for (a copy makes it again)."""
-        if self._is_folder_marker(meta):
+        if str(meta["path"]) in markers:
             return Entry(key=self._relative(str(meta["path"]).rstrip("/")), is_dir=True)
         return self._entry(meta)
 
-    def _is_folder_marker(self, meta: Mapping[str, Any]) -> bool:
-        """A zero-byte ``name/`` object (an S3 console's empty folder). obstore lists it as ``name``; a HEAD of
-        ``name`` then finds nothing. Only zero-byte objects pay for that HEAD, and they are rare."""
-        if int(meta["size"]) != 0:
-            return False
-        path = str(meta["path"])
-        if path.endswith("/"):
-            return True
+    def _markers(self, full_prefix: str, batch: Sequence[Mapping[str, Any]]) -> set[str]:
+        """The listed paths in ``batch`` that are folder markers: zero-byte ``name/`` objects (an S3 console's
+        empty folders), which obstore lists as ``name``. Only zero-byte objects can be one."""
+        zero = [str(meta["path"]) for meta in batch if int(meta["size"]) == 0]
+        if not zero:
+            return set()
+        markers = {path for path in zero if path.endswith("/")}
+        unknown = [path for path in zero if not path.endswith("/")]
+        return markers | (self._markers_among(full_prefix, unknown) if unknown else set())
+
+    def _markers_among(self, full_prefix: str, paths: builtins.list[str]) -> set[str]:
+        """Which of these zero-byte paths (as obstore names them) are markers: a HEAD of ``name`` finds nothing
+        where the object is ``name/``. The HEADs go out together, so a page of empty files costs one round trip's
+        time, not one per file."""
+        if len(paths) == 1:
+            return set(paths) if self._head_finds_nothing(paths[0]) else set()
+        with ThreadPoolExecutor(max_workers=min(_MARKER_HEADS, len(paths))) as pool:
+            return {path for path, gone in zip(paths, pool.map(self._head_finds_nothing, paths), strict=True) if gone}
+
+    def _head_finds_nothing(self, path: str) -> bool:
         try:
             obstore.head(self.store, path)
         except FileNotFoundError:

@@ -70,7 +70,7 @@ class DestinationIndex:
             if policy == "overwrite":
                 return key
             if policy == "fail":
-                raise errors.ConflictError(
+                raise errors.DestinationExistsError(
                     "the destination exists; choose --on-conflict skip, overwrite or rename", path=where
                 )
             n = 1

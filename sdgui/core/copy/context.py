@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -82,6 +83,12 @@ class ResumeTokens(Protocol):
         """Forget the token of ``file_id`` (its upload was completed or aborted)."""
         ...
 
+
+VERIFYING_SHOWN_FROM = 16 * 1024 * 1024
+"""Files from this size report their check (the ``verifying`` phase); a smaller file's check takes a moment."""
+
+VerifyingSink = Callable[[str, bool], None]
+"""Hears (source label, True) when a file's check after its bytes were sent begins, (label, False) when it ends."""
 
 ProgressSink = Callable[[int], None]
 """Receives byte deltas; the job sums them."""
@@ -175,6 +182,22 @@ class CopyContext:
     """The job's bandwidth limit (and the process-wide one); the transfer loops pay every chunk through it."""
     deferred_sync: DeferredSync = field(default_factory=DeferredSync)
     """Small downloads leave their fsyncs here; the job flushes it before it reports its end."""
+    on_verifying: VerifyingSink | None = None
+    """The job's ear for ``verifying``: a strategy checking a file's bytes after they were sent says so."""
+
+    @contextlib.contextmanager
+    def verifying(self, item: CopyItem) -> Iterator[None]:
+        """Wrap the check of ``item``'s bytes after they were sent (a checksum of the written file, a read-back):
+        the job shows a ``verifying`` phase while every file in flight is in one. Small files stay silent."""
+        sink = self.on_verifying
+        if sink is None or item.size < VERIFYING_SHOWN_FROM:
+            yield
+            return
+        sink(item.source_label, True)
+        try:
+            yield
+        finally:
+            sink(item.source_label, False)
 
     def throttle_bytes(self, nbytes: int) -> None:
         """Wait as long as the bandwidth limits ask before moving ``nbytes`` more (no-op without a limit)."""

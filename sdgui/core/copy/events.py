@@ -7,9 +7,10 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 Verification = Literal["verified", "provider-checked", "unverified"]
-Phase = Literal["scanning", "counting", "transferring", "finishing"]
+Phase = Literal["scanning", "counting", "transferring", "verifying", "finishing"]
 """``scanning`` before the first file is known; ``counting`` while files transfer and the listing goes on (the
-totals still grow, so there is no ETA); ``transferring`` once the totals are final; ``finishing`` at the end."""
+totals still grow, so there is no ETA); ``transferring`` once the totals are final; ``verifying`` while every file
+in flight is being checked after its bytes were sent (a large file's checksum); ``finishing`` at the end."""
 
 
 class Direction(StrEnum):
@@ -100,6 +101,8 @@ class FileFailed(JobEvent):
     message: str
     attempts: int = 1
     """How many attempts were made; the message says whether the error was retried."""
+    destination_exists: bool = False
+    """The destination already existed and the conflict policy said fail (a window words that its own way)."""
 
 
 @dataclass(frozen=True)

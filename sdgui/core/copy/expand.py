@@ -157,6 +157,10 @@ class Expansion:
                 raise _Stopped
             self.cancel.check()
             for entry in page:
+                if entry.is_dir and entry.key.strip("/") == source.key:
+                    # The folder's own marker (an object store lists it): the folder is made at the target too.
+                    yield CopyItem(source.backend, source.key, dst, source.target_key, 0, entry)
+                    continue
                 rel = relative_key(source.key, entry.key)
                 refused: errors.SdError | None = None
                 try:

@@ -82,6 +82,11 @@ class FileCopyJob:
         self.account = JobSummary(self.job_id)
         """The job's own account of its events: the same reducer the CLI and the window use."""
         self._current = ""
+        self._in_flight = 0
+        """Files inside their strategy's copy_file right now."""
+        self._verifying: dict[str, None] = {}
+        """Source labels of the files checking their bytes after sending them (ctx.verifying)."""
+        self._last_phase: Phase | None = None
         self._last_emit = 0.0
         self._rate = RateMeter()
         self._sink: EventSink = lambda event: None
@@ -207,6 +212,7 @@ class FileCopyJob:
             preserve_mtime=resolved.options.preserve_mtime,
             resume_tokens=self.journal_record,
             bandwidth=BandwidthLimiter(self.settings.bandwidth_limit),
+            on_verifying=self._verifying_changed,
         )
         # Two sources may land on one name, and a rename must not pick a name the job already claimed; a single
         # source's files have distinct targets, so its job need not remember every name it wrote.
@@ -272,7 +278,8 @@ class FileCopyJob:
         if self.cancel_token.cancelled or fatal:
             return
         if item.is_folder:
-            self._make_folder(item)
+            if self._make_folder(item) and self.action.options.delete_after_copy:
+                self._delete_folder_marker(item)
             return
         tries = FileAttempts(item.size, self._add_bytes, self._tally)
         try:
@@ -301,9 +308,13 @@ class FileCopyJob:
                 if is_large:
                     with SLOTS.released():
                         large.acquire()
+                with self._lock:
+                    self._in_flight += 1
                 try:
                     return strategy.copy_file(ctx, item, tries.progress)
                 finally:
+                    with self._lock:
+                        self._in_flight -= 1
                     if is_large:
                         large.release()
 
@@ -345,19 +356,35 @@ class FileCopyJob:
             log.warning("copy failed: %s", exc)
             self._emit(
                 FileFailed(
-                    self.job_id, item.source_label, item.destination_label, exc.kind, str(exc), attempts=tries.count
+                    self.job_id,
+                    item.source_label,
+                    item.destination_label,
+                    exc.kind,
+                    str(exc),
+                    attempts=tries.count,
+                    destination_exists=isinstance(exc, errors.DestinationExistsError),
                 )
             )
         finally:
             self._progress("transferring")
 
-    def _make_folder(self, item: CopyItem) -> None:
+    def _make_folder(self, item: CopyItem) -> bool:
         """An empty source folder: made at the destination (a folder marker on S3), as ``cp -r`` keeps it. Where
         the volume cannot hold an empty folder it is left out and the log says so; it is not a file that failed."""
         try:
             item.dst.make_dir(item.dst_key)
         except errors.SdError as exc:
             log.info("empty folder %s not made: %s", item.destination_label, exc)
+            return False
+        return True
+
+    def _delete_folder_marker(self, item: CopyItem) -> None:
+        """Move: the source's folder marker goes once the folder is made at the destination (else the old folder
+        would still list, empty); a local folder is removed at the job's end, when the move has emptied it."""
+        try:
+            item.src.delete_folder_marker(item.src_key)
+        except errors.SdError as exc:
+            log.warning("folder marker %s not deleted after the move: %s", item.source_label, exc)
 
     def _concurrency_changed(self, limit: int, reason: ChangeReason) -> None:
         log.info("copying %d files at once (%s)", limit, reason)
@@ -379,21 +406,33 @@ class FileCopyJob:
             self._rate.add(delta)
         self._progress("transferring")
 
+    def _verifying_changed(self, source: str, verifying: bool) -> None:
+        with self._lock:
+            if verifying:
+                self._verifying[source] = None
+            else:
+                self._verifying.pop(source, None)
+        self._progress("transferring")
+
     def _progress(self, phase: Phase, *, force: bool = False) -> None:
         now = time.monotonic()
         with self._lock:
-            if not force and now - self._last_emit < PROGRESS_INTERVAL_S:
-                return
-            self._last_emit = now
-            rate = self._rate.rate()
             if phase == "transferring" and self._counting:
                 phase = "counting"
+            current = self._current
+            if phase in ("transferring", "counting") and self._verifying and len(self._verifying) >= self._in_flight:
+                phase, current = "verifying", next(reversed(self._verifying))
+            # A change of phase is always told; within one phase, at most every PROGRESS_INTERVAL_S.
+            if not force and phase == self._last_phase and now - self._last_emit < PROGRESS_INTERVAL_S:
+                return
+            self._last_emit, self._last_phase = now, phase
+            rate = self._rate.rate()
             remaining = self._bytes_total - self._bytes_done
             account = self.account
             event = Progress(
                 self.job_id,
                 phase=phase,
-                current_file=self._current,
+                current_file=current,
                 bytes_done=self._bytes_done,
                 bytes_total=self._bytes_total,
                 files_done=account.files_copied + account.files_skipped + account.files_failed,

@@ -27,7 +27,9 @@ class LocalCopyStrategy(CopyStrategy):
             source_hash = running.hexdigest()
             verified: Verification = "unverified"
             if ctx.verify != "off":
-                if hash_file(target.temp) != source_hash:
+                with ctx.verifying(item):
+                    copied_hash = hash_file(target.temp)
+                if copied_hash != source_hash:
                     raise mismatch(item, "the copy on disk differs from the bytes read")
                 verified = "verified"
             target.commit(mtime=entry.mtime if ctx.preserve_mtime else None)

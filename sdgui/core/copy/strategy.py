@@ -42,7 +42,8 @@ class CloudCopyStrategy(CopyStrategy, ABC):
     @staticmethod
     def readback(ctx: CopyContext, item: CopyItem, expected: str) -> Verification:
         """Read a cloud destination back and compare; a mismatch removes the bad copy."""
-        actual = hash_stream(checked(item.dst.read(item.dst_key), ctx))
+        with ctx.verifying(item):
+            actual = hash_stream(checked(item.dst.read(item.dst_key), ctx))
         if actual != expected:
             item.dst.delete(item.dst_key)
             raise mismatch(item, f"read-back blake3 {actual[:16]}… differs from the source's {expected[:16]}…")

@@ -103,9 +103,14 @@ class JobSummary:
 
     @property
     def fraction(self) -> float | None:
-        """Share done in 0..1; None while a running job does not yet know how much there is."""
+        """Share done in 0..1; None while a running job does not yet know how much there is. A failed job's share is
+        what it copied: a file that failed counts as processed while the job runs, not as done."""
         if self.state == "finished":
             return 1.0
+        if self.state == "failed":
+            if self.bytes_total > 0:
+                return min(self.bytes_copied / self.bytes_total, 1.0)
+            return min(self.files_copied / self.files_total, 1.0) if self.files_total > 0 else 0.0
         if self.bytes_total > 0:
             return min(self.bytes_done / self.bytes_total, 1.0)
         if self.files_total > 0:

@@ -1,4 +1,5 @@
-"""Ask what to do with a file that already exists at the destination: Skip, Overwrite or Keep both."""
+"""Ask what to do with a name that already exists at the destination: a file (Skip, Overwrite or Keep both) or a
+folder (Skip, or merge into it keeping, replacing or keeping both of the files of the same name)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 from sdgui.core.backends.base import Entry
 from sdgui.core.units import format_size
 
-ConflictAnswer = Literal["skip", "overwrite", "rename"]
+ConflictAnswer = Literal["skip", "overwrite", "rename", "merge"]
+"""``merge`` (folders only): copy into the existing folder, keeping the files that are there already."""
 
 
 def format_modified(modified: datetime | None) -> str:
@@ -35,9 +37,15 @@ def format_modified(modified: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+def _size_text(info: Entry | None) -> str:
+    if info is None:
+        return "size unknown"
+    return "folder" if info.is_dir else format_size(info.size)
+
+
 def _comparison(src: Entry | None, dst: Entry | None) -> tuple[str, str]:
     """Short hints ("newer", "larger") for the source and destination rows."""
-    if src is None or dst is None:
+    if src is None or dst is None or src.is_dir or dst.is_dir:
         return "", ""
     hints: tuple[list[str], list[str]] = ([], [])
     if src.modified is not None and dst.modified is not None and src.modified != dst.modified:
@@ -48,7 +56,8 @@ def _comparison(src: Entry | None, dst: Entry | None) -> tuple[str, str]:
 
 
 class ConflictDialog(QDialog):
-    """One name that exists in both places; ``answer`` and ``apply_to_all`` tell what the user chose."""
+    """One name that exists in both places; ``answer`` and ``apply_to_all`` tell what the user chose. With
+    ``folder`` the name is a folder in both places, and the answers are Skip or one of three ways to merge."""
 
     def __init__(
         self,
@@ -57,9 +66,12 @@ class ConflictDialog(QDialog):
         destination: str,
         src_info: Entry | None = None,
         dst_info: Entry | None = None,
+        *,
+        folder: bool = False,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("File exists")
+        self.folder = folder
+        self.setWindowTitle("Folder exists" if folder else "File exists")
         self.answer: ConflictAnswer | None = None
 
         icon = QLabel()
@@ -74,7 +86,12 @@ class ConflictDialog(QDialog):
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
         self.heading.setMinimumWidth(440)  # wrap long paths, not ordinary ones
-        question = QLabel("Replace it with the file you are copying?")
+        question = QLabel(
+            "Merge the folders? Choose what happens to the files that are in both."
+            if folder
+            else "Replace it with the file you are copying?"
+        )
+        question.setWordWrap(True)
 
         details = QGridLayout()
         details.setHorizontalSpacing(14)
@@ -84,8 +101,8 @@ class ConflictDialog(QDialog):
         for row, (label, info, hint) in enumerate(
             (("Source", src_info, src_hint), ("Destination", dst_info, dst_hint))
         ):
-            size = QLabel(format_size(info.size) if info is not None else "size unknown")
-            if info is not None:
+            size = QLabel(_size_text(info))
+            if info is not None and not info.is_dir:
                 size.setToolTip(f"{info.size:,} bytes")
             modified = QLabel(f"modified {format_modified(info.modified)}" if info is not None else "")
             cells: list[QLabel] = [QLabel(f"<b>{label}:</b>"), size, modified, QLabel(f"<i>{hint}</i>" if hint else "")]
@@ -94,15 +111,26 @@ class ConflictDialog(QDialog):
             self.rows[label.lower()] = cells
         details.setColumnStretch(3, 1)
 
-        self.apply_to_all = QCheckBox("Apply to all remaining conflicts")
-
-        buttons = QDialogButtonBox()
-        self.skip_button = self._add_button(buttons, "Skip", "skip", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.overwrite_button = self._add_button(
-            buttons, "Overwrite", "overwrite", QDialogButtonBox.ButtonRole.AcceptRole
+        self.apply_to_all = QCheckBox(
+            "Apply to all remaining folders that exist" if folder else "Apply to all remaining files that exist"
         )
-        self.keep_both_button = self._add_button(buttons, "Keep both", "rename", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.keep_both_button.setToolTip("Copy it under a numbered name, like “name (1).ext”")
+
+        accept = QDialogButtonBox.ButtonRole.AcceptRole
+        buttons = QDialogButtonBox()
+        self.skip_button = self._add_button(buttons, "Skip", "skip", accept)
+        self.merge_button: QPushButton | None = None
+        if folder:
+            self.skip_button.setToolTip("Copy nothing of this folder")
+            self.merge_button = self._add_button(buttons, "Merge, keep existing", "merge", accept)
+            self.merge_button.setToolTip("Copy into it only the files it does not have yet")
+            self.overwrite_button = self._add_button(buttons, "Merge, replace", "overwrite", accept)
+            self.overwrite_button.setToolTip("Copy into it, overwriting the files of the same name")
+            self.keep_both_button = self._add_button(buttons, "Merge, keep both", "rename", accept)
+            self.keep_both_button.setToolTip("Copy into it; a file of the same name gets a numbered name")
+        else:
+            self.overwrite_button = self._add_button(buttons, "Overwrite", "overwrite", accept)
+            self.keep_both_button = self._add_button(buttons, "Keep both", "rename", accept)
+            self.keep_both_button.setToolTip("Copy it under a numbered name, like “name (1).ext”")
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setToolTip("Stop: copy nothing more")
         cancel.setAutoDefault(False)
@@ -112,8 +140,9 @@ class ConflictDialog(QDialog):
         text = QVBoxLayout()
         text.addWidget(self.heading)
         text.addWidget(question)
-        text.addSpacing(6)
-        text.addLayout(details)
+        if not folder:  # a folder's size and date say nothing about what merging it would do
+            text.addSpacing(6)
+            text.addLayout(details)
         top = QHBoxLayout()
         top.addWidget(icon)
         top.addSpacing(8)
@@ -152,9 +181,12 @@ class ConflictDialog(QDialog):
         destination: str,
         src_info: Entry | None = None,
         dst_info: Entry | None = None,
+        *,
+        folder: bool = False,
     ) -> tuple[ConflictAnswer | None, bool]:
-        """Show the dialog modally: ("skip" | "overwrite" | "rename", apply_to_all), or (None, False) on cancel."""
-        dialog = ConflictDialog(parent, name, destination, src_info, dst_info)
+        """Show the dialog modally: ("skip" | "overwrite" | "rename" | "merge", apply_to_all), or (None, False) on
+        cancel."""
+        dialog = ConflictDialog(parent, name, destination, src_info, dst_info, folder=folder)
         try:
             dialog.exec()
             return dialog.result_pair()

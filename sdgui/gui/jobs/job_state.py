@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from sdgui.core import errors
 from sdgui.core.copy.action import CopyAction
-from sdgui.core.copy.events import Direction, FileDone, FileFailed, FileRetrying, FileSkipped, JobEvent
+from sdgui.core.copy.events import Direction, FileDone, FileFailed, FileRetrying, FileSkipped, JobEvent, JobFailed
 from sdgui.core.copy.summary import ACTIVE_STATES, ENDED_STATES, RETRY_LOG_LIMIT, JobStatus, JobSummary, retry_text
 from sdgui.core.delete import DeleteAction
 from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
+from sdgui.gui.error_text import exists_text, several_exist_text
 
 __all__ = ["ACTIVE_STATES", "ENDED_STATES", "RETRY_LOG_LIMIT", "JobState", "JobStatus", "retry_text"]
 
@@ -91,6 +92,8 @@ class JobState(JobSummary):
     """Source → destination of the files that failed (what Retry needs)."""
     retry_due: dict[str, float] = field(default_factory=dict)
     """Source → when (time.time()) its next attempt starts, for the files waiting to be retried."""
+    files_existing: int = 0
+    """Files that failed because their destination already existed (the "fail" policy; worded for the window)."""
 
     @classmethod
     def for_action(
@@ -145,6 +148,7 @@ class JobState(JobSummary):
 
     def apply(self, event: JobEvent, now: float | None = None) -> None:
         if not self.is_ended and event.job_id == self.job_id:
+            event = self._worded(event)
             if isinstance(event, FileFailed):
                 self.failed_targets[event.source] = event.destination
             if isinstance(event, FileRetrying):
@@ -153,6 +157,20 @@ class JobState(JobSummary):
             elif isinstance(event, FileDone | FileFailed | FileSkipped):
                 self.retry_due.pop(event.source, None)
         super().apply(event, now)
+
+    def _worded(self, event: JobEvent) -> JobEvent:
+        """A destination that existed is told in the window's words (its buttons), not the CLI's option."""
+        if isinstance(event, FileFailed) and event.destination_exists:
+            self.files_existing += 1
+            return dataclasses.replace(event, message=exists_text(event.destination))
+        if isinstance(event, JobFailed) and self.files_existing and self.files_existing == self.files_failed:
+            if self.files_failed == 1:
+                return dataclasses.replace(event, message=self.failed_files[0][1])
+            total = max(self.files_total, self.files_failed)
+            return dataclasses.replace(
+                event, message=several_exist_text(self.files_failed, total, self.destination_text)
+            )
+        return event
 
 
 def retry_action(state: JobState) -> CopyAction:

@@ -76,6 +76,9 @@ def source_names(state: JobState) -> str:
 
 
 def transferred_text(state: JobState) -> str:
+    """``12.0 MB of 40.0 MB (3/10)``; a failed job's figures are what it copied (``copied 1/10 files``)."""
+    if state.state == "failed":
+        return failed_transferred_text(state)
     if state.state == "queued" or (state.state == "running" and not (state.bytes_done or state.files_total)):
         return ""  # nothing known yet: the state column says what the job is doing
     text = f"{format_size(state.bytes_done)} of {format_size(state.bytes_total)}" if state.bytes_total else ""
@@ -83,6 +86,16 @@ def transferred_text(state: JobState) -> str:
         files = f"{state.files_done}/{state.files_total}"
         text = f"{text} ({files})" if text else f"{files} files"
     return text or (format_size(state.bytes_done) if state.state == "running" else "")
+
+
+def failed_transferred_text(state: JobState) -> str:
+    """``1.2 MB of 40.0 MB copied (1/10 files)``: the failed files' bytes are not counted as done."""
+    if not state.files_total:
+        return ""
+    files = f"{state.files_copied}/{state.files_total} files"
+    if not state.bytes_total:
+        return f"{files} copied"
+    return f"{format_size(state.bytes_copied)} of {format_size(state.bytes_total)} copied ({files})"
 
 
 def rate_text(state: JobState) -> str:
@@ -107,6 +120,7 @@ PHASE_TEXT = {
     "scanning": "Listing sources…",
     "counting": "Transferring · still counting",
     "transferring": "Transferring",
+    "verifying": "Verifying checksums…",
     "finishing": "Finishing…",
 }
 """What a running job is doing, by the core's Progress phase."""
@@ -320,6 +334,8 @@ class TransfersModel(QStandardItemModel):
         if column == Column.RATE and state.state == "finished":
             return "Average rate over the whole job"
         if column == Column.TRANSFERRED and state.files_total:
+            if state.state == "failed":
+                return f"{state.files_copied} copied, {state.files_failed} failed, {state.files_skipped} skipped"
             return f"{state.files_done} of {state.files_total} files processed"
         if column == Column.STRATEGY:
             return state.strategy or None

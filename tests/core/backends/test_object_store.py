@@ -104,3 +104,27 @@ def test_folder_markers_list_as_directories(backend: ObjectStoreBackend, s3_serv
         "empty": True,
         "zero.txt": False,
     }
+
+
+@pytest.mark.parametrize(("empties", "page_size"), [(3, 7), (40, 50)])
+def test_many_empty_files_and_markers_in_one_page(
+    backend: ObjectStoreBackend, s3_server: S3Server, bucket: str, empties: int, page_size: int
+) -> None:
+    """A page with a few (HEADed) or many (listed once) zero-byte objects: each empty file stays a file and each
+    marker a folder, whichever way they are told apart, with other keys between them and a page boundary inside."""
+    if s3_server.name == "rclone":
+        pytest.skip("rclone serve s3 keeps a marker as a directory and lists it as a zero-byte object")
+    client = s3_server.client()
+    expected: dict[str, bool] = {}
+    for i in range(empties):
+        client.put_object(Bucket=bucket, Key=f"d/e{i:03}.txt", Body=b"")
+        expected[f"e{i:03}.txt"] = False
+        if i % 4 == 0:
+            client.put_object(Bucket=bucket, Key=f"d/m{i:03}/", Body=b"")
+            expected[f"m{i:03}"] = True
+            client.put_object(Bucket=bucket, Key=f"d/f{i:03}.bin", Body=b"x")
+            expected[f"f{i:03}.bin"] = False
+    children = {e.name: e.is_dir for page in backend.list("d", page_size=page_size) for e in page}
+    assert children == expected
+    recursive = {e.key: e.is_dir for page in backend.list("d", recursive=True, page_size=page_size) for e in page}
+    assert recursive == {f"d/{name}": is_dir for name, is_dir in expected.items()}

@@ -40,6 +40,8 @@ _CHECKSUM_FIELDS = {
 }
 """HeadObject's additional checksums (base64 of the digest; a composite multipart one ends in -N)."""
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
+_FEW_EMPTY = 8
+"""Up to this many zero-byte objects in a listed page are told from folder markers by HEADs; more by one listing."""
 
 
 def _parts_of(etag: str) -> int | None:
@@ -52,6 +54,12 @@ def _md5_etag(etag: str | None) -> str | None:
     """The MD5 an ETag is, for a single-part object (a multipart ETag is md5-of-md5s-N: no MD5 of the bytes)."""
     value = (etag or "").strip('"').lower()
     return value if _MD5_HEX.fullmatch(value) else None
+
+
+def _just_before(key: str) -> str:
+    """A StartAfter that lists ``key`` and ``key/`` (SeaweedFS skips ``key/`` after ``key``, its directory)."""
+    last = ord(key[-1]) - 1
+    return key[:-1] + chr(last) if last > 0 and not 0xD800 <= last <= 0xDFFF else key[:-1]
 
 
 S3_CAPABILITIES = Capabilities(
@@ -137,6 +145,20 @@ class S3Backend(ObjectStoreBackend):
             pass
         yield from self.multipart.list_objects(full_prefix, last, chunk_size)
 
+    def _markers_among(self, full_prefix: str, paths: list[str]) -> set[str]:
+        """A few zero-byte paths are HEADed; more are looked up in one raw listing of the page's key range, where
+        a marker keeps its trailing slash (a page of 1,000 empty files costs one or two requests, not 1,000)."""
+        if len(paths) <= _FEW_EMPTY:
+            return super()._markers_among(full_prefix, paths)
+        wanted = {f"{path}/" for path in paths}
+        last = max(wanted)
+        found: set[str] = set()
+        for batch in self.multipart.list_objects(full_prefix, _just_before(min(paths)), 1000):
+            found.update(str(item["path"])[:-1] for item in batch if item["path"] in wanted)
+            if str(batch[-1]["path"]) >= last:
+                break
+        return found
+
     def stat_with_checksums(self, key: str) -> Entry:
         return self._entry_of_head(key, self.multipart.head(key))
 
@@ -200,6 +222,9 @@ class S3Backend(ObjectStoreBackend):
 
     def make_dir(self, key: str) -> None:
         self.multipart.put_folder_marker(key)
+
+    def delete_folder_marker(self, key: str) -> None:
+        self.multipart.delete_folder_marker(key)
 
     def close(self) -> None:
         self.multipart.close()

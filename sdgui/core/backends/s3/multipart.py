@@ -254,6 +254,11 @@ class S3MultipartClient:
                             on_deleted(self._relative(full))
         return deleted
 
+    def delete_folder_marker(self, key: str) -> None:
+        """Delete the ``key/`` marker alone (obstore's paths drop the ``/``: its delete cannot name it)."""
+        with self._translated(key):
+            self.client.delete_object(Bucket=self.bucket, Key=self._full(key.strip("/")) + "/")
+
     def put_folder_marker(self, key: str) -> None:
         """Create the zero-byte ``key/`` object S3 consoles show as an empty folder (obstore's paths drop the ``/``)."""
         with self._translated(key):

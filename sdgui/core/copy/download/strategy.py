@@ -114,7 +114,8 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
                 note = fetch_missing(ctx, item, entry, target, progress, ledger) or note
                 ledger.report(progress)
                 target.sync()
-                proof = verify_download(ctx, item, entry, partial(_hashes, hasher, str(target.temp)))
+                with ctx.verifying(item):  # the hasher follows the download; what it has not hashed yet is left
+                    proof = verify_download(ctx, item, entry, partial(_hashes, hasher, str(target.temp)))
             except errors.ChecksumMismatchError:
                 if ledger.resumed:  # the kept bytes may be what is wrong: once more, all of it
                     progress.forget_resumed()
