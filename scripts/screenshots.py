@@ -65,11 +65,17 @@ def save(widget: QWidget, name: str) -> None:
     print(f"saved {path.relative_to(ROOT)}")
 
 
-def object_commands(app: QApplication, window: MainWindow, name: str) -> None:
-    """The Properties dialog (F3) of the object ``name`` in the right pane, and its context menu's share links."""
+def object_commands(app: QApplication, window: MainWindow) -> None:
+    """The Properties dialog (F3) of the first object of demo:sample/ in the right pane, and its share links."""
     pane = window.right
+    pane.set_location(SdPath.parse("demo:sample/"))
+    wait_for(app, lambda: not pane.model.is_loading and pane.model.rowCount() >= 3)
+    files = [pane.model.entry(row) for row in range(pane.model.rowCount())]
+    name = next(entry.name for entry in files if not entry.is_dir)
+    window.activateWindow()
+    wait_for(app, window.isActiveWindow)
     pane.view.setFocus()
-    wait_for(app, lambda: window.active is pane and name in pane.model.names())
+    wait_for(app, lambda: window.active is pane)
     rows = {pane.model.entry(row).name: row for row in range(pane.model.rowCount())}
     pane.view.selectRow(rows[name])
     dialog = window.show_properties()
@@ -131,8 +137,6 @@ def main() -> int:
         window.left.view.setFocus()
         app.processEvents()
         save(window, "panes.png")
-        files = [window.right.model.entry(row) for row in range(window.right.model.rowCount())]
-        object_commands(app, window, next(entry.name for entry in files if not entry.is_dir))
 
         window.left.set_location(SdPath(None, str(big.parent), True))
         wait_for(app, lambda: window.left.model.rowCount() >= 1)
@@ -208,6 +212,7 @@ def main() -> int:
         answering.timeout.connect(answer_conflict)
         answering.start(50)
         assert start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/")) == []
+        object_commands(app, window)
         window.ask_before_quitting = False  # its transfers end without the prompt
         window.close()
     return 0
