@@ -147,6 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
             "x-goog-metageneration": "1",
             "x-goog-stored-content-length": str(len(obj.data)),
             "x-goog-stored-content-encoding": "identity",
+            "x-goog-storage-class": "STANDARD",
             "Accept-Ranges": "bytes",
         }
         if obj.md5 is None:

@@ -8,9 +8,10 @@ would need a URL obstore signs, and obstore signs GCS URLs through IAM's signBlo
 iamcredentials.googleapis.com) unless the volume holds a service account's private key (then it signs locally, as it
 does for share links).
 
-Properties: Content-Type and Cache-Control come from obstore's HEAD; the storage class and CRC32C do not (x-goog-*
-headers), and the headers cannot be changed: that takes the JSON API's PATCH (or an XML-API copy onto itself) with
-an OAuth token, which obstore keeps to itself.
+Properties: a volume with a private key asks with a HEAD of its own, through a URL obstore signs, and so shows the
+storage class and the CRC32C (``x-goog-*`` headers); without one, obstore's HEAD gives Content-Type and Cache-Control
+but not those. The headers cannot be changed: that takes the JSON API's PATCH (or an XML-API copy onto itself) with an
+OAuth token, which obstore keeps to itself.
 """
 
 from __future__ import annotations
@@ -24,17 +25,19 @@ import obstore
 
 from sdgui.core import errors
 from sdgui.core.backends.base import Capabilities, ObjectProperties
+from sdgui.core.backends.gcs_properties import properties_of_headers
 from sdgui.core.backends.object_store import ObjectStoreBackend
+from sdgui.core.backends.service_errors import ServiceFailure, to_error
+from sdgui.core.backends.signed_requests import exchange
 from sdgui.core.settings import TransferSettings
 
 if TYPE_CHECKING:
     from obstore.store import GCSStore
 
 _HEX_MD5 = re.compile(r"[0-9a-f]{32}")
-NOTES = (
-    "GCS volumes do not show the storage class or the CRC32C (obstore does not hand out x-goog-* headers).",
-    "Content-Type and Cache-Control cannot be changed on GCS volumes here (it takes the JSON API's PATCH).",
-)
+READ_ONLY = "Content-Type and Cache-Control cannot be changed on GCS volumes here (it takes the JSON API's PATCH)."
+NO_KEY = "The storage class and CRC32C show on GCS volumes with a service account key (obstore hides x-goog-* headers)."
+SIGNED_HEAD_LIFETIME = timedelta(minutes=5)
 
 
 class GcsBackend(ObjectStoreBackend):
@@ -61,7 +64,22 @@ class GcsBackend(ObjectStoreBackend):
         return {}
 
     def properties(self, key: str) -> ObjectProperties:
-        return dataclasses.replace(super().properties(key), notes=NOTES)
+        if not self.can_sign:
+            return dataclasses.replace(super().properties(key), notes=(NO_KEY, READ_ONLY))
+        with self._translated(key):
+            url = obstore.sign(self.gcs_store, "HEAD", self._full(key), SIGNED_HEAD_LIFETIME)
+        timeout = max(self.settings.connect_timeout_s, self.settings.stall_timeout_s)
+        try:
+            status, headers, _ = exchange("HEAD", url, timeout)
+        except OSError as exc:
+            failure = ServiceFailure(summary=f"{type(exc).__name__}: {exc}", transport="connect")
+            raise to_error(failure, volume=self.volume, path=key) from None
+        if status == 404:
+            raise errors.NotFoundError("no such object", volume=self.volume, path=key)
+        if status != 200:
+            failure = ServiceFailure(summary=f"HTTP {status} (HEAD)", status=status)
+            raise to_error(failure, volume=self.volume, path=key)
+        return properties_of_headers(key, headers, (READ_ONLY,))
 
     def share_link(self, key: str, expires_in: timedelta) -> str:
         if not self.can_sign:

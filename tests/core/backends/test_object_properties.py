@@ -11,13 +11,16 @@ import urllib.request
 import zlib
 from pathlib import Path
 
+import crc32c
 import pytest
 from azure.storage.blob import ContentSettings
 
 from sdgui.core import errors
+from sdgui.core.backends.factory import backend_for_config
 from sdgui.core.backends.local import LocalBackend
 from tests.cloud_servers import Azurite, GcsXml
 from tests.copying import add_azure_volume, add_gcs_volume, add_volume
+from tests.core.backends.test_share_links import gcs_key_volume
 from tests.providers.common import open_backend
 from tests.servers import S3Server
 
@@ -133,10 +136,30 @@ def test_gcs_properties_are_read_only_and_say_why(gcs_xml: GcsXml, gcs_bucket: s
         assert shown.entry.checksums == {"md5": hashlib.md5(data).hexdigest()}
         assert shown.content_type == "text/plain" and shown.entry.size == len(data)
         assert not shown.editable and any("cannot be changed" in note for note in shown.notes)
+        assert shown.storage_class is None and any("service account key" in note for note in shown.notes)
         with pytest.raises(errors.SdError):
             backend.set_headers("notes.txt", content_type="a/b", cache_control=None, if_match=None)
     finally:
         backend.close()
+
+
+def test_a_gcs_volume_with_a_key_shows_the_crc32c_and_storage_class(gcs_xml: GcsXml, gcs_bucket: str) -> None:
+    """With a private key the volume signs a HEAD of its own and reads x-goog-hash and x-goog-storage-class."""
+    data = os.urandom(12_345)
+    request = urllib.request.Request(
+        f"{gcs_xml.endpoint}/{gcs_bucket}/k/photo.jpg", data=data, method="PUT",
+        headers={"Content-Type": "image/jpeg", "x-goog-meta-camera": "x100"},
+    )  # fmt: skip
+    urllib.request.urlopen(request, timeout=10).close()
+    config, secret, _ = gcs_key_volume(gcs_xml, gcs_bucket)
+    backend = backend_for_config(config, secret=secret)
+    shown = backend.properties("k/photo.jpg")
+    assert shown.entry.checksums == {"md5": hashlib.md5(data).hexdigest(), "crc32c": f"{crc32c.crc32c(data):08x}"}
+    assert (shown.content_type, shown.storage_class) == ("image/jpeg", "STANDARD")
+    assert shown.entry.metadata == {"camera": "x100"} and shown.entry.size == len(data)
+    assert not shown.editable
+    with pytest.raises(errors.NotFoundError):
+        backend.properties("k/missing.jpg")
 
 
 def test_local_properties_are_what_the_os_tells(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_an_azure_volume_with_a_sas_token_cannot_sign(azurite: Azurite, azure_co
     assert "share links need the account key" in str(raised.value) and "azsas:x.bin" in str(raised.value)
 
 
-def _gcs_key_volume(gcs_xml: GcsXml, bucket: str) -> tuple[VolumeConfig, str, rsa.RSAPrivateKey]:
+def gcs_key_volume(gcs_xml: GcsXml, bucket: str) -> tuple[VolumeConfig, str, rsa.RSAPrivateKey]:
     """A GCS volume whose service account JSON holds a real private key (as a downloaded key file does)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
@@ -138,7 +138,7 @@ def test_a_gcs_share_link_is_a_v4_signed_url_for_the_object_and_expiry(gcs_xml: 
     data = os.urandom(30_000)
     put = urllib.request.Request(f"{gcs_xml.endpoint}/{gcs_bucket}/pics/cat.jpg", data=data, method="PUT")
     urllib.request.urlopen(put, timeout=10).close()
-    config, secret, key = _gcs_key_volume(gcs_xml, gcs_bucket)
+    config, secret, key = gcs_key_volume(gcs_xml, gcs_bucket)
     backend = backend_for_config(config, secret=secret)
     for lifetime in LIFETIMES:
         url = backend.share_link("pics/cat.jpg", lifetime)

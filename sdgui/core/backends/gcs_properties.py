@@ -1,0 +1,58 @@
+"""What Properties shows of a GCS object from the headers of an XML-API HEAD: Content-Type, Cache-Control, the
+storage class, user metadata (``x-goog-meta-*``) and the hashes GCS holds (``x-goog-hash: crc32c=…,md5=…``, base64;
+a composite object has a CRC32C and no MD5)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+from collections.abc import Mapping
+from datetime import datetime
+
+from sdgui.core.backends.base import Entry, ObjectProperties
+
+_OTHER_HEADERS = ("content-disposition", "content-encoding", "content-language")
+_META = "x-goog-meta-"
+
+
+def goog_hashes(value: str | None) -> dict[str, str]:
+    """``crc32c=AAAAAA==, md5=…`` as {"crc32c": hex, "md5": hex}; what is not base64 of the right length is left out."""
+    found: dict[str, str] = {}
+    for part in (value or "").split(","):
+        name, _, encoded = part.strip().partition("=")
+        try:
+            digest = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if (name, len(digest)) in (("crc32c", 4), ("md5", 16)):
+            found[name] = digest.hex()
+    return found
+
+
+def _modified(value: str | None) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def properties_of_headers(key: str, headers: Mapping[str, str], notes: tuple[str, ...]) -> ObjectProperties:
+    """An object's properties from the headers of its HEAD (lower-cased names)."""
+    entry = Entry(
+        key=key.strip("/"),
+        is_dir=False,
+        size=int(headers.get("x-goog-stored-content-length") or headers.get("content-length") or 0),
+        modified=_modified(headers.get("last-modified")),
+        etag=headers.get("etag", "").strip('"') or None,
+        metadata={name[len(_META) :].lower(): value for name, value in headers.items() if name.startswith(_META)},
+        checksums=goog_hashes(headers.get("x-goog-hash")),
+    )
+    return ObjectProperties(
+        entry,
+        content_type=headers.get("content-type") or None,
+        cache_control=headers.get("cache-control") or None,
+        storage_class=headers.get("x-goog-storage-class") or None,
+        notes=notes,
+        other_headers={name: headers[name] for name in _OTHER_HEADERS if headers.get(name)},
+    )
