@@ -42,15 +42,21 @@ def open_properties(qtbot: QtBot, window: MainWindow, pane_side: str, name: str)
     return dialog
 
 
-def type_headers(qtbot: QtBot, dialog: PropertiesDialog, content_type: str, cache_control: str) -> None:
-    """Type both headers as a person does (select all, type over) and press Save."""
+def type_headers(
+    qtbot: QtBot, dialog: PropertiesDialog, content_type: str, cache_control: str, *, enter: bool = False
+) -> None:
+    """Type both headers as a person does (select all, type over), then press Save (or Enter in the last field)."""
     for edit, text in ((dialog.content_type, content_type), (dialog.cache_control, cache_control)):
         edit.setFocus()
         QTest.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         QTest.keyClicks(edit, text)
     assert dialog.save_button.isVisible() and dialog.save_button.isEnabled()
     with qtbot.waitSignal(dialog.loaded, timeout=20_000):
-        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        if enter:
+            QTest.keyClick(dialog.cache_control, Qt.Key.Key_Return)
+        else:
+            QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
     assert dialog.status.text().startswith("Saved"), dialog.status.text()
 
 
@@ -103,7 +109,7 @@ def test_an_azure_blobs_headers_are_edited_through_the_dialog(
     assert f"MD5: {hashlib.md5(body).hexdigest()}" in text and "Storage class: Hot" in text
     assert "Content-Language: en" in text
 
-    type_headers(qtbot, dialog, "video/webm", "no-cache")
+    type_headers(qtbot, dialog, "video/webm", "no-cache", enter=True)
 
     after = blob.get_blob_properties()
     assert (after.content_settings.content_type, after.content_settings.cache_control) == ("video/webm", "no-cache")

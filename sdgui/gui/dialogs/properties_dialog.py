@@ -79,6 +79,10 @@ class PropertiesDialog(QDialog):
         self.save_button.setObjectName("saveHeaders")
         self.save_button.hide()
         self.save_button.clicked.connect(self.save)
+        # Enter in a header field saves (once something changed, see _header_edit); no button is a default one, so
+        # Enter never closes the dialog with the edit lost.
+        for button in (self.save_button, self.buttons.button(QDialogButtonBox.StandardButton.Close)):
+            button.setAutoDefault(False)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         title = _selectable(f"<b>{path}</b>")
@@ -94,6 +98,7 @@ class PropertiesDialog(QDialog):
         edit.setObjectName(name)
         edit.setPlaceholderText(placeholder)
         edit.textEdited.connect(self._edited)
+        edit.returnPressed.connect(lambda: self.save() if self.save_button.isEnabled() else None)
         return edit
 
     # -- reading ------------------------------------------------------------------------------------------------
