@@ -87,3 +87,19 @@ def test_silence_gives_up_with_a_clear_message(qtbot: QtBot, silent_endpoint: st
     assert QThreadPool.globalInstance().waitForDone(PROBE_TIMEOUT_MS)
     QApplication.processEvents()
     assert dialog.test_summary.text() == summary  # the probe's own timeout, arriving later, changes nothing
+
+
+def test_an_edit_during_a_test_stops_it_and_its_report_never_lands(qtbot: QtBot, silent_endpoint: str) -> None:
+    dialog = open_dialog(qtbot, silence_s=2.0)
+    fill_silent(dialog, silent_endpoint)
+    dialog.test_button.click()
+    assert dialog.stop_button.isEnabled()
+
+    qtbot.keyClicks(dialog.bucket, "-2")  # the test was for the old bucket name
+
+    assert dialog.test_button.isEnabled() and not dialog.stop_button.isEnabled()
+    assert dialog.test_summary.text() == ""
+    assert QThreadPool.globalInstance().waitForDone(PROBE_TIMEOUT_MS)
+    QApplication.processEvents()
+    assert dialog.test_summary.text() == ""
+    assert dialog.probe_steps == []

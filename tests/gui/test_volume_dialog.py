@@ -197,6 +197,24 @@ def test_accept_saves_the_volume_and_puts_the_secret_in_the_keyring_only(
     assert "secret" not in text.lower()
 
 
+def test_without_a_keyring_the_typed_secret_is_still_tried_after_switching_to_a_variable(
+    qtbot: QtBot, no_keyring: None, rclone_s3: S3Server, rclone_bucket: str
+) -> None:
+    dialog = open_dialog(qtbot)
+    fill_other_s3(
+        dialog,
+        name="rclone",
+        bucket=rclone_bucket,
+        endpoint=rclone_s3.endpoint,
+        access_key_id=rclone_s3.access_key_id,
+        secret=rclone_s3.secret_access_key,
+    )
+    dialog.use_env_button.click()
+    assert "SDGUI_SECRET_RCLONE is not set here" in dialog.env_status.text()
+
+    assert run_test(qtbot, dialog).startswith("✓ All steps passed")
+
+
 def test_editing_keeps_the_stored_secret_unless_a_new_one_is_typed(qtbot: QtBot, memory_keyring: MemoryKeyring) -> None:
     config = VolumeConfig("work", "s3", bucket="b", region="eu-west-1", access_key_id="AKID")
     registry = VolumeRegistry()

@@ -143,7 +143,10 @@ def test_without_a_keyring_the_dialog_says_so_before_add_and_keeps_the_typed_sec
     assert dialog.use_env.isChecked()
     assert dialog.env_name.text() == "SDGUI_SECRET_PHOTOS"
     assert dialog.env_name.isVisible() and not dialog.secret.isVisible()
-    assert "The secret typed before is not saved" in dialog.env_status.text()
+    assert "The secret typed before is not saved; Test connection uses it." in dialog.env_status.text()
+    assert_not_clipped(dialog.env_status)
+    assert dialog.typed_secret() is None  # nothing to store
+    assert dialog.secret_for_test() == "super-secret-value"  # SDGUI_SECRET_PHOTOS is not set here
     assert dialog.secret.text() == "super-secret-value"  # kept: unticking the box brings it back
     assert ok.isEnabled()
 

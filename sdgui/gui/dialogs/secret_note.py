@@ -65,7 +65,7 @@ class SecretNote(QStackedWidget):
     def show_environment(self, name: str | None, *, secret_typed: bool) -> None:
         """Say whether the variable ``name`` is set; a secret typed before switching is not saved, and it says so."""
         self.setCurrentWidget(self.env_status)
-        typed = " The secret typed before is not saved: export the variable with it." if secret_typed else ""
+        typed = " The secret typed before is not saved; Test connection uses it." if secret_typed else ""
         if not name:
             self.env_status.setText("Name the environment variable that will hold the secret." + typed)
         elif os.environ.get(name):

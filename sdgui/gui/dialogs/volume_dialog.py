@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -299,9 +300,22 @@ class VolumeDialog(QDialog):
         return data if isinstance(data, str) else None
 
     def typed_secret(self) -> str | None:
-        """The secret typed (or loaded) in the dialog; a JSON key is compacted to one line."""
+        """The secret typed (or loaded) in the dialog, to be stored; a JSON key is compacted to one line."""
         if self.use_env.isChecked() or self.profile():
             return None
+        return self._secret_text()
+
+    def secret_for_test(self) -> str | None:
+        """What Test connection uses: the typed secret, also while the chosen environment variable is not set in
+        this session (a secret typed before switching to the variable is never saved, but it can be tried)."""
+        if self.profile():
+            return None
+        if self.use_env.isChecked():
+            name = self.env_name.text().strip()
+            return self._secret_text() if name and not os.environ.get(name) else None
+        return self._secret_text()
+
+    def _secret_text(self) -> str | None:
         secret = self.secret.text().strip()
         if secret and self._preset.kind == "gcs":
             with contextlib.suppress(ValueError):
@@ -443,7 +457,7 @@ class VolumeDialog(QDialog):
         """Probe the volume the fields describe, on the thread pool; nothing is saved."""
         if self.tester.is_running or self.problem(for_test=True) is not None:
             return
-        self.tester.start(self.config(), self.typed_secret())
+        self.tester.start(self.config(), self.secret_for_test())
 
     # -- saving ----------------------------------------------------------------------------------------------
     def accept(self) -> None:
