@@ -48,7 +48,7 @@ def test_stop_returns_to_idle_at_once_and_ignores_the_late_report(qtbot: QtBot, 
     dialog = open_dialog(qtbot, silence_s=2.0)
     fill_silent(dialog, silent_endpoint)
     dialog.test_button.click()
-    assert dialog.test_summary.text() == "Testing…"
+    assert dialog.test_summary.text() == "Testing… (it gives up after 2 s without an answer)"
     assert dialog.stop_button.isEnabled() and not dialog.test_button.isEnabled()
 
     started = time.monotonic()

@@ -4,7 +4,7 @@ text is never cut, any edit clears stale results, and the dialog says where the 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -22,6 +22,7 @@ from tests.gui._volume_dialog import (
     run_test,
 )
 from tests.keyrings import MemoryKeyring
+from tests.servers import S3Server
 
 pytestmark = pytest.mark.usefixtures("settings_dir")
 
@@ -99,6 +100,29 @@ def test_any_edit_clears_stale_results(qtbot: QtBot, closed_port_endpoint: str) 
         assert dialog.probe_steps == []
         assert IDLE_TEXT in dialog.test_steps.text()
         assert "cannot reach" not in dialog.test_steps.text()
+
+
+def test_a_passed_test_is_forgotten_once_the_secret_changes(qtbot: QtBot, rclone_s3: S3Server) -> None:
+    rclone_s3.ensure_running()
+    bucket = rclone_s3.new_bucket()
+    try:
+        dialog = open_dialog(qtbot)
+        fill_other_s3(
+            dialog,
+            name="rclone",
+            bucket=bucket,
+            endpoint=rclone_s3.endpoint,
+            access_key_id=rclone_s3.access_key_id,
+            secret=rclone_s3.secret_access_key,
+        )
+        assert run_test(qtbot, dialog).startswith("✓ All steps passed")
+
+        qtbot.keyClick(dialog.secret, Qt.Key.Key_Backspace)
+
+        assert "passed" not in dialog.test_summary.text()
+        assert dialog.probe_steps == [] and "✓" not in dialog.test_steps.text()
+    finally:
+        rclone_s3.delete_bucket(bucket)
 
 
 # -- where the secret goes -------------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ class ConnectionTest(QWidget):
         self._config = config
         self.steps = []
         self.steps_label.clear()
-        self._show_summary("Testing…", None)
+        self._show_summary(f"Testing… (it gives up after {self.silence_s:g} s without an answer)", None)
         settings = probe_settings(self.silence_s)
         self._task = run_stream(
             lambda: _probe(config, secret, settings),
