@@ -17,6 +17,7 @@ from sdgui.core.probe import PROBE_STEPS, ProbeStep, probe_steps
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig
 from sdgui.gui.dialogs.colors import ERROR_COLOR, OK_COLOR
+from sdgui.gui.dialogs.steady_layout import reserve_lines
 from sdgui.gui.error_text import HINTS
 from sdgui.gui.jobs.worker import Task, run_stream
 
@@ -61,13 +62,6 @@ def service_address(config: VolumeConfig) -> str:
     if config.kind == "azure":
         return f"{config.access_key_id or '<account>'}.blob.core.windows.net"
     return f"s3.{config.region or 'us-east-1'}.amazonaws.com"
-
-
-def reserve_lines(label: QLabel, lines: int, vertical: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignTop) -> None:
-    """Give a wrapping label the height of ``lines`` lines whatever it shows, so the widgets below never move."""
-    label.setWordWrap(True)
-    label.setAlignment(Qt.AlignmentFlag.AlignLeft | vertical)
-    label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 2 * label.margin() + 4)
 
 
 class ConnectionTest(QWidget):

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, 
 
 from sdgui.core.secrets import KeyringStatus, keyring_status
 from sdgui.gui.dialogs.colors import ERROR_COLOR
-from sdgui.gui.dialogs.connection_test import reserve_lines
+from sdgui.gui.dialogs.steady_layout import reserve_lines
 from sdgui.gui.jobs.worker import Task, run_task
 
 log = logging.getLogger(__name__)

@@ -31,8 +31,9 @@ from sdgui.core.probe import ProbeStep
 from sdgui.core.secrets import KeyringStatus, SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 from sdgui.gui.dialogs.colors import ERROR_COLOR
-from sdgui.gui.dialogs.connection_test import NO_ANSWER_S, ConnectionTest, reserve_lines
+from sdgui.gui.dialogs.connection_test import NO_ANSWER_S, ConnectionTest
 from sdgui.gui.dialogs.secret_note import SecretNote
+from sdgui.gui.dialogs.steady_layout import fix_label_column, reserve_lines
 from sdgui.gui.dialogs.volume_presets import (
     B2_ENDPOINT,
     PRESETS,
@@ -153,7 +154,8 @@ class VolumeDialog(QDialog):
         form.addRow("Identity:", self.identity)
         self.form = form
         self._secret_row = secret_row
-        self._fix_label_column()
+        # As wide as the widest label any provider or mode shows.
+        fix_label_column(form, {"Secret:", "Variable name:", *(t for p in PRESETS for t in p.labels.values())})
 
         self.error_label = QLabel()
         reserve_lines(self.error_label, 2)
@@ -187,15 +189,6 @@ class VolumeDialog(QDialog):
         for box in (self.path_style, self.allow_http, self.use_env, self.read_only, self.sas):
             box.toggled.connect(self._edited)
         self.credentials.currentIndexChanged.connect(self._edited)
-
-    def _fix_label_column(self) -> None:
-        """As wide as the widest label any provider or mode shows, so that no relabelling moves the fields."""
-        texts = {"Secret:", "Variable name:", *(text for preset in PRESETS for text in preset.labels.values())}
-        items = [self.form.itemAt(row, QFormLayout.ItemRole.LabelRole) for row in range(self.form.rowCount())]
-        labels = [label for item in items if item is not None and isinstance(label := item.widget(), QLabel)]
-        width = max(labels[0].fontMetrics().horizontalAdvance(text) for text in texts)
-        for label in labels:
-            label.setMinimumWidth(max(width, label.sizeHint().width()))
 
     def _load(self, config: VolumeConfig) -> None:
         preset = preset_for(config)
