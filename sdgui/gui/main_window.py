@@ -511,6 +511,7 @@ class MainWindow(QMainWindow):
         if PreferencesDialog(self).exec():
             self.preferences = load_preferences()
             self.jobs.set_max_concurrent(self.preferences.concurrent_jobs)
+            self.jobs.set_settings(self.preferences.transfer_settings())
 
     # -- state ----------------------------------------------------------------------
     def _restore_state(self, right_location: SdPath | None) -> None:
