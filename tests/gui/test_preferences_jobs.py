@@ -50,7 +50,9 @@ def test_bandwidth_and_concurrency_from_the_dialog_reach_the_next_job(qtbot: QtB
     assert (settings.bandwidth_limit, settings.file_concurrency, settings.upload_concurrency) == (1 * MiB, 3, 2)
 
     started = time.monotonic()
-    [job_id] = window.start_copy([SdPath(None, str(source))], SdPath.parse("cloud:limited/"), False)
+    with qtbot.waitSignal(window.copy_requests.submitted, timeout=30_000) as submitted:
+        window.start_copy([SdPath(None, str(source))], SdPath.parse("cloud:limited/"), False)
+    [job_id] = submitted.args[0]
     qtbot.waitUntil(lambda: window.jobs.state(job_id).is_ended, timeout=60_000)
     elapsed = time.monotonic() - started
 
