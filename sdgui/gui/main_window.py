@@ -4,7 +4,6 @@ resume the transfers an earlier session left unfinished."""
 from __future__ import annotations
 
 import logging
-import os
 
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -25,6 +24,8 @@ from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
+from sdgui.gui.bookmarks import Bookmarks
+from sdgui.gui.bookmarks_menu import add_bookmarks_menu
 from sdgui.gui.copy_requests import plan_copy
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
 from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
@@ -36,9 +37,11 @@ from sdgui.gui.jobs.job_state import action_title
 from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.new_folder import NewFolder, make_folder
+from sdgui.gui.pasted_paths import paths_from_text
 from sdgui.gui.preferences import load_preferences
 from sdgui.gui.properties_text import describe
 from sdgui.gui.quit_prompt import QUIT_WAIT_S, QuitChoice, ask_quit
+from sdgui.gui.toolbar import add_toolbar
 from sdgui.gui.unfinished_jobs_window import UnfinishedJobsWindow
 from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
@@ -83,6 +86,7 @@ class MainWindow(UnfinishedJobsWindow):
         self.setCentralWidget(central)
         self.transfers = TransfersDock(self.jobs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers)
+        self.bookmarks = Bookmarks(self, lambda: {v.name for v in self.backends.registry.list()}, self._show_in)
         self._build_menus()
         self.delete_progress = DeleteProgress()
         self.statusBar().addPermanentWidget(self.delete_progress)
@@ -118,6 +122,8 @@ class MainWindow(UnfinishedJobsWindow):
         return bar
 
     def _build_menus(self) -> None:
+        self.actions_by_text: dict[str, QAction] = {}
+        """The window's actions by their text (without "…"): the toolbar shows some of them."""
         file_menu = self.menuBar().addMenu("&File")
         self._add_action(file_menu, "Volumes…", self.edit_volumes, "F9")
         self._add_action(file_menu, "Preferences…", self.edit_preferences, QKeySequence.StandardKey.Preferences)
@@ -136,6 +142,7 @@ class MainWindow(UnfinishedJobsWindow):
         view_menu = self.menuBar().addMenu("&View")
         # Not StandardKey.Refresh: it includes F5, which is "Copy to other pane" here (Qt then runs neither).
         self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), "Ctrl+R")
+        self._add_action(view_menu, "Up one level", lambda: self.active.go_up())  # its keys are the list's own
         self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
         self._add_action(view_menu, "Go to path…", lambda: self.active.edit_path(), "Ctrl+L")
         self.show_hidden_action = self._add_action(view_menu, "Show hidden files", self.set_show_hidden, "Ctrl+H")
@@ -149,6 +156,11 @@ class MainWindow(UnfinishedJobsWindow):
         # Shift turns Tab into Backtab: both spellings, so the key works whichever the platform reports.
         previous = self._add_action(tabs_menu, "Previous tab", lambda: self.step_tab(-1), "Ctrl+Shift+Tab")
         previous.setShortcuts([QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+Shift+Backtab")])
+        bookmarks_menu = add_bookmarks_menu(self, self.bookmarks, lambda: self.active)
+        self.actions_by_text.update(
+            {a.text().rstrip("…"): a for a in (self.transfers.toggleViewAction(), *bookmarks_menu.actions())}
+        )
+        self.toolbar = add_toolbar(self, self.actions_by_text, view_menu)
         add_help_menu(self)
 
     def _add_action(self, menu: QMenu, text: str, slot: object, shortcut: object = None) -> QAction:
@@ -159,6 +171,7 @@ class MainWindow(UnfinishedJobsWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         self.addAction(action)
+        self.actions_by_text[text.rstrip("…")] = action
         return action
 
     # -- panes and tabs --------------------------------------------------------
@@ -188,6 +201,7 @@ class MainWindow(UnfinishedJobsWindow):
         pane.focused.connect(lambda p=pane: self._set_active(p))
         pane.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         pane.view.customContextMenuRequested.connect(lambda pos, p=pane: self._context_menu(p, pos))
+        self.bookmarks.add_drop_down(pane)
         return pane
 
     def set_show_hidden(self, show: bool) -> None:
@@ -235,6 +249,10 @@ class MainWindow(UnfinishedJobsWindow):
         """The active side's next (+1) or previous (-1) tab (Ctrl+Tab, Ctrl+Shift+Tab)."""
         self.active_side.step(delta)
         self._focus(self.active)
+
+    def _show_in(self, pane: FilePane, location: SdPath) -> None:
+        pane.set_location(location)
+        self._focus(pane)
 
     def _focus(self, pane: FilePane) -> None:
         self._set_active(pane)
@@ -287,27 +305,11 @@ class MainWindow(UnfinishedJobsWindow):
         mime = QApplication.clipboard().mimeData()
         sources = paths_from_mime(mime) if mime is not None else []
         if not sources and mime is not None and mime.hasText():
-            sources = self._paths_from_text(mime.text())
+            sources = paths_from_text(mime.text(), {v.name for v in self.backends.registry.list()})
         if sources:
             self.start_copy(sources, self.active.location(), False)
         else:
             self.statusBar().showMessage("The clipboard holds no files or volume paths", 4000)
-
-    def _paths_from_text(self, text: str) -> list[SdPath]:
-        """Lines that each name an existing local path or a key on a configured volume; else nothing."""
-        known = {v.name for v in self.backends.registry.list()}
-        paths = []
-        for line in filter(None, (raw.strip() for raw in text.splitlines())):
-            try:
-                path = SdPath.parse(line)
-            except Exception:
-                return []
-            if (path.volume is None and not os.path.exists(path.path)) or (
-                path.volume is not None and path.volume not in known
-            ):
-                return []
-            paths.append(path)
-        return paths
 
     def start_copy(self, sources: list[SdPath], destination: SdPath, move: bool) -> list[str]:
         """Turn a gesture into CopyActions (asking about conflicts) and submit them; returns the job ids."""
