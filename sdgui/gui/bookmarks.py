@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMenu, QToolButton, QWidget
 
+from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.gui.icons import themed_icon
 from sdgui.gui.widgets.file_pane import FilePane
@@ -72,7 +73,11 @@ class Bookmarks(QObject):
         self.items = load_bookmarks()
 
     def volume_names(self) -> set[str]:
-        return self._volumes()
+        try:
+            return self._volumes()
+        except SdError as exc:  # an unreadable volume list greys nothing: the pane then says what is wrong
+            log.warning("cannot read the volume list for the bookmarks: %s", exc)
+            return {b.location.volume for b in self.items if b.location.volume is not None}
 
     def set_items(self, bookmarks: list[Bookmark]) -> None:
         self.items = list(bookmarks)
@@ -86,7 +91,7 @@ class Bookmarks(QObject):
         name, ok = QInputDialog.getText(
             self._parent,
             "Bookmark",
-            f"Name of the bookmark for {location}:",
+            f"Name of the bookmark for {location}",
             text=known.name if known else _name(location),
         )
         if not ok or not name.strip():

@@ -14,11 +14,11 @@ from sdgui.gui.widgets.file_pane import FilePane
 
 
 def add_bookmarks_menu(window: QMainWindow, bookmarks: Bookmarks, active: Callable[[], FilePane]) -> QMenu:
-    """The menu; its Ctrl+D action is the window's (Help → Keyboard shortcuts lists it) and named "bookmark"."""
+    """The menu; its Ctrl+D action is the window's (Help → Keyboard shortcuts lists it) and named "add_bookmark"."""
     menu = window.menuBar().addMenu("&Bookmarks")
     menu.setObjectName("bookmarksMenu")
     add = QAction("Bookmark this folder…", window)
-    add.setObjectName("bookmark")
+    add.setObjectName("add_bookmark")
     add.setShortcut("Ctrl+D")
     add.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     add.triggered.connect(lambda: bookmarks.add(active()))
