@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMenu, QToolButton, QWidget
 
 from sdgui.core.errors import SdError
@@ -121,8 +122,6 @@ class Bookmarks(QObject):
             action.setEnabled(problem is None)
             action.setToolTip(problem or str(bookmark.location))
             action.triggered.connect(lambda _=False, b=bookmark: self._go(target(), b.location))
-        if not self.items and not head:
-            menu.addAction("No bookmarks yet: Ctrl+D bookmarks a folder").setEnabled(False)
 
     def add_drop_down(self, pane: FilePane) -> QToolButton:
         """A button beside ``pane``'s path bar that lists the bookmarks; a click shows one in this pane."""
@@ -133,7 +132,9 @@ class Bookmarks(QObject):
         button.setAutoRaise(True)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(button)
-        menu.aboutToShow.connect(lambda: self.fill(menu, lambda: pane))
+        add = QAction("Bookmark this folder…", button)  # not the menu's: fill() clears what the menu owns
+        add.triggered.connect(lambda: self.add(pane))
+        menu.aboutToShow.connect(lambda: self.fill(menu, lambda: pane, [add]))
         button.setMenu(menu)
         bar = _path_bar(pane)
         bar.insertWidget(bar.indexOf(pane.path_edit) + 1, button)

@@ -109,6 +109,14 @@ def test_the_drop_down_beside_the_path_bar_lists_them_and_opens_one_in_its_pane(
     wait_listed(qtbot, window.left, SdPath.parse("cloud:"))  # the drop-down's own pane went there
     assert window.active is window.left
 
+    menu = drop_down(window.right).menu()  # its first item bookmarks its own pane's folder, active or not
+    assert menu is not None
+    window.right.set_location(local_path(local_dir))
+    menu.aboutToShow.emit()
+    assert menu.actions()[0].text() == "Bookmark this folder…"
+    menu.actions()[0].trigger()
+    assert window.bookmarks.items[-1] == Bookmark("Bucket root", local_path(local_dir).as_dir())
+
 
 def test_bookmarks_survive_a_restart(
     qtbot: QtBot, open_window: OpenWindow, cloud: str, local_dir: Path, asked: list[tuple[str, str]]

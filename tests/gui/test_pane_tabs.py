@@ -85,6 +85,19 @@ def test_ctrl_t_opens_a_tab_here_ctrl_tab_steps_and_ctrl_w_closes(
     key(window, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier)  # plain Tab still switches sides
     qtbot.waitUntil(lambda: window.active is window.left)
 
+    bar = window.right_tabs.tabBar()  # a click on a tab of the other side makes that side active
+    window.right_tabs.add_tab(SdPath.parse("cloud:"), current=False)
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+    qtbot.waitUntil(lambda: window.active is window.right_tabs.panes()[1])
+    assert window.right_tabs.currentIndex() == 1
+    window.switch_pane()
+
+    third = window.new_tab()  # a middle click on a tab closes that tab
+    assert window.left_tabs.count() == 2
+    bar = window.left_tabs.tabBar()
+    QTest.mouseClick(bar, Qt.MouseButton.MiddleButton, pos=bar.tabRect(0).center())
+    assert window.left_tabs.count() == 1 and window.left is third
+
 
 def test_tabs_and_the_current_one_come_back_after_a_restart(
     qtbot: QtBot, open_window: OpenWindow, cloud: str, local_dir: Path

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from sdgui.core.paths import SdPath
@@ -38,7 +39,10 @@ class PaneTabs(QTabWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab and the keys stay with the lists
         self.tabBar().setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tabBar().setChangeCurrentOnDrag(True)  # a drag held over a tab opens it, to drop into its folder
         self.tabCloseRequested.connect(self.close_tab)
+        self.tabBarClicked.connect(self._clicked)
+        self.tabBar().installEventFilter(self)  # a middle click closes a tab, as in Double Commander
         self.currentChanged.connect(lambda _: self.current_pane_changed.emit(self.current_pane()))
 
     def current_pane(self) -> FilePane:
@@ -65,6 +69,7 @@ class PaneTabs(QTabWidget):
         if self.count() <= 1 or not isinstance(pane, FilePane):
             return False
         self.removeTab(index)
+        pane.model.cancel()  # its listing stops at the next page
         pane.deleteLater()
         return True
 
@@ -75,6 +80,26 @@ class PaneTabs(QTabWidget):
         """The next (+1) or previous (-1) tab, wrapping around."""
         if self.count() > 1:
             self.setCurrentIndex((self.currentIndex() + delta) % self.count())
+
+    def _clicked(self, index: int) -> None:
+        # A click on a tab gives its pane the keyboard, so the side clicked becomes the active one.
+        pane = self.widget(index)
+        if isinstance(pane, FilePane):
+            self.setCurrentIndex(index)
+            pane.view.setFocus(Qt.FocusReason.MouseFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.tabBar()
+            and event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.MiddleButton
+        ):
+            index = self.tabBar().tabAt(event.position().toPoint())
+            if index >= 0:
+                self.close_tab(index)
+                return True
+        return super().eventFilter(watched, event)
 
     def _retitle(self, pane: FilePane, location: SdPath) -> None:
         index = self.indexOf(pane)
