@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from sdgui.core.paths import SdPath
@@ -145,3 +147,19 @@ def test_f5_from_a_second_tab_copies_into_the_other_side_s_current_tab(
     assert read_object(moto_s3, cloud, "dest/a.txt") == LOCAL_FILES["a.txt"]
     wait_names(qtbot, window.right, {"a.txt", "keep.txt"})
     assert window.right_tabs.panes()[0].location() == SdPath.parse("cloud:")  # the other tab stayed where it was
+
+
+def test_a_drag_held_over_a_tab_opens_it(qtbot: QtBot, open_window: OpenWindow, cloud: str, local_dir: Path) -> None:
+    window = open_window(left=local_path(local_dir), right=SdPath.parse("cloud:"))
+    wait_names(qtbot, window.left, set(LOCAL_FILES))
+    window.right_tabs.add_tab(SdPath.parse("cloud:"), current=False)
+    bar = window.right_tabs.tabBar()
+    assert window.right_tabs.currentIndex() == 0
+    mime = window.left.model.mimeData([window.left.model.index(0, 0)])
+    where = QPointF(bar.tabRect(1).center())
+    copy = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(where.toPoint(), copy, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(bar, enter)
+    move = QDragMoveEvent(where.toPoint(), copy, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(bar, move)
+    qtbot.waitUntil(lambda: window.right_tabs.currentIndex() == 1, timeout=5_000)  # after the style's short delay

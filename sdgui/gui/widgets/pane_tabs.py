@@ -40,6 +40,7 @@ class PaneTabs(QTabWidget):
         self.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab and the keys stay with the lists
         self.tabBar().setElideMode(Qt.TextElideMode.ElideMiddle)
         self.tabBar().setChangeCurrentOnDrag(True)  # a drag held over a tab opens it, to drop into its folder
+        self.tabBar().setAcceptDrops(True)  # (which it needs to see the drag at all)
         self.tabCloseRequested.connect(self.close_tab)
         self.tabBarClicked.connect(self._clicked)
         self.tabBar().installEventFilter(self)  # a middle click closes a tab, as in Double Commander
