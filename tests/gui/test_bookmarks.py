@@ -159,6 +159,7 @@ def test_a_bookmark_on_a_removed_volume_is_greyed_and_manage_removes_it(
     dialog = BookmarksDialog(window.bookmarks, window.bookmarks.volume_names(), window)
     qtbot.addWidget(dialog)
     item = dialog.list.item(0)
+    assert dialog.where.text() == item.toolTip()  # the first one is selected and its folder or problem shown
     assert item.toolTip().startswith("Volume “cloud” is no longer configured")
     grey = dialog.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
     assert item.foreground().color() == grey

@@ -52,7 +52,12 @@ class BookmarksDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Double-click a name to change it; drag to reorder."))
         layout.addWidget(self.list, 1)
+        self.where = QLabel()  # the selected bookmark's folder (or why it cannot be opened)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.where)
         layout.addLayout(row)
+        self.list.currentItemChanged.connect(lambda item, _: self.where.setText(item.toolTip() if item else ""))
+        self.list.setCurrentRow(0)
         self.list.itemChanged.connect(lambda _: self._save())
         self.list.model().rowsMoved.connect(lambda *_: self._save())
 
