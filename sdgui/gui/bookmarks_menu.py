@@ -6,15 +6,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QMainWindow
 
 from sdgui.gui.bookmarks import Bookmarks
 from sdgui.gui.dialogs.bookmarks_dialog import BookmarksDialog
 from sdgui.gui.widgets.file_pane import FilePane
 
 
-def add_bookmarks_menu(window: QMainWindow, bookmarks: Bookmarks, active: Callable[[], FilePane]) -> QMenu:
-    """The menu; its Ctrl+D action is the window's (Help → Keyboard shortcuts lists it) and named "add_bookmark"."""
+def add_bookmarks_menu(window: QMainWindow, bookmarks: Bookmarks, active: Callable[[], FilePane]) -> QAction:
+    """The menu; returns its Ctrl+D action, which is the window's (Help → Keyboard shortcuts lists it)."""
     menu = window.menuBar().addMenu("&Bookmarks")
     menu.setObjectName("bookmarksMenu")
     add = QAction("Bookmark this folder…", window)
@@ -29,4 +29,4 @@ def add_bookmarks_menu(window: QMainWindow, bookmarks: Bookmarks, active: Callab
     head: list[object] = [add, manage]
     menu.aboutToShow.connect(lambda: bookmarks.fill(menu, active, head))  # the volume list may have changed
     bookmarks.fill(menu, active, head)
-    return menu
+    return add

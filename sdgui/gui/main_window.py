@@ -1,5 +1,5 @@
-"""The dual-pane window: two FilePanes, a function-key bar, the transfers dock, and at start a bar offering to
-resume the transfers an earlier session left unfinished."""
+"""The dual-pane window: two sides of FilePane tabs, a toolbar and a function-key bar, the transfers dock, and at
+start a bar offering to resume the transfers an earlier session left unfinished."""
 
 from __future__ import annotations
 
@@ -157,10 +157,8 @@ class MainWindow(WindowSides, UnfinishedJobsWindow):
         # Shift turns Tab into Backtab: both spellings, so the key works whichever the platform reports.
         previous = self._add_action(tabs_menu, "Previous tab", lambda: self.step_tab(-1), "Ctrl+Shift+Tab")
         previous.setShortcuts([QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+Shift+Backtab")])
-        bookmarks_menu = add_bookmarks_menu(self, self.bookmarks, lambda: self.active)
-        self.actions_by_text.update(
-            {a.text().rstrip("…"): a for a in (self.transfers.toggleViewAction(), *bookmarks_menu.actions())}
-        )
+        self.actions_by_text["Bookmark this folder"] = add_bookmarks_menu(self, self.bookmarks, lambda: self.active)
+        self.actions_by_text["Transfers"] = self.transfers.toggleViewAction()
         self.toolbar = add_toolbar(self, self.actions_by_text, view_menu)
         add_help_menu(self)
 
