@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
@@ -170,3 +170,14 @@ def test_a_bookmark_on_a_removed_volume_is_greyed_and_manage_removes_it(
     assert window.bookmarks.items == [] and bookmarks_module.load_bookmarks() == []
     menu.aboutToShow.emit()
     assert bookmark_actions(menu) == []
+
+
+def test_manage_bookmarks_reorders_them(qtbot: QtBot, open_window: OpenWindow, local_dir: Path) -> None:
+    window = open_window()
+    first, second = Bookmark("One", local_path(local_dir).as_dir()), Bookmark("Two", SdPath.parse("elsewhere:x/"))
+    window.bookmarks.set_items([first, second])
+    dialog = BookmarksDialog(window.bookmarks, window.bookmarks.volume_names(), window)
+    qtbot.addWidget(dialog)
+    assert dialog.list.model().moveRow(QModelIndex(), 1, QModelIndex(), 0)  # what a drag within the list does
+    assert window.bookmarks.items == [second, first]
+    assert bookmarks_module.load_bookmarks() == [second, first]
