@@ -2,7 +2,8 @@
 
     xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python scripts/screenshots.py [--dialogs]
 
-Shots: both panes listed (the active one framed), a copy in progress, the question closing asks while a transfer
+Shots: both panes listed (the active one framed, a second tab open on each side, the toolbar), the bookmarks
+drop-down beside a path bar, Help → About, a copy in progress, the question closing asks while a transfer
 runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty folders), the volume
 dialog after a successful test and on a machine without a keyring, Preferences, the conflict prompt a second copy
 of the video meets. ``--dialogs`` takes only the dialogs' shots (no big copies).
@@ -29,15 +30,17 @@ os.environ["HOME"] = str(_home / "home")
 import keyring  # noqa: E402
 from keyring.backends import fail  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QToolButton, QWidget  # noqa: E402
 
 from sdgui.core.paths import SdPath  # noqa: E402
 from sdgui.core.volumes import VolumeRegistry  # noqa: E402
 from sdgui.demo import DEMO_SECRET_ENV, DemoServer  # noqa: E402
 from sdgui.gui.app import _seed_demo, apply_style  # noqa: E402
+from sdgui.gui.bookmarks import Bookmark  # noqa: E402
 from sdgui.gui.dialogs.conflict_dialog import ConflictDialog  # noqa: E402
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog  # noqa: E402
 from sdgui.gui.dialogs.volume_dialog import VolumeDialog  # noqa: E402
+from sdgui.gui.help_menu import show_about  # noqa: E402
 from sdgui.gui.main_window import MainWindow  # noqa: E402
 from sdgui.gui.quit_prompt import quit_box  # noqa: E402
 
@@ -65,6 +68,46 @@ def save(widget: QWidget, name: str) -> None:
     path = OUT / name
     widget.grab().save(str(path))
     print(f"saved {path.relative_to(ROOT)}")
+
+
+def shoot_bookmarks_drop_down(app: QApplication, window: MainWindow) -> None:
+    """The window with the left pane's bookmarks drop-down open (its menu runs its own loop: shoot from inside)."""
+    button = window.left.findChild(QToolButton, "bookmarksButton")
+    assert isinstance(button, QToolButton)
+
+    def shoot() -> None:
+        menu = button.menu()
+        if menu is None or not menu.isVisible():
+            QTimer.singleShot(50, shoot)
+            return
+        menu.setActiveAction(menu.actions()[0])
+        app.processEvents()
+        screen = window.screen().grabWindow(0)
+        frame = window.frameGeometry().united(menu.geometry())
+        OUT.mkdir(parents=True, exist_ok=True)
+        screen.copy(frame.intersected(screen.rect())).save(str(OUT / "bookmarks.png"))
+        print("saved docs/screenshots/bookmarks.png")
+        menu.close()
+
+    QTimer.singleShot(100, shoot)
+    button.showMenu()
+
+
+def shoot_about(app: QApplication, window: MainWindow) -> None:
+    """Help → About sdgui (its lines are gathered off the GUI thread; the box is modal: shoot from inside)."""
+
+    def shoot() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, shoot)
+            return
+        app.processEvents()
+        save(box, "about.png")
+        box.accept()
+
+    QTimer.singleShot(100, shoot)
+    show_about(window)
+    wait_for(app, lambda: QApplication.activeModalWidget() is None)
 
 
 def window_shots(app: QApplication, window: MainWindow, big: Path) -> None:
@@ -175,6 +218,7 @@ def conflict_shot(app: QApplication, window: MainWindow, big: Path) -> None:
 def main() -> int:
     app = QApplication(sys.argv)
     app.setApplicationName("sdgui")
+    app.setOrganizationName("sdgui")  # as the app does: QSettings (tabs, bookmarks) go where the real ones would
     apply_style(app)
     home = Path(os.environ["HOME"])
     photos = home / "Pictures" / "2026"
@@ -197,12 +241,27 @@ def main() -> int:
         wait_for(app, lambda: window.left.model.rowCount() >= 5 and window.right.model.rowCount() >= 3)
         window.activateWindow()  # no window manager under Xvfb: an inactive window greys every selection
         wait_for(app, window.isActiveWindow)
+        window.switch_pane()
+        window.new_tab().set_location(SdPath.parse("demo:"))  # a second tab on each side
+        window.switch_pane()
+        window.new_tab().set_location(SdPath(None, str(home / "Documents"), True))
+        window.left_tabs.setCurrentIndex(0)
+        window.bookmarks.set_items(
+            [
+                Bookmark("Holiday photos", SdPath(None, str(photos), True)),
+                Bookmark("Demo samples", SdPath.parse("demo:sample/")),
+                Bookmark("Old archive", SdPath.parse("archive:2019/")),  # a volume since removed: greyed
+            ]
+        )
+        wait_for(app, lambda: window.left.model.rowCount() >= 5 and not window.right.model.is_loading)
         window.right.view.selectRow(1)  # the inactive pane's selection shows grey
         window.left.view.selectRow(0)
         window.left.view.setFocus()
         app.processEvents()
         if not only_dialogs:
             save(window, "panes.png")
+            shoot_bookmarks_drop_down(app, window)
+            shoot_about(app, window)
             window_shots(app, window, big)
         dialog_shots(app, window, server)
 
