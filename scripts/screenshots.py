@@ -1,11 +1,13 @@
 """Drive the real window on the demo S3 server and save what a person sees to docs/screenshots/.
 
-    xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python scripts/screenshots.py
+    xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python scripts/screenshots.py [--dialogs]
 
-Shots: both panes listed (the active one framed), a copy in progress, the question closing asks while a transfer
+Shots: both panes listed (the active one framed, a second tab open on each side, the toolbar), the bookmarks
+drop-down beside a path bar, Help → About, a copy in progress, the question closing asks while a transfer
 runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty folders), the volume
-dialog after a successful test, the conflict prompt a second copy of the video meets, the Properties dialog of a
-cloud object, the share-link menu.
+dialog after a successful test and on a machine without a keyring, Preferences, the conflict prompt a second copy
+of the video meets, the Properties dialog of a cloud object, the share-link menu. ``--dialogs`` takes only the
+dialogs' shots (no big copies).
 """
 
 from __future__ import annotations
@@ -26,16 +28,21 @@ os.environ["SDGUI_CONFIG_DIR"] = str(_home / "config")
 os.environ["SDGUI_DATA_DIR"] = str(_home / "data")
 os.environ["HOME"] = str(_home / "home")
 
+import keyring  # noqa: E402
+from keyring.backends import fail  # noqa: E402
 from PySide6.QtCore import QEventLoop, QPoint, QTimer  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox, QToolButton, QWidget  # noqa: E402
 
 from sdgui.core.paths import SdPath  # noqa: E402
 from sdgui.core.volumes import VolumeRegistry  # noqa: E402
 from sdgui.demo import DEMO_SECRET_ENV, DemoServer  # noqa: E402
 from sdgui.gui.app import _seed_demo, apply_style  # noqa: E402
+from sdgui.gui.bookmarks import Bookmark  # noqa: E402
 from sdgui.gui.dialogs.conflict_dialog import ConflictDialog  # noqa: E402
+from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog  # noqa: E402
 from sdgui.gui.dialogs.volume_dialog import VolumeDialog  # noqa: E402
+from sdgui.gui.help_menu import show_about  # noqa: E402
 from sdgui.gui.main_window import MainWindow  # noqa: E402
 from sdgui.gui.quit_prompt import quit_box  # noqa: E402
 
@@ -108,9 +115,155 @@ def object_commands(app: QApplication, window: MainWindow) -> None:
     menu.close()
 
 
+def shoot_bookmarks_drop_down(app: QApplication, window: MainWindow) -> None:
+    """The window with the left pane's bookmarks drop-down open (its menu runs its own loop: shoot from inside)."""
+    button = window.left.findChild(QToolButton, "bookmarksButton")
+    assert isinstance(button, QToolButton)
+
+    def shoot() -> None:
+        menu = button.menu()
+        if menu is None or not menu.isVisible():
+            QTimer.singleShot(50, shoot)
+            return
+        menu.setActiveAction(menu.actions()[0])
+        app.processEvents()
+        screen = window.screen().grabWindow(0)
+        frame = window.frameGeometry().united(menu.geometry())
+        OUT.mkdir(parents=True, exist_ok=True)
+        screen.copy(frame.intersected(screen.rect())).save(str(OUT / "bookmarks.png"))
+        print("saved docs/screenshots/bookmarks.png")
+        menu.close()
+
+    QTimer.singleShot(100, shoot)
+    button.showMenu()
+
+
+def shoot_about(app: QApplication, window: MainWindow) -> None:
+    """Help → About sdgui (its lines are gathered off the GUI thread; the box is modal: shoot from inside)."""
+
+    def shoot() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, shoot)
+            return
+        app.processEvents()
+        save(box, "about.png")
+        box.accept()
+
+    QTimer.singleShot(100, shoot)
+    show_about(window)
+    wait_for(app, lambda: QApplication.activeModalWidget() is None)
+
+
+def window_shots(app: QApplication, window: MainWindow, big: Path) -> None:
+    """A copy in progress, the quit prompt, a cancelled copy, New folder on the demo volume."""
+    window.left.set_location(SdPath(None, str(big.parent), True))
+    wait_for(app, lambda: window.left.model.rowCount() >= 1)
+    [job_id] = start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/"))
+    wait_for(app, lambda: window.jobs.state(job_id).bytes_done > 0.35 * big.stat().st_size, timeout=60)
+    save(window, "copy-in-progress.png")
+    prompt, _ = quit_box(window, [window.jobs.state(job_id)])  # what closing the window now would ask
+    prompt.show()
+    app.processEvents()
+    save(prompt, "quit-prompt.png")
+    prompt.reject()
+    window.activateWindow()  # no window manager gives it back
+    wait_for(app, window.isActiveWindow)
+    wait_for(app, lambda: window.jobs.state(job_id).state in ("finished", "failed", "cancelled"), timeout=120)
+
+    [cancelled] = start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos-2/"))
+    wait_for(app, lambda: window.jobs.state(cancelled).bytes_done > 0, timeout=60)
+    window.jobs.cancel(cancelled)
+    wait_for(app, lambda: window.jobs.state(cancelled).state == "cancelled", timeout=30)
+    window.transfers.show_tab("Cancelled")
+    app.processEvents()
+    save(window, "transfers-cancelled.png")
+    window.transfers.show_tab("Active")
+
+    # New folder on the demo volume (rclone serve s3 keeps a folder marker as a file): the window says why.
+    shown: list[QMessageBox] = []
+
+    def information(parent: QWidget, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
+        box.show()
+        shown.append(box)
+
+    QInputDialog.getText = staticmethod(lambda *args, **kwargs: ("new-album", True))  # type: ignore[method-assign]
+    QMessageBox.information = staticmethod(information)  # type: ignore[method-assign,assignment]
+    window.right.view.setFocus()
+    wait_for(app, lambda: window.active is window.right)
+    window.new_folder()
+    wait_for(app, lambda: bool(shown) and not window.right.model.is_loading)
+    app.processEvents()
+    save(shown[0], "new-folder-no-empty-folders.png")
+    shown[0].close()
+
+
+def dialog_shots(app: QApplication, window: MainWindow, server: DemoServer) -> None:
+    """The volume dialog after a successful test and without a keyring; Preferences."""
+    dialog = VolumeDialog(window)
+    dialog.provider.setCurrentIndex(dialog.provider.findData("minio"))
+    dialog.name.setText("minio-lab")
+    dialog.bucket.setText("demo")
+    dialog.endpoint.setText(server.endpoint)
+    dialog.allow_http.setChecked(True)
+    dialog.access_key_id.setText(VolumeRegistry().get("demo").access_key_id or "")
+    dialog.use_env.setChecked(True)
+    dialog.env_name.setText(DEMO_SECRET_ENV)
+    dialog.show()
+    dialog.start_test()
+    wait_for(app, lambda: "passed" in dialog.test_summary.text() or "Failed" in dialog.test_summary.text())
+    app.processEvents()
+    save(dialog, "volume-dialog.png")
+    dialog.reject()
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # what a machine without a Secret Service offers
+    dialog = VolumeDialog(window)
+    dialog.provider.setCurrentIndex(dialog.provider.findData("aws"))
+    dialog.name.setText("photos")
+    dialog.bucket.setText("family-photos")
+    dialog.region.setText("eu-west-1")
+    dialog.access_key_id.setText("AKIAIOSFODNN7EXAMPLE")
+    dialog.secret.setText("typed-but-no-keyring")
+    dialog.show()
+    wait_for(app, lambda: dialog.keyring is not None)
+    app.processEvents()
+    save(dialog, "volume-dialog-no-keyring.png")
+    dialog.reject()
+    keyring.set_keyring(previous)
+
+    preferences = PreferencesDialog(window)
+    preferences.bandwidth.setValue(20)
+    preferences.show()
+    app.processEvents()
+    save(preferences, "preferences.png")
+    preferences.reject()
+
+
+def conflict_shot(app: QApplication, window: MainWindow, big: Path) -> None:
+    os.utime(big, (time.time() - 3 * 86400, time.time() - 3 * 86400))  # the local one is older
+    window.activateWindow()
+    wait_for(app, window.isActiveWindow)
+
+    def answer_conflict() -> None:
+        conflict = QApplication.activeModalWidget()
+        if isinstance(conflict, ConflictDialog) and conflict.isVisible():
+            answering.stop()
+            app.processEvents()
+            save(conflict, "conflict.png")
+            conflict.skip_button.click()
+
+    answering = QTimer()
+    answering.timeout.connect(answer_conflict)
+    answering.start(50)
+    assert start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/")) == []
+
+
 def main() -> int:
     app = QApplication(sys.argv)
     app.setApplicationName("sdgui")
+    app.setOrganizationName("sdgui")  # as the app does: QSettings (tabs, bookmarks) go where the real ones would
     apply_style(app)
     home = Path(os.environ["HOME"])
     photos = home / "Pictures" / "2026"
@@ -119,9 +272,10 @@ def main() -> int:
         (photos / name).write_bytes(os.urandom(200_000 + 150_000 * i))
     (home / "Videos").mkdir()
     (home / "Documents").mkdir()
+    only_dialogs = "--dialogs" in sys.argv[1:]
     big = home / "Videos" / "holiday-2026.mkv"
     with big.open("wb") as handle:
-        for _ in range(1536):
+        for _ in range(1 if only_dialogs else 1536):
             handle.write(os.urandom(1 << 20))
     with DemoServer() as server:
         _seed_demo(server)
@@ -132,86 +286,32 @@ def main() -> int:
         wait_for(app, lambda: window.left.model.rowCount() >= 5 and window.right.model.rowCount() >= 3)
         window.activateWindow()  # no window manager under Xvfb: an inactive window greys every selection
         wait_for(app, window.isActiveWindow)
+        window.switch_pane()
+        window.new_tab().set_location(SdPath.parse("demo:"))  # a second tab on each side
+        window.switch_pane()
+        window.new_tab().set_location(SdPath(None, str(home / "Documents"), True))
+        window.left_tabs.setCurrentIndex(0)
+        window.bookmarks.set_items(
+            [
+                Bookmark("Holiday photos", SdPath(None, str(photos), True)),
+                Bookmark("Demo samples", SdPath.parse("demo:sample/")),
+                Bookmark("Old archive", SdPath.parse("archive:2019/")),  # a volume since removed: greyed
+            ]
+        )
+        wait_for(app, lambda: window.left.model.rowCount() >= 5 and not window.right.model.is_loading)
         window.right.view.selectRow(1)  # the inactive pane's selection shows grey
         window.left.view.selectRow(0)
         window.left.view.setFocus()
         app.processEvents()
-        save(window, "panes.png")
+        if not only_dialogs:
+            save(window, "panes.png")
+            shoot_bookmarks_drop_down(app, window)
+            shoot_about(app, window)
+            window_shots(app, window, big)
+        dialog_shots(app, window, server)
 
-        window.left.set_location(SdPath(None, str(big.parent), True))
-        wait_for(app, lambda: window.left.model.rowCount() >= 1)
-        [job_id] = start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/"))
-        wait_for(app, lambda: window.jobs.state(job_id).bytes_done > 0.35 * big.stat().st_size, timeout=60)
-        save(window, "copy-in-progress.png")
-        prompt, _ = quit_box(window, [window.jobs.state(job_id)])  # what closing the window now would ask
-        prompt.show()
-        app.processEvents()
-        save(prompt, "quit-prompt.png")
-        prompt.reject()
-        window.activateWindow()  # no window manager gives it back
-        wait_for(app, window.isActiveWindow)
-        wait_for(app, lambda: window.jobs.state(job_id).state in ("finished", "failed", "cancelled"), timeout=120)
-
-        [cancelled] = start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos-2/"))
-        wait_for(app, lambda: window.jobs.state(cancelled).bytes_done > 0, timeout=60)
-        window.jobs.cancel(cancelled)
-        wait_for(app, lambda: window.jobs.state(cancelled).state == "cancelled", timeout=30)
-        window.transfers.show_tab("Cancelled")
-        app.processEvents()
-        save(window, "transfers-cancelled.png")
-        window.transfers.show_tab("Active")
-
-        # New folder on the demo volume (rclone serve s3 keeps a folder marker as a file): the window says why.
-        shown: list[QMessageBox] = []
-
-        def information(parent: QWidget, title: str, text: str) -> None:
-            box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
-            box.show()
-            shown.append(box)
-
-        QInputDialog.getText = staticmethod(lambda *args, **kwargs: ("new-album", True))  # type: ignore[method-assign]
-        QMessageBox.information = staticmethod(information)  # type: ignore[method-assign,assignment]
-        window.right.view.setFocus()
-        wait_for(app, lambda: window.active is window.right)
-        window.new_folder()
-        wait_for(app, lambda: bool(shown) and not window.right.model.is_loading)
-        app.processEvents()
-        save(shown[0], "new-folder-no-empty-folders.png")
-        shown[0].close()
-
-        dialog = VolumeDialog(window)
-        dialog.provider.setCurrentIndex(dialog.provider.findData("minio"))
-        dialog.name.setText("minio-lab")
-        dialog.bucket.setText("demo")
-        dialog.endpoint.setText(server.endpoint)
-        dialog.allow_http.setChecked(True)
-        dialog.access_key_id.setText(VolumeRegistry().get("demo").access_key_id or "")
-        dialog.use_env.setChecked(True)
-        dialog.env_name.setText(DEMO_SECRET_ENV)
-        dialog.show()
-        dialog.start_test()
-        wait_for(app, lambda: "passed" in dialog.test_summary.text() or "Failed" in dialog.test_summary.text())
-        app.processEvents()
-        save(dialog, "volume-dialog.png")
-        dialog.reject()
-
-        # The real prompt: holiday-2026.mkv is in demo:videos/ now, and the window looks there before it asks.
-        os.utime(big, (time.time() - 3 * 86400, time.time() - 3 * 86400))  # the local one is older
-        window.activateWindow()
-        wait_for(app, window.isActiveWindow)
-
-        def answer_conflict() -> None:
-            conflict = QApplication.activeModalWidget()
-            if isinstance(conflict, ConflictDialog) and conflict.isVisible():
-                answering.stop()
-                app.processEvents()
-                save(conflict, "conflict.png")
-                conflict.skip_button.click()
-
-        answering = QTimer()
-        answering.timeout.connect(answer_conflict)
-        answering.start(50)
-        assert start_copy(app, window, [SdPath(None, str(big))], SdPath.parse("demo:videos/")) == []
+        if not only_dialogs:  # the real prompt: holiday-2026.mkv is in demo:videos/ now, and the window looks first
+            conflict_shot(app, window, big)
         object_commands(app, window)
         window.ask_before_quitting = False  # its transfers end without the prompt
         window.close()

@@ -6,6 +6,8 @@ import importlib.metadata
 import platform
 import sys
 
+import platformdirs
+
 from sdgui import __version__
 from sdgui.core import errors
 from sdgui.core.volumes import config_dir, data_dir
@@ -26,6 +28,15 @@ def _version_of(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def _licence() -> str:
+    try:
+        metadata = importlib.metadata.metadata("sdgui")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "MIT"
+    found = (metadata.get_all("License-Expression") or []) + (metadata.get_all("License") or [])
+    return str(found[0]) if found else "MIT"
 
 
 def _keyring_backend() -> str:
@@ -52,9 +63,11 @@ def about_lines() -> list[tuple[str, str]]:
     frozen = " (bundle)" if getattr(sys, "frozen", False) else ""
     lines = [
         ("sdgui", f"{__version__}{frozen}"),
+        ("licence", _licence()),
         ("log file", str(log_file())),
         ("settings", str(config_dir())),
         ("data", str(data_dir())),
+        ("cache", str(platformdirs.user_cache_path("sdgui", appauthor=False))),
         ("python", f"{platform.python_version()} ({sys.executable})"),
         ("system", platform.platform()),
     ]

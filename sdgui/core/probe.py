@@ -27,7 +27,8 @@ class ProbeStep:
     """The outcome of one probe step.
 
     ``error_kind`` is the SdError's kind ("credentials", "network"...) or None when the step passed; ``message``
-    says what the step saw, or the error's detail.
+    says what the step saw, or the error's detail; ``transport`` is how the connection failed ("timeout": no
+    answer within the read timeout), when it did.
     """
 
     name: ProbeStepName
@@ -35,6 +36,7 @@ class ProbeStep:
     seconds: float
     error_kind: str | None
     message: str
+    transport: errors.Transport | None = None
 
 
 def probe_volume(
@@ -83,7 +85,7 @@ def _timed(name: ProbeStepName, action: Callable[[], str]) -> ProbeStep:
         message = action()
     except errors.SdError as exc:
         # The kind travels apart; the detail is what went wrong, without the "kind error at volume:" preamble.
-        return ProbeStep(name, False, time.monotonic() - started, exc.kind, exc.detail)
+        return ProbeStep(name, False, time.monotonic() - started, exc.kind, exc.detail, exc.transport)
     except Exception as exc:
         # A backend should translate everything; a probe is a diagnosis, so report the slip instead of crashing.
         logger.exception("probe step %s failed with an untranslated error", name)

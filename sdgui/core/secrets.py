@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import threading
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -77,6 +78,29 @@ class SecretStore:
             pass
         except keyring.errors.KeyringError as exc:
             raise _unavailable(exc, volume) from None
+
+
+@dataclass(frozen=True)
+class KeyringStatus:
+    """Where a secret typed for a volume would go, known before anything is stored (Vorta's keyring status)."""
+
+    available: bool
+    """False when there is no keyring that keeps secrets: keyring's fail backend, its null one, or an empty chain."""
+    backend: str
+    """The backend's display name (keyring's ``name``, e.g. "SecretService Keyring"); for a chain, its members'."""
+
+
+def keyring_status() -> KeyringStatus:
+    """Which keyring backend ``SecretStore`` would use. May wait on the OS keyring's service: call it off the GUI
+    thread."""
+    keyring = _keyring()
+    from keyring.backends import chainer, fail, null
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, chainer.ChainerBackend):
+        members = list(backend.backends)
+        return KeyringStatus(bool(members), ", ".join(member.name for member in members) or backend.name)
+    return KeyringStatus(not isinstance(backend, (fail.Keyring, null.Keyring)), backend.name)
 
 
 def _unavailable(exc: keyring.errors.KeyringError, volume: str) -> KeyringUnavailableError:

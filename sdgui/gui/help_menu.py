@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QSettings, Qt, QUrl, qVersion
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
@@ -81,6 +81,8 @@ def show_about(parent: QWidget) -> None:
 
     def shown(lines: list[tuple[str, str]]) -> None:
         (_, version), *details = lines
+        details.insert(4, ("window settings", QSettings().fileName()))  # the tabs, bookmarks and layout
+        details.append(("Qt", qVersion()))  # the run-time library PySide6 loaded
         rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in details)
         QMessageBox.about(
             parent,

@@ -1,18 +1,16 @@
-"""The dual-pane window: two FilePanes, a function-key bar, the transfers dock, and at start a bar offering to
-resume the transfers an earlier session left unfinished."""
+"""The dual-pane window: two sides of FilePane tabs, a toolbar and a function-key bar, the transfers dock, and at
+start a bar offering to resume the transfers an earlier session left unfinished."""
 
 from __future__ import annotations
 
 import logging
-import os
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QInputDialog,
-    QMainWindow,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -21,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteEnd, DeleteFinished, DeleteJob
-from sdgui.core.journal import JobInfo
 from sdgui.core.paths import SdPath
 from sdgui.core.volumes import VolumeRegistry
+from sdgui.gui.bookmarks import Bookmarks
+from sdgui.gui.bookmarks_menu import add_bookmarks_menu
 from sdgui.gui.copy_requests import CopyRequests
 from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
 from sdgui.gui.dialogs.properties_dialog import PropertiesDialog, open_properties
@@ -38,20 +36,25 @@ from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.worker import run_task
 from sdgui.gui.models.listing_model import paths_from_mime
 from sdgui.gui.new_folder import NewFolder, make_folder
+from sdgui.gui.pasted_paths import paths_from_text
 from sdgui.gui.preferences import load_preferences
 from sdgui.gui.quit_prompt import QUIT_WAIT_S, QuitChoice, ask_quit
 from sdgui.gui.rename import Renamer
 from sdgui.gui.share_links import ShareLinks
+from sdgui.gui.toolbar import add_toolbar
+from sdgui.gui.unfinished_jobs_window import UnfinishedJobsWindow
 from sdgui.gui.widgets.delete_progress import DeleteProgress
 from sdgui.gui.widgets.file_pane import FilePane
+from sdgui.gui.widgets.pane_tabs import PaneTabs
 from sdgui.gui.widgets.transfers_dock import TransfersDock
 from sdgui.gui.widgets.unfinished_jobs_bar import UnfinishedJobsBar
+from sdgui.gui.window_sides import WindowSides
 
 log = logging.getLogger(__name__)
 PATHS_MIME = "application/x-sdgui-paths"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowSides, UnfinishedJobsWindow):
     """Local and cloud volumes side by side; gestures become CopyActions run by the JobManager."""
 
     def __init__(self, *, right_location: SdPath | None = None) -> None:
@@ -61,24 +64,23 @@ class MainWindow(QMainWindow):
         self.backends = BackendCache(VolumeRegistry(), settings=self.preferences.transfer_settings())
         self.jobs = JobManager(self._job_backends, self.preferences.transfer_settings())
         self.jobs.set_max_concurrent(self.preferences.concurrent_jobs)
-        self.left = FilePane(self.backends)
-        self.right = FilePane(self.backends)
+        self.left_tabs = PaneTabs(self._new_pane)
+        self.right_tabs = PaneTabs(self._new_pane)
+        self.active_side = self.left_tabs
         self.renamer = Renamer(
-            self, lambda: self.backends, self.jobs, lambda: self.preferences.verify, lambda: (self.left, self.right)
+            self, lambda: self.backends, self.jobs, lambda: self.preferences.verify, lambda: tuple(self.panes())
         )
-        self.active = self.left
-        self.left.set_active(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.left)
-        self.splitter.addWidget(self.right)
+        self.splitter.addWidget(self.left_tabs)
+        self.splitter.addWidget(self.right_tabs)
         self.splitter.setChildrenCollapsible(False)
         self.unfinished_bar = UnfinishedJobsBar()
         self.unfinished_dialog: UnfinishedJobsDialog | None = None
         self._unfinished_checked = False
         self.unfinished_listings = 0
+        """How often the unfinished bar was filled (tests wait on it: the journal is read off the GUI thread)."""
         self.ask_before_quitting = True
         """Closing with transfers not finished asks what to do with them (tests that close windows turn it off)."""
-        """How often the unfinished bar was filled (tests wait on it: the journal is read off the GUI thread)."""
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self.transfers = TransfersDock(self.jobs)
         self.copy_requests = CopyRequests(self, self.backends, self.jobs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers)
+        self.bookmarks = Bookmarks(self, lambda: {v.name for v in self.backends.registry.list()}, self._show_in)
         self.share_links = ShareLinks(
             self, lambda: self.backends, lambda: self.active.selected_paths(), lambda: self.active.view,
             self.statusBar().showMessage,
@@ -97,16 +100,11 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.delete_progress = DeleteProgress()
         self.statusBar().addPermanentWidget(self.delete_progress)
-        for pane in (self.left, self.right):
-            pane.copy_requested.connect(self.start_copy)
-            pane.focused.connect(lambda p=pane: self._set_active(p))
-            pane.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-            pane.view.customContextMenuRequested.connect(lambda pos, p=pane: self._context_menu(p, pos))
+        for side in (self.left_tabs, self.right_tabs):
+            side.current_pane_changed.connect(lambda pane, s=side: self._tab_changed(s, pane))
         self.jobs.job_ended.connect(self._on_job_ended)
         self.transfers.reveal_requested.connect(self._reveal)
-        self.unfinished_bar.resume_all_requested.connect(lambda: self.resume_unfinished(self.unfinished_bar.job_ids()))
-        self.unfinished_bar.discard_all_requested.connect(self._confirm_discard_all)
-        self.unfinished_bar.review_requested.connect(self.review_unfinished)
+        self._connect_unfinished_bar()
         self.resize(1200, 760)
         self._restore_state(right_location)
 
@@ -135,6 +133,8 @@ class MainWindow(QMainWindow):
         return bar
 
     def _build_menus(self) -> None:
+        self.actions_by_text: dict[str, QAction] = {}
+        """The window's actions by their text (without "…"): the toolbar shows some of them."""
         file_menu = self.menuBar().addMenu("&File")
         self._add_action(file_menu, "Volumes…", self.edit_volumes, "F9")
         self._add_action(file_menu, "Preferences…", self.edit_preferences, QKeySequence.StandardKey.Preferences)
@@ -157,12 +157,23 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         # Not StandardKey.Refresh: it includes F5, which is "Copy to other pane" here (Qt then runs neither).
         self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), "Ctrl+R")
+        self._add_action(view_menu, "Up one level", lambda: self.active.go_up())  # its keys are the list's own
         self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
         self._add_action(view_menu, "Go to path…", lambda: self.active.edit_path(), "Ctrl+L")
         self.show_hidden_action = self._add_action(view_menu, "Show hidden files", self.set_show_hidden, "Ctrl+H")
         self.show_hidden_action.setCheckable(True)
         self.show_hidden_action.setChecked(True)
         view_menu.addAction(self.transfers.toggleViewAction())
+        tabs_menu = self.menuBar().addMenu("&Tabs")
+        self._add_action(tabs_menu, "New tab", self.new_tab, "Ctrl+T")
+        self._add_action(tabs_menu, "Close tab", self.close_tab, "Ctrl+W")
+        self._add_action(tabs_menu, "Next tab", lambda: self.step_tab(1), "Ctrl+Tab")
+        # Shift turns Tab into Backtab: both spellings, so the key works whichever the platform reports.
+        previous = self._add_action(tabs_menu, "Previous tab", lambda: self.step_tab(-1), "Ctrl+Shift+Tab")
+        previous.setShortcuts([QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+Shift+Backtab")])
+        self.actions_by_text["Bookmark this folder"] = add_bookmarks_menu(self, self.bookmarks, lambda: self.active)
+        self.actions_by_text["Transfers"] = self.transfers.toggleViewAction()
+        self.toolbar = add_toolbar(self, self.actions_by_text, view_menu)
         add_help_menu(self)
 
     def _add_action(self, menu: QMenu, text: str, slot: object, shortcut: object = None) -> QAction:
@@ -173,28 +184,26 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         self.addAction(action)
+        self.actions_by_text[text.rstrip("…")] = action
         return action
 
     # -- panes ----------------------------------------------------------------
+    def _new_pane(self) -> FilePane:
+        pane = FilePane(self.backends)
+        pane.model.show_hidden = self.show_hidden_action.isChecked()  # before its first listing
+        pane.copy_requested.connect(self.start_copy)
+        pane.focused.connect(lambda p=pane: self._set_active(p))
+        pane.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        pane.view.customContextMenuRequested.connect(lambda pos, p=pane: self._context_menu(p, pos))
+        self.bookmarks.add_drop_down(pane)
+        return pane
+
     def set_show_hidden(self, show: bool) -> None:
-        """Both panes show (or leave out) dot-files and dot-folders; remembered for the next start."""
+        """Every pane shows (or leaves out) dot-files and dot-folders; remembered for the next start."""
         self.show_hidden_action.setChecked(show)
-        for pane in (self.left, self.right):
+        for pane in self.panes():
             pane.set_show_hidden(show)
         QSettings().setValue("view/show_hidden", show)
-
-    def _set_active(self, pane: FilePane) -> None:
-        self.active = pane
-        pane.set_active(True)
-        self.other(pane).set_active(False)
-
-    def other(self, pane: FilePane | None = None) -> FilePane:
-        return self.right if (pane or self.active) is self.left else self.left
-
-    def switch_pane(self) -> None:
-        target = self.other()
-        self._set_active(target)
-        target.view.setFocus()
 
     def _context_menu(self, pane: FilePane, pos: QPoint) -> None:
         self._set_active(pane)
@@ -241,27 +250,11 @@ class MainWindow(QMainWindow):
         mime = QApplication.clipboard().mimeData()
         sources = paths_from_mime(mime) if mime is not None else []
         if not sources and mime is not None and mime.hasText():
-            sources = self._paths_from_text(mime.text())
+            sources = paths_from_text(mime.text(), {v.name for v in self.backends.registry.list()})
         if sources:
             self.start_copy(sources, self.active.location(), False)
         else:
             self.statusBar().showMessage("The clipboard holds no files or volume paths", 4000)
-
-    def _paths_from_text(self, text: str) -> list[SdPath]:
-        """Lines that each name an existing local path or a key on a configured volume; else nothing."""
-        known = {v.name for v in self.backends.registry.list()}
-        paths = []
-        for line in filter(None, (raw.strip() for raw in text.splitlines())):
-            try:
-                path = SdPath.parse(line)
-            except Exception:
-                return []
-            if (path.volume is None and not os.path.exists(path.path)) or (
-                path.volume is not None and path.volume not in known
-            ):
-                return []
-            paths.append(path)
-        return paths
 
     def start_copy(self, sources: list[SdPath], destination: SdPath, move: bool) -> None:
         """Turn a gesture into CopyActions and submit them; with the "ask" policy the destination is looked at off
@@ -274,7 +267,7 @@ class MainWindow(QMainWindow):
         job = self.jobs.state(job_id)
         if job.move:  # the sources' folders lost entries too
             changed += [str(source.parent()) for source in job.action.sources]
-        for pane in (self.left, self.right):
+        for pane in self.panes():
             location = str(pane.location())
             if any(where.startswith(location) or location.startswith(where.rstrip("/")) for where in changed):
                 pane.refresh()
@@ -287,99 +280,6 @@ class MainWindow(QMainWindow):
         except Exception:
             return
         self.other().set_location(path if path.is_dir else path.parent())
-
-    # -- unfinished jobs ------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._unfinished_checked:
-            self._unfinished_checked = True
-            QTimer.singleShot(0, self, self.check_unfinished_jobs)  # once the window is on screen
-
-    def check_unfinished_jobs(self) -> None:
-        """Offer the transfers an earlier session left unfinished in the bar above the panes (hidden if none). The
-        journal is read off the GUI thread: another process may hold its write lock for seconds."""
-        run_task(self.jobs.unfinished_jobs, self._show_unfinished, self._unfinished_unreadable, context=self)
-
-    def _show_unfinished(self, jobs: list[JobInfo]) -> None:
-        self.unfinished_listings += 1
-        self.unfinished_bar.set_jobs(jobs)
-        if self.unfinished_dialog is not None:
-            self.unfinished_dialog.set_jobs(jobs)
-
-    def _unfinished_unreadable(self, exc: Exception) -> None:
-        # An unreadable journal must never keep the window from opening.
-        log.warning("cannot list the unfinished transfers: %s", exc)
-        self._show_unfinished([])
-
-    def resume_unfinished(self, job_ids: list[str]) -> list[str]:
-        """Queue each journaled job again under its id; returns the ids queued. Failures go to the status bar."""
-        done: list[str] = []
-        problems: list[errors.SdError] = []
-        known = {info.id: info for info in self.unfinished_bar.jobs}
-        for job_id in job_ids:
-            info = known.get(job_id)
-            if info is not None and info.action.get("kind") == DeleteAction.KIND:
-                if self._run_delete(DeleteAction.from_dict(info.action), self.active, job_id=job_id):
-                    done.append(job_id)
-                continue
-            try:
-                self.jobs.resume(job_id, info)
-            except errors.SdError as exc:
-                problems.append(exc)
-            else:
-                done.append(job_id)
-        self._unfinished_acted_on(done, problems, "resume")
-        return done
-
-    def discard_unfinished(self, job_ids: list[str]) -> None:
-        """Forget these journaled jobs and delete their partial files, off the GUI thread (the journal may wait on
-        another process's write lock); the bar and the review dialog follow when it is done."""
-        self.jobs.discard_unfinished_in_background(
-            job_ids, lambda done, problems: self._unfinished_acted_on(done, problems, "discard")
-        )
-
-    def _unfinished_acted_on(self, done: list[str], problems: list[errors.SdError], verb: str) -> None:
-        # What was acted on leaves the bar at once; the journal's own word follows from the worker.
-        self._show_unfinished([info for info in self.unfinished_bar.jobs if info.id not in done])
-        self.check_unfinished_jobs()
-        if done and verb == "resume":
-            self.transfers.show()
-            self.transfers.show_tab("Active")
-        if problems:
-            self.statusBar().showMessage(f"Could not {verb} {len(problems)} transfer(s): {problems[0]}", 10_000)
-        elif done:
-            what = "resumed" if verb == "resume" else "discarded"
-            self.statusBar().showMessage(f"{len(done)} unfinished transfer(s) {what}", 4000)
-
-    def _confirm_discard_all(self) -> None:
-        count = len(self.unfinished_bar.job_ids())
-        answer = QMessageBox.question(
-            self,
-            "Discard unfinished transfers",
-            f"Forget {count} unfinished transfer(s) and delete the partial files they left? "
-            "What they already copied stays where it is.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.discard_unfinished(self.unfinished_bar.job_ids())
-
-    def review_unfinished(self) -> UnfinishedJobsDialog:
-        """The dialog listing the unfinished transfers one by one (non-modal)."""
-        if self.unfinished_dialog is None:
-            dialog = UnfinishedJobsDialog(self.unfinished_bar.jobs, self)
-            dialog.resume_requested.connect(lambda job_id: self.resume_unfinished([job_id]))
-            dialog.discard_requested.connect(lambda job_id: self.discard_unfinished([job_id]))
-            dialog.finished.connect(self._review_closed)
-            self.unfinished_dialog = dialog
-        else:
-            self.unfinished_dialog.set_jobs(self.unfinished_bar.jobs)
-        self.unfinished_dialog.show()
-        self.unfinished_dialog.raise_()
-        return self.unfinished_dialog
-
-    def _review_closed(self) -> None:
-        if self.unfinished_dialog is not None:
-            self.unfinished_dialog.deleteLater()
-            self.unfinished_dialog = None
 
     # -- file operations ----------------------------------------------------------
     def rename_selected(self) -> None:
@@ -483,13 +383,14 @@ class MainWindow(QMainWindow):
     def _volumes_changed(self) -> None:
         self.backends.close()
         self.backends.registry = VolumeRegistry()
-        for pane in (self.left, self.right):
+        for pane in self.panes():
             pane.reload_volumes()
 
     def edit_preferences(self) -> None:
         if PreferencesDialog(self).exec():
             self.preferences = load_preferences()
             self.jobs.set_max_concurrent(self.preferences.concurrent_jobs)
+            self.jobs.set_settings(self.preferences.transfer_settings())
 
     # -- state ----------------------------------------------------------------------
     def _restore_state(self, right_location: SdPath | None) -> None:
@@ -505,20 +406,10 @@ class MainWindow(QMainWindow):
             self.restoreState(window_state)
         show_hidden = settings.value("view/show_hidden", True, type=bool)
         self.show_hidden_action.setChecked(bool(show_hidden))
-        for pane in (self.left, self.right):
-            pane.model.show_hidden = bool(show_hidden)  # before the first listing
-        for name, pane, fallback in (
-            ("left", self.left, SdPath.parse("~/")),
-            ("right", self.right, right_location or SdPath.parse("~/")),
-        ):
-            saved = settings.value(f"panes/{name}")
-            location = fallback
-            if saved and not (name == "right" and right_location is not None):
-                try:
-                    location = SdPath.parse(str(saved))
-                except Exception:
-                    location = fallback
-            pane.set_location(location)
+        home = SdPath.parse("~/")
+        self.left_tabs.restore(settings, "panes/left", home)
+        self.right_tabs.restore(settings, "panes/right", right_location or home, current=right_location)
+        self._set_active(self.left)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         active = self.jobs.active_states()
@@ -530,8 +421,8 @@ class MainWindow(QMainWindow):
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())
         settings.setValue("window/state", self.saveState())
-        settings.setValue("panes/left", str(self.left.location()))
-        settings.setValue("panes/right", str(self.right.location()))
+        self.left_tabs.save(settings, "panes/left")
+        self.right_tabs.save(settings, "panes/right")
         self.delete_progress.cancel()  # it stops between objects; what it has not deleted stays
         self.jobs.shutdown(QUIT_WAIT_S, discard=choice is QuitChoice.CANCEL_TRANSFERS)
         self.backends.close()

@@ -1,9 +1,10 @@
-"""The user's preferences (transfer sizes, concurrency, verification, conflicts), kept in QSettings."""
+"""The user's preferences (transfer sizes, concurrency, bandwidth, verification, conflicts), kept in QSettings."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -34,6 +35,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "file_concurrency": (1, 128),
     "concurrent_jobs": (1, 16),
 }
+BANDWIDTH_LIMITS_MIB_S = (0.0, 10_000.0)
+"""The bandwidth preference's range in MiB/s; 0 means unlimited."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Preferences:
     download_concurrency: int = _DEFAULTS.download_concurrency
     file_concurrency: int = _DEFAULTS.file_concurrency
     concurrent_jobs: int = 2
+    bandwidth_mib_s: float = 0.0
+    """Each job's bandwidth limit in MiB/s; 0: unlimited."""
     verify: VerifyMode = "on"
     conflict_policy: DefaultConflictPolicy = "ask"
 
@@ -58,6 +63,7 @@ class Preferences:
             upload_concurrency=self.upload_concurrency,
             download_concurrency=self.download_concurrency,
             file_concurrency=self.file_concurrency,
+            bandwidth_limit=round(self.bandwidth_mib_s * MiB) or None,
         )
 
 
@@ -81,6 +87,16 @@ def load_preferences(settings: QSettings | None = None) -> Preferences:
                 values[key] = min(max(int(str(raw)), low), high)
             except ValueError:
                 log.warning("ignoring preference %s=%r: not a whole number", key, raw)
+        raw = settings.value("bandwidth_mib_s")
+        if raw is not None:
+            try:
+                rate = float(str(raw))
+            except ValueError:
+                rate = math.nan
+            if math.isfinite(rate):
+                values["bandwidth_mib_s"] = min(max(rate, BANDWIDTH_LIMITS_MIB_S[0]), BANDWIDTH_LIMITS_MIB_S[1])
+            else:
+                log.warning("ignoring preference bandwidth_mib_s=%r: not a number", raw)
         for key, allowed in (("verify", VERIFY_MODES), ("conflict_policy", DEFAULT_CONFLICT_POLICIES)):
             raw = settings.value(key)
             if raw is None:

@@ -65,9 +65,9 @@ class ShareLinks(QObject):
             action = menu.addAction(f"Valid for {name}")
             action.setObjectName(f"shareLink {name}")
             action.triggered.connect(lambda _=False, n=name, t=lifetime: self.copy_link(n, t))
-        # A disabled submenu never opens, so its parent's opening decides (the Edit menu lives on).
+        # Decided as the menu opens (the panes may not exist yet when the Edit menu is built); a disabled submenu
+        # never opens, so the opening of the menu it sits in decides.
         (parent if isinstance(parent, QMenu) else menu).aboutToShow.connect(lambda: self._enable(menu))
-        self._enable(menu)
         return menu
 
     def _enable(self, menu: QMenu) -> None:

@@ -12,9 +12,11 @@ from sdgui.core.backends.base import BeforeCommit, VolumeBackend, WriteResult
 from sdgui.core.backends.factory import backend_for_config
 from sdgui.core.backends.local import LocalBackend
 from sdgui.core.probe import PROBE_PREFIX, PROBE_STEPS, ProbeStep, probe_volume
+from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig
 from tests.copying import add_volume
 from tests.servers import S3Server
+from tests.silent_server import silent_server
 
 
 def keys(server: S3Server, bucket: str) -> list[str]:
@@ -134,3 +136,25 @@ def test_a_failed_write_stops_the_probe(tmp_path: Path) -> None:
     steps = probe_volume(FullDiskBackend(tmp_path, volume="disk"))
     assert [(s.name, s.ok, s.error_kind) for s in steps] == [("list", True, None), ("write", False, "disk-full")]
     assert "no space left" in steps[-1].message
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """The http:// endpoint of a server that accepts connections and never answers."""
+    with silent_server() as server:
+        yield server.endpoint
+
+
+SILENCE_1S = TransferSettings(connect_timeout_s=1.0, stall_timeout_s=1.0, request_retries=0)
+
+
+def test_a_silent_service_fails_the_listing_as_a_timeout(silent_endpoint: str) -> None:
+    """The read timeout of a connection test is classified by its transport, not by obstore's words."""
+    config = VolumeConfig("hang", "s3", bucket="bucket", endpoint=silent_endpoint, access_key_id="key", allow_http=True)
+    backend = backend_for_config(config, secret="wrong-secret", settings=SILENCE_1S)
+    try:
+        [step] = probe_volume(backend)
+    finally:
+        backend.close()
+    assert (step.name, step.ok, step.error_kind, step.transport) == ("list", False, "network", "timeout")
+    assert 0.9 <= step.seconds < 10

@@ -10,10 +10,19 @@ import keyring
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
-from keyring.backends import fail
+from keyring.backends import fail, null
 
 from sdgui.core.errors import CredentialsError, KeyringUnavailableError
-from sdgui.core.secrets import SERVICE, RedactingFilter, SecretStore, redact, register_secret, resolve_secret
+from sdgui.core.secrets import (
+    SERVICE,
+    KeyringStatus,
+    RedactingFilter,
+    SecretStore,
+    keyring_status,
+    redact,
+    register_secret,
+    resolve_secret,
+)
 from sdgui.core.volumes import VolumeConfig
 from tests.keyrings import MemoryKeyring
 
@@ -248,3 +257,12 @@ def test_filter_on_handler(monkeypatch: pytest.MonkeyPatch) -> None:
     output = stream.getvalue()
     assert "handler-secret-8" not in output
     assert "connecting with ***" in output
+
+
+def test_keyring_status_names_the_backend_or_says_there_is_none(use_keyring: None) -> None:
+    keyring.set_keyring(MemoryKeyring())
+    assert keyring_status() == KeyringStatus(True, MemoryKeyring.name)
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    assert not keyring_status().available
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
+    assert not keyring_status().available  # it would "store" a secret by dropping it

@@ -108,6 +108,7 @@ def test_preferences_round_trip_through_qsettings(settings: QSettings, tmp_path:
         download_concurrency=12,
         file_concurrency=4,
         concurrent_jobs=3,
+        bandwidth_mib_s=2.5,
         verify="readback",
         conflict_policy="rename",
     )
@@ -117,6 +118,8 @@ def test_preferences_round_trip_through_qsettings(settings: QSettings, tmp_path:
     transfer = chosen.transfer_settings()
     assert (transfer.upload_chunk_size, transfer.download_part_size) == (32 * MiB, 64 * MiB)
     assert (transfer.upload_concurrency, transfer.download_concurrency, transfer.file_concurrency) == (8, 12, 4)
+    assert transfer.bandwidth_limit == round(2.5 * MiB)
+    assert Preferences(bandwidth_mib_s=0).transfer_settings().bandwidth_limit is None  # 0: unlimited
 
 
 def test_bad_stored_values_fall_back_or_are_clamped(settings: QSettings) -> None:
@@ -124,7 +127,11 @@ def test_bad_stored_values_fall_back_or_are_clamped(settings: QSettings) -> None
     settings.setValue("preferences/upload_concurrency", 10_000)
     settings.setValue("preferences/verify", "sometimes")
     settings.setValue("preferences/conflict_policy", "skip")
+    settings.setValue("preferences/bandwidth_mib_s", "fast")
     loaded = load_preferences(settings)
+    assert loaded.bandwidth_mib_s == 0.0
+    settings.setValue("preferences/bandwidth_mib_s", -3)
+    assert load_preferences(settings).bandwidth_mib_s == 0.0
     assert loaded.chunk_size_mib == Preferences().chunk_size_mib
     assert loaded.upload_concurrency == 64
     assert loaded.verify == "on"
@@ -143,12 +150,19 @@ def test_preferences_dialog_edits_and_saves(qtbot: QtBot, settings: QSettings) -
     assert dialog.spins["upload_concurrency"].value() == 7
     dialog.spins["chunk_size_mib"].setValue(16)
     dialog.spins["concurrent_jobs"].setValue(4)
+    assert dialog.bandwidth.text() == "Unlimited"
+    dialog.bandwidth.setValue(12.5)
     dialog.verify.setCurrentIndex(dialog.verify.findData("off"))
     dialog.conflict_policy.setCurrentIndex(dialog.conflict_policy.findData("overwrite"))
     with qtbot.waitSignal(dialog.preferences_changed, timeout=1000) as changed:
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     expected = Preferences(
-        chunk_size_mib=16, upload_concurrency=7, concurrent_jobs=4, verify="off", conflict_policy="overwrite"
+        chunk_size_mib=16,
+        upload_concurrency=7,
+        concurrent_jobs=4,
+        bandwidth_mib_s=12.5,
+        verify="off",
+        conflict_policy="overwrite",
     )
     assert changed.args == [expected]
     assert load_preferences(settings) == expected

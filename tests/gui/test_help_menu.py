@@ -94,3 +94,43 @@ def test_keyboard_shortcuts_list_the_window_s_keys(qtbot: QtBot, window: MainWin
         assert rows.get(keys) == what, rows
         assert f"<b>{keys}</b></td><td>{what}</td>" in shown[0]
     assert "Backspace, Alt+Up" in shown[0]
+
+
+def test_about_names_the_versions_the_licence_and_the_folders(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    import platformdirs
+    from PySide6.QtCore import QSettings, qVersion
+
+    from sdgui.core.volumes import config_dir
+
+    shown: list[str] = []
+    monkeypatch.setattr(help_menu.QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    help_action(window, "about").trigger()
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    text = shown[0]
+    for label, value in (
+        ("Qt", qVersion()),
+        ("PySide6", importlib.metadata.version("PySide6_Essentials")),
+        ("obstore", importlib.metadata.version("obstore")),
+        ("licence", "MIT"),
+        ("settings", str(config_dir())),
+        ("window settings", QSettings().fileName()),
+        ("cache", str(platformdirs.user_cache_path("sdgui", appauthor=False))),
+    ):
+        assert f"<tr><td>{label}</td><td>{value}</td></tr>" in text, (label, text)
+
+
+def test_keyboard_shortcuts_list_the_tab_and_bookmark_keys(window: MainWindow) -> None:
+    rows = dict(help_menu.shortcut_rows(window))
+    expected = {
+        "Ctrl+T": "New tab",
+        "Ctrl+W": "Close tab",
+        "Ctrl+Tab": "Next tab",
+        "Ctrl+Shift+Tab": "Previous tab",
+        "Ctrl+D": "Bookmark this folder",
+    }
+    for keys, what in expected.items():
+        assert rows.get(keys) == what, rows

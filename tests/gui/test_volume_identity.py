@@ -14,7 +14,8 @@ from pytestqt.qtbot import QtBot
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from tests.aws_profiles import AwsFiles, aws_files
-from tests.gui.test_volume_dialog import PROBE_TIMEOUT_MS, choose, item, open_dialog, run_test
+from tests.gui._volume_dialog import PROBE_TIMEOUT_MS, choose, open_dialog, run_test
+from tests.gui.test_volume_dialog import item
 from tests.keyrings import MemoryKeyring
 from tests.servers import S3Server
 
@@ -57,7 +58,7 @@ def test_the_dialog_lists_profiles_and_saves_only_the_name(
     dialog.credentials.setCurrentIndex(dialog.credentials.findData("team"))
     assert dialog.form.isRowVisible(dialog.credentials)
     assert not dialog.form.isRowVisible(dialog.access_key_id)
-    assert not dialog.form.isRowVisible(dialog._secret_row)
+    assert not dialog.form.isRowVisible(dialog.secret_stack)
     assert dialog.identity.text().startswith("profile team")
     if SHOTS:
         dialog.grab().save(str(Path(SHOTS) / "volume-dialog-profile.png"))

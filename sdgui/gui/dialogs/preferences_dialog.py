@@ -1,4 +1,4 @@
-"""Edit the Preferences: part sizes, concurrency, verification and the default answer to conflicts."""
+"""Edit the Preferences: part sizes, concurrency, bandwidth, verification and the default answer to conflicts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QSpinBox,
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sdgui.gui.preferences import LIMITS, Preferences, load_preferences, save_preferences
+from sdgui.gui.preferences import BANDWIDTH_LIMITS_MIB_S, LIMITS, Preferences, load_preferences, save_preferences
 
 VERIFY_CHOICES = (
     ("on", "On: blake3 end to end, provider checksums for uploads"),
@@ -67,6 +68,16 @@ class PreferencesDialog(QDialog):
             spin.setToolTip(tip)
             self.spins[key] = spin
             form.addRow(label, spin)
+        self.bandwidth = QDoubleSpinBox()
+        self.bandwidth.setRange(*BANDWIDTH_LIMITS_MIB_S)
+        self.bandwidth.setDecimals(1)
+        self.bandwidth.setSuffix(" MiB/s")
+        self.bandwidth.setSpecialValueText("Unlimited")  # shown at 0
+        self.bandwidth.setToolTip(
+            "The most one copy job moves per second, uploads and downloads alike; with several jobs at once each "
+            "has this much. Applies to jobs started after OK."
+        )
+        form.addRow("Bandwidth per job:", self.bandwidth)
 
         safety = QGroupBox("Checks and conflicts")
         safety_form = QFormLayout(safety)
@@ -100,6 +111,7 @@ class PreferencesDialog(QDialog):
         """Show ``preferences`` in the widgets."""
         for key, spin in self.spins.items():
             spin.setValue(getattr(preferences, key))
+        self.bandwidth.setValue(preferences.bandwidth_mib_s)
         self.verify.setCurrentIndex(self.verify.findData(preferences.verify))
         self.conflict_policy.setCurrentIndex(self.conflict_policy.findData(preferences.conflict_policy))
 
@@ -110,6 +122,7 @@ class PreferencesDialog(QDialog):
             Preferences(),
             verify=self.verify.currentData(),
             conflict_policy=self.conflict_policy.currentData(),
+            bandwidth_mib_s=self.bandwidth.value(),
             **numbers,
         )
 

@@ -20,7 +20,7 @@ from sdgui.core.backends.factory import available_profiles
 from sdgui.core.errors import SdError
 from sdgui.core.rclone_import import ImportItem, apply_import, plan_import, read_remotes
 from sdgui.core.volumes import VolumeRegistry
-from sdgui.gui.dialogs.volume_dialog import ERROR_COLOR
+from sdgui.gui.dialogs.colors import ERROR_COLOR
 from sdgui.gui.jobs.worker import Task, run_task
 
 log = logging.getLogger(__name__)

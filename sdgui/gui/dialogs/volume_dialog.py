@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import logging
 import os
-from collections.abc import Generator
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -21,16 +19,21 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from sdgui.core.backends.factory import available_profiles, backend_for_config
+from sdgui.core.backends.factory import available_profiles
 from sdgui.core.errors import ConfigError, KeyringUnavailableError, SdError
 from sdgui.core.identity import describe_identity
-from sdgui.core.probe import ProbeStep, probe_steps
-from sdgui.core.secrets import SecretStore
+from sdgui.core.probe import ProbeStep
+from sdgui.core.secrets import KeyringStatus, SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
+from sdgui.gui.dialogs.colors import ERROR_COLOR
+from sdgui.gui.dialogs.connection_test import NO_ANSWER_S, ConnectionTest
+from sdgui.gui.dialogs.secret_note import SecretNote
+from sdgui.gui.dialogs.steady_layout import fix_label_column, reserve_lines
 from sdgui.gui.dialogs.volume_presets import (
     B2_ENDPOINT,
     PRESETS,
@@ -39,43 +42,45 @@ from sdgui.gui.dialogs.volume_presets import (
     preset_for,
     suggested_env_name,
 )
-from sdgui.gui.error_text import HINTS
-from sdgui.gui.jobs.worker import Task, run_stream
 
 log = logging.getLogger(__name__)
 
-OK_COLOR = "#1a7f37"
-ERROR_COLOR = "#cf222e"
-
-
-def _probe(config: VolumeConfig, secret: str | None) -> Generator[ProbeStep, None, None]:
-    """Build the backend from unsaved values and probe it, step by step (runs off the GUI thread)."""
-    backend = backend_for_config(config, secret=secret)
-    try:
-        # A volume marked read-only is only listed: the user said sdgui must never write there.
-        yield from probe_steps(backend, read_only=config.read_only)
-    finally:
-        backend.close()
-
 
 class VolumeDialog(QDialog):
-    """Add one cloud volume, or edit ``config``; OK saves it to volumes.toml and its secret to the keyring."""
+    """Add one cloud volume, or edit ``config``; OK saves it to volumes.toml and its secret to the keyring.
 
-    def __init__(self, parent: QWidget | None = None, config: VolumeConfig | None = None) -> None:
+    The layout stays put while the user types: every label whose text changes has a fixed height, and the results
+    of Test connection have an area of their own below the form. ``silence_s``: how long Test connection waits
+    for an answer.
+    """
+
+    def __init__(
+        self, parent: QWidget | None = None, config: VolumeConfig | None = None, *, silence_s: float = NO_ANSWER_S
+    ) -> None:
         super().__init__(parent)
         self.original = config
         self.editing = config is not None
         self.setWindowTitle(f"Edit volume {config.name}" if config else "Add cloud volume")
-        self.probe_steps: list[ProbeStep] = []
-        self._probe: Task[None] | None = None
         self._preset = PRESETS[0]
         self._existing_names = _existing_names()
+        self.tester = ConnectionTest(silence_s=silence_s)
         self._build()
         if config is not None:
             self._load(config)
         else:
             self._apply_preset(PRESETS[0])
+        self.tester.clear()
         self._update()
+
+    @property
+    def keyring(self) -> KeyringStatus | None:
+        """Where a typed secret would go; None until the keyring has answered."""
+        return self.secret_note.status
+
+    @property
+    def probe_steps(self) -> list[ProbeStep]:
+        """The steps of the last Test connection (empty once a field changed)."""
+        return self.tester.steps
 
     # -- layout ----------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -83,7 +88,7 @@ class VolumeDialog(QDialog):
         for preset in PRESETS:
             self.provider.addItem(preset.title, preset.key)
         self.provider_help = QLabel()
-        self.provider_help.setWordWrap(True)
+        reserve_lines(self.provider_help, 2)
         self.provider_help.setStyleSheet("color: palette(placeholder-text)")
         self.name = QLineEdit()
         self.name.setPlaceholderText("a short name, e.g. photos")
@@ -101,7 +106,7 @@ class VolumeDialog(QDialog):
         for profile in available_profiles():
             self.credentials.addItem(f"AWS profile {profile}", profile)
         self.identity = QLabel()
-        self.identity.setWordWrap(True)
+        reserve_lines(self.identity, 2, Qt.AlignmentFlag.AlignVCenter)
         self.identity.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sas = QCheckBox("The secret is a SAS token (sv=…&sig=…), not the account key")
         self.access_key_id = QLineEdit()
@@ -117,12 +122,16 @@ class VolumeDialog(QDialog):
         self.use_env = QCheckBox("Keep the secret in an environment variable instead")
         self.env_name = QLineEdit()
         self.env_name.setPlaceholderText("SDGUI_SECRET_PHOTOS")
-        self.env_status = QLabel()
-        self.env_status.setWordWrap(True)
-        self.keyring_note = QLabel()
-        self.keyring_note.setWordWrap(True)
-        self.keyring_note.setStyleSheet(f"color: {ERROR_COLOR}")
-        self.keyring_note.hide()
+        # The secret and the variable's name share one row, and so do their notes: switching moves nothing.
+        self.secret_stack = QStackedWidget()
+        self.secret_stack.addWidget(secret_row)
+        self.secret_stack.addWidget(self.env_name)
+        self.secret_note = SecretNote()
+        self.secret_note.use_env_requested.connect(self.use_environment_variable)
+        self.secret_note.status_known.connect(self._update)
+        self.keyring_label = self.secret_note.keyring_label
+        self.use_env_button = self.secret_note.use_env_button
+        self.env_status = self.secret_note.env_status
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -137,57 +146,49 @@ class VolumeDialog(QDialog):
         form.addRow("Prefix:", self.prefix)
         form.addRow("Credentials:", self.credentials)
         form.addRow("Access key ID:", self.access_key_id)
-        form.addRow("Secret:", secret_row)
-        form.addRow("", self.sas)
         form.addRow("", self.use_env)
-        form.addRow("Variable name:", self.env_name)
-        form.addRow("", self.env_status)
-        form.addRow("", self.keyring_note)
+        form.addRow("Secret:", self.secret_stack)
+        form.addRow("", self.secret_note)
+        form.addRow("", self.sas)
         form.addRow("", self.read_only)
         form.addRow("Identity:", self.identity)
         self.form = form
         self._secret_row = secret_row
+        # As wide as the widest label any provider or mode shows.
+        fix_label_column(form, {"Secret:", "Variable name:", *(t for p in PRESETS for t in p.labels.values())})
 
         self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
+        reserve_lines(self.error_label, 2)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR}")
-        self.test_button = QPushButton("Test connection")
-        self.test_button.setAutoDefault(False)
+        self.test_button = self.tester.test_button
         self.test_button.clicked.connect(self.start_test)
-        self.test_steps = QLabel()
-        self.test_steps.setTextFormat(Qt.TextFormat.RichText)
-        self.test_steps.setWordWrap(True)
-        self.test_steps.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.test_summary = QLabel()
-        self.test_summary.setWordWrap(True)
-        self.test_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stop_button = self.tester.stop_button
+        self.test_summary = self.tester.summary
+        self.test_steps = self.tester.steps_label
+        self.tester.running_changed.connect(self._update)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save" if self.editing else "Add")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
-        test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button)
-        test_row.addWidget(self.test_summary, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
-        layout.addLayout(test_row)
-        layout.addWidget(self.test_steps)
+        layout.addWidget(self.tester)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(600)
+        self.setMinimumWidth(640)
 
         self.provider.currentIndexChanged.connect(
             lambda _: self._apply_preset(PRESETS_BY_KEY[self.provider.currentData()])
         )
-        for edit in (self.name, self.bucket, self.endpoint, self.region, self.prefix, self.access_key_id):
-            edit.textChanged.connect(self._update)
-        for edit in (self.secret, self.env_name):
-            edit.textChanged.connect(self._update)
+        # Any edit makes the last test's results stale: they go (and a test still running stops).
+        edits = (self.name, self.bucket, self.endpoint, self.region, self.prefix, self.access_key_id)
+        for edit in (*edits, self.secret, self.env_name):
+            edit.textChanged.connect(self._edited)
         for box in (self.path_style, self.allow_http, self.use_env, self.read_only, self.sas):
-            box.toggled.connect(self._update)
-        self.credentials.currentIndexChanged.connect(self._update)
+            box.toggled.connect(self._edited)
+        self.credentials.currentIndexChanged.connect(self._edited)
 
     def _load(self, config: VolumeConfig) -> None:
         preset = preset_for(config)
@@ -216,11 +217,11 @@ class VolumeDialog(QDialog):
 
     def _apply_preset(self, preset: Preset, *, fill_defaults: bool = True) -> None:
         previous, self._preset = self._preset, preset
+        self.tester.clear()
         self.provider_help.setText(preset.help)
         for key, widget, default in (
             ("bucket", self.bucket, "Bucket:"),
             ("access_key_id", self.access_key_id, "Access key ID:"),
-            ("secret", self._secret_row, "Secret:"),
         ):
             label = self.form.labelForField(widget)
             if isinstance(label, QLabel):
@@ -232,8 +233,16 @@ class VolumeDialog(QDialog):
         self.form.setRowVisible(self.access_key_id, preset.kind != "gcs")
         self.load_secret_button.setVisible(preset.kind == "gcs")
         self.form.setRowVisible(self.sas, preset.kind == "azure")
-        for name, widget in (("endpoint", self.endpoint), ("region", self.region), ("path_style", self.path_style)):
-            self.form.setRowVisible(widget, name in preset.fields)
+        optional: tuple[tuple[str, QWidget], ...] = (
+            ("endpoint", self.endpoint),
+            ("region", self.region),
+            ("path_style", self.path_style),
+        )
+        for name, row in optional:
+            self.form.setRowVisible(row, name in preset.fields)
+        # Shown with the endpoint whatever it holds (typing http:// must not push the rows below down), enabled
+        # only where plain http is possible.
+        self.form.setRowVisible(self.allow_http, bool({"endpoint", "allow_http"} & preset.fields))
         if fill_defaults:
             if preset.key == "r2" and not self.region.text():
                 self.region.setText("auto")
@@ -284,9 +293,22 @@ class VolumeDialog(QDialog):
         return data if isinstance(data, str) else None
 
     def typed_secret(self) -> str | None:
-        """The secret typed (or loaded) in the dialog; a JSON key is compacted to one line."""
+        """The secret typed (or loaded) in the dialog, to be stored; a JSON key is compacted to one line."""
         if self.use_env.isChecked() or self.profile():
             return None
+        return self._secret_text()
+
+    def secret_for_test(self) -> str | None:
+        """What Test connection uses: the typed secret, also while the chosen environment variable is not set in
+        this session (a secret typed before switching to the variable is never saved, but it can be tried)."""
+        if self.profile():
+            return None
+        if self.use_env.isChecked():
+            name = self.env_name.text().strip()
+            return self._secret_text() if name and not os.environ.get(name) else None
+        return self._secret_text()
+
+    def _secret_text(self) -> str | None:
         secret = self.secret.text().strip()
         if secret and self._preset.kind == "gcs":
             with contextlib.suppress(ValueError):
@@ -343,6 +365,8 @@ class VolumeDialog(QDialog):
             return "A secret needs an access key ID."
         if config.access_key_id and config.secret_env is None and not secret and not self._keeps_stored_secret():
             return "Enter the secret, or keep it in an environment variable."
+        if secret and not for_test and self.keyring is not None and not self.keyring.available:
+            return "No OS keyring to save this secret in: use an environment variable (Test connection still works)."
         return self._name_problem(config, for_test=for_test)
 
     def _name_problem(self, config: VolumeConfig, *, for_test: bool) -> str | None:
@@ -357,23 +381,30 @@ class VolumeDialog(QDialog):
         return None
 
     @Slot()
+    def _edited(self) -> None:
+        self.tester.clear()
+        self._update()
+
+    @Slot()
     def _update(self) -> None:
         config = self.config()
-        self.form.setRowVisible(self.allow_http, self._allow_http_offered(config.endpoint))
+        self.allow_http.setEnabled(self._allow_http_offered(config.endpoint))
         by_profile = config.profile is not None
         self.form.setRowVisible(self.credentials, self._preset.kind in ("s3", "r2") and self.credentials.count() > 1)
         self.form.setRowVisible(self.access_key_id, self._preset.kind != "gcs" and not by_profile)
         self.form.setRowVisible(self.use_env, not by_profile)
         self.identity.setText(describe_identity(config) + (" (its region and endpoint apply)" if by_profile else ""))
         using_env = self.use_env.isChecked() and not by_profile
-        self.form.setRowVisible(self._secret_row, not using_env and not by_profile)
-        self.form.setRowVisible(self.env_name, using_env)
-        self.form.setRowVisible(self.env_status, using_env and bool(config.secret_env))
-        if using_env and config.secret_env:
-            if os.environ.get(config.secret_env):
-                self.env_status.setText(f"{config.secret_env} is set in this session.")
-            else:
-                self.env_status.setText(f"{config.secret_env} is not set here: export it before starting sdgui.")
+        self.form.setRowVisible(self.secret_stack, not by_profile)
+        self.form.setRowVisible(self.secret_note, not by_profile)
+        self.secret_stack.setCurrentWidget(self.env_name if using_env else self._secret_row)
+        label = self.form.labelForField(self.secret_stack)
+        if isinstance(label, QLabel):
+            label.setText("Variable name:" if using_env else self._preset.labels.get("secret", "Secret:"))
+        if using_env:
+            self.secret_note.show_environment(config.secret_env, secret_typed=bool(self.secret.text().strip()))
+        else:
+            self.secret_note.show_keyring()
         if self._preset.key == "b2":
             region = self.region.text().strip() or "<region>"
             self.endpoint.setPlaceholderText(B2_ENDPOINT.format(region=region))
@@ -385,9 +416,18 @@ class VolumeDialog(QDialog):
         )
         problem = self.problem()
         self.error_label.setText(problem or "")
-        self.error_label.setVisible(problem is not None)
+        self.error_label.setToolTip(problem or "")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
-        self.test_button.setEnabled(self._probe is None and self.problem(for_test=True) is None)
+        self.test_button.setEnabled(not self.tester.is_running and self.problem(for_test=True) is None)
+
+    # -- where the secret goes -------------------------------------------------------------------------------
+    @Slot()
+    def use_environment_variable(self) -> None:
+        """Switch to keeping the secret in an environment variable, suggesting a name from the volume's."""
+        if not self.env_name.text().strip():
+            self.env_name.setText(suggested_env_name(self.name.text().strip()))
+        self.use_env.setChecked(True)
+        self.env_name.setFocus()
 
     # -- secret from a file (GCS) ----------------------------------------------------------------------------
     def _choose_secret_file(self) -> None:
@@ -408,52 +448,9 @@ class VolumeDialog(QDialog):
     @Slot()
     def start_test(self) -> None:
         """Probe the volume the fields describe, on the thread pool; nothing is saved."""
-        if self._probe is not None or self.problem(for_test=True) is not None:
+        if self.tester.is_running or self.problem(for_test=True) is not None:
             return
-        config, secret = self.config(), self.typed_secret()
-        self.probe_steps = []
-        self.test_steps.clear()
-        self.test_summary.setStyleSheet("")
-        self.test_summary.setText("Testing…")
-        self.test_button.setEnabled(False)
-        self._probe = run_stream(
-            lambda: _probe(config, secret),
-            self._on_probe_step,
-            self._on_probe_finished,
-            self._on_probe_failed,
-            context=self,
-        )
-
-    @Slot(object)
-    def _on_probe_step(self, step: ProbeStep) -> None:
-        self.probe_steps.append(step)
-        self.test_steps.setText(_steps_html(self.probe_steps))
-
-    def _on_probe_failed(self, exc: Exception) -> None:
-        """The backend could not even be built (or the probe itself broke): no step has a result."""
-        kind = exc.kind if isinstance(exc, SdError) else SdError.kind
-        message = exc.detail if isinstance(exc, SdError) else f"{type(exc).__name__}: {exc}"
-        self.test_steps.setText(_row_html(False, "connect", None, message))
-        self._finish_test(f"✗ Cannot connect: {kind} error — {HINTS.get(kind, 'see the message below')}.", False)
-
-    def _on_probe_finished(self) -> None:
-        steps = self.probe_steps
-        failed = next((step for step in steps if not step.ok), None)
-        if failed is None and len(steps) == 1:
-            self._finish_test("✓ The volume can be listed (read-only: nothing was written).", True)
-        elif failed is None:
-            self._finish_test("✓ All steps passed: the volume can be listed, written, read and deleted.", True)
-        else:
-            kind = failed.error_kind or "unknown"
-            self._finish_test(
-                f"✗ Failed at {failed.name}: {kind} error — {HINTS.get(kind, 'see the message below')}.", False
-            )
-
-    def _finish_test(self, summary: str, ok: bool) -> None:
-        self._probe = None
-        self.test_summary.setStyleSheet(f"color: {OK_COLOR if ok else ERROR_COLOR}")
-        self.test_summary.setText(summary)
-        self._update()
+        self.tester.start(self.config(), self.secret_for_test())
 
     # -- saving ----------------------------------------------------------------------------------------------
     def accept(self) -> None:
@@ -467,8 +464,10 @@ class VolumeDialog(QDialog):
             if secret:
                 SecretStore().set(config.name, secret)
             registry.save()
-        except KeyringUnavailableError:
-            self._offer_environment_variable(config.name)
+        except KeyringUnavailableError as exc:
+            # The keyring said it was there, then refused: keep what was typed and say what to do instead.
+            self.secret_note.keyring_refused()
+            self.error_label.setText(exc.message)
             return
         except SdError as exc:
             self.error_label.setText(exc.message)
@@ -480,25 +479,10 @@ class VolumeDialog(QDialog):
                 SecretStore().delete(config.name)
         super().accept()
 
-    def _offer_environment_variable(self, name: str) -> None:
-        self.keyring_note.setText(
-            "No OS keyring is available here, so the secret cannot be stored safely, and sdgui never writes "
-            "secrets to a file. Keep it in an environment variable instead: enter the variable's name, export "
-            "it with the secret before starting sdgui, then save again. Nothing was saved."
-        )
-        self.keyring_note.show()
-        self.secret.clear()
-        if not self.env_name.text().strip():
-            self.env_name.setText(suggested_env_name(name))
-        self.use_env.setChecked(True)
-        self.env_name.setFocus()
-        self._update()
-
     def done(self, result: int) -> None:
-        if self._probe is not None:
-            # A probe still running reports to nobody; it runs to its end (deleting its probe object).
-            self._probe.detach()
-            self._probe = None
+        # A probe still running reports to nobody; it runs to its end (deleting its probe object).
+        self.tester.abandon()
+        self.secret_note.detach()
         super().done(result)
 
 
@@ -507,17 +491,3 @@ def _existing_names() -> set[str]:
         return {config.name for config in VolumeRegistry().list()}
     except SdError:
         return set()
-
-
-def _row_html(ok: bool, name: str, seconds: float | None, message: str) -> str:
-    mark = f"<span style='color:{OK_COLOR}'>✓</span>" if ok else f"<span style='color:{ERROR_COLOR}'>✗</span>"
-    took = "" if seconds is None else f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
-    return (
-        f"<tr><td>{mark}</td><td style='white-space:nowrap'><b>{html.escape(name)}</b></td>"
-        f"<td align='right' style='white-space:nowrap'>{took}</td><td>{html.escape(message)}</td></tr>"
-    )
-
-
-def _steps_html(steps: list[ProbeStep]) -> str:
-    rows = "".join(_row_html(s.ok, s.name, s.seconds, s.message) for s in steps)
-    return f"<table cellspacing='0' cellpadding='3'>{rows}</table>"

@@ -35,8 +35,9 @@ from sdgui.core.identity import describe_identity
 from sdgui.core.rclone_import import default_config_path
 from sdgui.core.secrets import SecretStore
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
+from sdgui.gui.dialogs.colors import ERROR_COLOR
 from sdgui.gui.dialogs.rclone_import_dialog import RcloneImportDialog
-from sdgui.gui.dialogs.volume_dialog import ERROR_COLOR, VolumeDialog
+from sdgui.gui.dialogs.volume_dialog import VolumeDialog
 from sdgui.gui.dialogs.volume_presets import preset_for
 from sdgui.gui.jobs.worker import Task, run_task
 

@@ -280,6 +280,15 @@ class JobManager(QObject):
             self.queue_paused_changed.emit(False)
             self._start_queued()
 
+    @property
+    def settings(self) -> TransferSettings | None:
+        """What jobs started from now on are given (None: the core's defaults)."""
+        return self._settings
+
+    def set_settings(self, settings: TransferSettings | None) -> None:
+        """Jobs started from now on use ``settings``; running ones keep theirs."""
+        self._settings = settings
+
     def set_max_concurrent(self, n: int) -> None:
         """At most ``n`` jobs run at once; lowering it lets running jobs finish."""
         self._max_concurrent = max(1, n)
