@@ -40,7 +40,9 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
     the actions, so the reference cannot drift from what the keys do."""
     rows = []
     for action in window.actions():
-        keys = ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts())
+        names = [key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()]
+        # Shift+Tab arrives as Backtab on some platforms: one key a person presses, bound under both names.
+        keys = ", ".join(name for name in names if "Backtab" not in name or name.replace("Backtab", "Tab") not in names)
         if keys:
             rows.append((keys, action.text().replace("&", "").rstrip("…")))
     return rows + list(PANE_KEYS)
