@@ -34,6 +34,7 @@ from sdgui.gui.dialogs.preferences_dialog import PreferencesDialog
 from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from sdgui.gui.error_text import error_text
+from sdgui.gui.file_opener import FileOpener
 from sdgui.gui.help_menu import add_help_menu
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.job_state import action_title
@@ -88,7 +89,10 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.delete_progress = DeleteProgress()
         self.statusBar().addPermanentWidget(self.delete_progress)
+        self.file_opener = FileOpener(self.jobs, self.backends, self)  # Enter on a file
+        self.file_opener.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         for pane in (self.left, self.right):
+            pane.open_requested.connect(self.file_opener.open)
             pane.copy_requested.connect(self.start_copy)
             pane.focused.connect(lambda p=pane: self._set_active(p))
             pane.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -145,6 +149,7 @@ class MainWindow(QMainWindow):
         self._add_action(view_menu, "Refresh", lambda: self.active.refresh(), "Ctrl+R")
         self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
         self._add_action(view_menu, "Go to path…", lambda: self.active.edit_path(), "Ctrl+L")
+        self._add_action(view_menu, "Filter names…", lambda: self.active.start_filter(), "Ctrl+F")
         self.show_hidden_action = self._add_action(view_menu, "Show hidden files", self.set_show_hidden, "Ctrl+H")
         self.show_hidden_action.setCheckable(True)
         self.show_hidden_action.setChecked(True)
