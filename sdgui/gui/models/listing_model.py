@@ -43,7 +43,7 @@ from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.gui.jobs.worker import Task, run_stream
 from sdgui.gui.models.entry_look import PARENT_NAME, EntryLook
-from sdgui.gui.models.listing_order import HEADERS, Column, keyed, merged, merged_into, order_key
+from sdgui.gui.models.listing_order import HEADERS, Column, keyed, merged, merged_into, name_key, order_key
 from sdgui.gui.models.listing_reader import BackendSource, read_listing
 from sdgui.gui.models.path_mime import PATHS_MIME, URI_LIST_MIME, drop_plan, mime_for_paths, paths_from_mime
 
@@ -56,6 +56,10 @@ FLUSH_INTERVAL_MS = 150
 """How often arrived pages become rows: often enough to feel live, rarely enough that 100,000 entries are a few
 dozen insertions."""
 AnyIndex = QModelIndex | QPersistentModelIndex
+_DROP = Qt.ItemFlag.ItemIsDropEnabled
+_PARENT_FLAGS = Qt.ItemFlag.ItemIsEnabled | _DROP
+_FILE_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+_FOLDER_FLAGS = _FILE_FLAGS | _DROP
 
 
 class ListingModel(QAbstractTableModel):
@@ -74,7 +78,8 @@ class ListingModel(QAbstractTableModel):
         self._rows: list[Entry] = []  # the entries shown, in order (those that match the filter)
         self._keys: list[Any] = []  # the order key of each row (see listing_order.order_key)
         self._everything: tuple[list[Any], list[Entry]] | None = None  # while filtering: every arrived entry
-        self._folded: dict[int, str] = {}  # id(entry) -> its name casefolded, for the filter
+        self._everything_unsorted = False  # sorted since the filter took rows out: re-sorted when next needed
+        self._names: dict[int, tuple[str, str]] = {}  # id(entry) -> name_key(entry), for the order and the filter
         self._needle = ""  # the filter, casefolded
         self._filter_text = ""
         self._pending: list[Entry] = []
@@ -118,8 +123,7 @@ class ListingModel(QAbstractTableModel):
     @property
     def total_count(self) -> int:
         """Entries received so far, matching the filter or not, including those of the next batch (not rows yet)."""
-        arrived = self._everything[1] if self._everything is not None else self._rows
-        return len(arrived) + len(self._pending)
+        return len(self._everything[1] if self._everything is not None else self._rows) + len(self._pending)
 
     @property
     def match_count(self) -> int:
@@ -153,8 +157,7 @@ class ListingModel(QAbstractTableModel):
 
     def entries(self) -> list[Entry]:
         """Every entry received so far, matching the filter or not, rows first."""
-        arrived = self._everything[1] if self._everything is not None else self._rows
-        return arrived + self._pending
+        return (self._everything[1] if self._everything is not None else self._rows) + self._pending
 
     @property
     def hidden_count(self) -> int:
@@ -211,7 +214,8 @@ class ListingModel(QAbstractTableModel):
         self._rows = []
         self._keys = []
         self._everything = ([], []) if self._needle else None
-        self._folded = {}
+        self._everything_unsorted = False
+        self._names = {}
         self._pending = []
         self._hidden = []
         self._has_parent = not self._location.is_root
@@ -249,7 +253,7 @@ class ListingModel(QAbstractTableModel):
             page = [entry for entry in page if not entry.name.startswith(".")]
         if not page:
             return
-        self._folded.update((id(entry), entry.name.casefold()) for entry in page)
+        self._names.update((id(entry), name_key(entry)) for entry in page)
         first_page = self.total_count == 0
         self._pending.extend(page)
         if first_page:
@@ -297,7 +301,7 @@ class ListingModel(QAbstractTableModel):
         keys, batch = keyed(self._pending, self._order())
         self._pending = []
         if self._everything is not None:
-            self._everything = merged_into(*self._everything, keys, batch)
+            self._everything = merged_into(*self._all_in_order(), keys, batch)
             matching = [(key, entry) for key, entry in zip(keys, batch, strict=True) if self._matches(entry)]
             keys, batch = [key for key, _ in matching], [entry for _, entry in matching]
             if not batch:
@@ -324,7 +328,7 @@ class ListingModel(QAbstractTableModel):
         return self._filter_text
 
     def _matches(self, entry: Entry) -> bool:
-        return self._needle in self._folded[id(entry)]
+        return self._needle in self._names[id(entry)][0]
 
     def set_filter(self, text: str) -> None:
         """Show only the entries whose names contain ``text`` (case-insensitive); "" shows every entry. Entries
@@ -336,23 +340,23 @@ class ListingModel(QAbstractTableModel):
         narrower = bool(self._needle) and self._needle in needle
         self._needle = needle
         if not needle:
-            assert self._everything is not None
-            keys, rows = self._everything
+            keys, rows = self._all_in_order()
             self._everything = None
         else:
             if self._everything is None:
                 self._everything = (self._keys, self._rows)
             # A longer filter can only drop rows: look only at the rows that matched the shorter one.
-            source_keys, source_rows = (self._keys, self._rows) if narrower else self._everything
-            folded, wanted = self._folded, needle
-            chosen = [i for i, entry in enumerate(source_rows) if wanted in folded[id(entry)]]
+            source_keys, source_rows = (self._keys, self._rows) if narrower else self._all_in_order()
+            names, wanted = self._names, needle
+            chosen = [i for i, entry in enumerate(source_rows) if wanted in names[id(entry)][0]]
             keys, rows = [source_keys[i] for i in chosen], [source_rows[i] for i in chosen]
         self._relayout(rows, keys)
         self.filter_changed.emit(text)
 
     # -- sorting ----------------------------------------------------------------
     def _order(self) -> Any:
-        return order_key(self._sort_column, self._sort_order, self._look.kind)
+        names = self._names
+        return order_key(self._sort_column, self._sort_order, self._look.kind, lambda entry: names[id(entry)])
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort what has arrived; batches still to come merge into this order."""
@@ -360,13 +364,19 @@ class ListingModel(QAbstractTableModel):
             return
         self._sort_column = Column(column)
         self._sort_order = order
-        if self._everything is not None:
-            self._everything = keyed(self._everything[1], self._order())
+        self._everything_unsorted = self._everything is not None  # sorted when it is next needed, not now
         keys, rows = keyed(self._rows, self._order())
         if all(a is b for a, b in zip(rows, self._rows, strict=True)):
             self._keys = keys  # already in this order: no layout change
             return
         self._relayout(rows, keys)
+
+    def _all_in_order(self) -> tuple[list[Any], list[Entry]]:
+        """Every arrived entry in the current order, with keys (only called while filtering)."""
+        assert self._everything is not None
+        if self._everything_unsorted:
+            self._everything, self._everything_unsorted = keyed(self._everything[1], self._order()), False
+        return self._everything
 
     def _relayout(self, rows: list[Entry], keys: list[Any]) -> None:
         """Show these entries in this order (one layoutChanged); selection and current row follow the entries that
@@ -425,18 +435,15 @@ class ListingModel(QAbstractTableModel):
 
     # -- drag and drop ----------------------------------------------------------
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        # Qt asks this for every selected cell (Ctrl+A on 100,000 rows): no enum arithmetic, no checks per call.
         if not index.isValid():
-            return Qt.ItemFlag.ItemIsDropEnabled
-        if self.is_parent_row(index.row()):  # a cursor can stand on it; nothing selects or drags it
-            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsDropEnabled
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-        if 0 <= index.row() < self.rowCount() and self._row_is_dir(index.row()):
-            flags |= Qt.ItemFlag.ItemIsDropEnabled
-        return flags
-
-    def _row_is_dir(self, row: int) -> bool:
-        entry = self.entry(row)
-        return entry is not None and entry.is_dir
+            return _DROP
+        row = index.row() - self.first_entry_row
+        if row < 0:  # "..": a cursor can stand on it; nothing selects or drags it
+            return _PARENT_FLAGS
+        if row < len(self._rows) and self._rows[row].is_dir:
+            return _FOLDER_FLAGS
+        return _FILE_FLAGS
 
     def mimeTypes(self) -> list[str]:
         return [PATHS_MIME, URI_LIST_MIME]
@@ -463,10 +470,8 @@ class ListingModel(QAbstractTableModel):
 
     def drop_destination(self, parent: AnyIndex) -> SdPath | None:
         """Where a drop lands: the folder row it was dropped on, the parent folder on "..", else the location."""
-        if parent.isValid() and self.is_parent_row(parent.row()) and self._location is not None:
-            return self._location.parent()
-        if parent.isValid() and self.entry_row(parent.row()) and self._row_is_dir(parent.row()):
-            return self.path_for(parent.row())
+        if parent.isValid() and self._location is not None and self.flags(parent) & _DROP:
+            return self._location.parent() if self.is_parent_row(parent.row()) else self.path_for(parent.row())
         return self._location
 
     def _drop_plan(

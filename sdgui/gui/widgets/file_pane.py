@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 
-from PySide6.QtCore import QDir, QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import (
+    QDir,
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QSignalBlocker,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -27,12 +35,11 @@ from sdgui.core.backends.base import VolumeBackend
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
-from sdgui.gui.icons import cloud_icon
 from sdgui.gui.models.listing_model import DEFAULT_PAGE_SIZE, ListingModel
 from sdgui.gui.widgets.filter_bar import FilterBar
-from sdgui.gui.widgets.mounts import real_mounts
 from sdgui.gui.widgets.pane_status import status_text
 from sdgui.gui.widgets.pane_view import PaneView
+from sdgui.gui.widgets.place_picker import PlacePicker, real_mounts
 
 __all__ = ["FilePane", "PaneView", "real_mounts"]
 
@@ -56,7 +63,6 @@ class FilePane(QWidget):
         self._location = SdPath(None, QDir.homePath(), True)
         self._reselect: set[str] = set()
         self._current_name: str | None = None
-        self._cloud_icon = cloud_icon()
         self._active = False
         self.model = ListingModel(self, page_size=page_size)
         self._build()
@@ -68,10 +74,7 @@ class FilePane(QWidget):
     # -- construction -------------------------------------------------------------
     def _build(self) -> None:
         style = self.style()
-        self.volume_box = QComboBox()
-        self.volume_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.volume_box.setMinimumContentsLength(10)
-        self.volume_box.setToolTip("Local places and cloud volumes")
+        self.volume_box = PlacePicker()
         self.up_button = QToolButton()
         self.up_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileDialogToParent))
         self.up_button.setToolTip("Up one level (Backspace)")
@@ -238,7 +241,30 @@ class FilePane(QWidget):
             self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_filter_text(self, text: str) -> None:
+        # Qt keeps a whole-table selection through a layout change only while the row count stays, and carries a
+        # big one row by row: carry the selected entries across ourselves, so what still shows stays selected.
+        entries, first = self.model.row_entries(), self.model.first_entry_row
+        selected = {id(entries[row - first]) for row in self.selected_rows()}
+        selection = self.view.selectionModel()
+        if selected:
+            with QSignalBlocker(selection):
+                selection.clearSelection()
         self.model.set_filter(text)
+        if selected:
+            self._select_entries(selected)
+
+    def _select_entries(self, wanted: set[int]) -> None:
+        """Select exactly the rows of the entries whose ids are ``wanted``, as runs of rows (one range each)."""
+        model, offset, last = self.model, self.model.first_entry_row, self.model.columnCount() - 1
+        selection, start = QItemSelection(), None
+        for row, entry in enumerate([*model.row_entries(), None]):
+            if id(entry) in wanted and entry is not None:
+                start = row if start is None else start
+            elif start is not None:
+                selection.select(model.index(start + offset, 0), model.index(row - 1 + offset, last))
+                start = None
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.view.selectionModel().select(selection, flags)
 
     def _on_filter_changed(self) -> None:
         # The cursor stays on its entry if that still matches; else it goes to the first match (Enter opens it).
@@ -254,9 +280,14 @@ class FilePane(QWidget):
             self._navigate(self._location.parent(), select={self._location.name})
 
     def selected_rows(self) -> list[int]:
-        """The selected rows that show entries, in order (never the ".." row)."""
-        rows = {index.row() for index in self.view.selectionModel().selectedRows()}
-        return sorted(row for row in rows if self.model.entry_row(row))
+        """The selected rows that show entries, in order (never the ".." row). Read off the selection's ranges:
+        ``selectedRows()`` asks the model for every cell's flags, seconds for 100,000 rows."""
+        rows: set[int] = set()
+        selection = self.view.selectionModel().selection()
+        for i in range(selection.size()):
+            rows.update(range(selection.at(i).top(), selection.at(i).bottom() + 1))
+        first = self.model.first_entry_row
+        return sorted(row for row in rows if row >= first)
 
     def selected_paths(self) -> list[SdPath]:
         paths: list[SdPath] = []
@@ -269,32 +300,13 @@ class FilePane(QWidget):
 
     def reload_volumes(self) -> None:
         """Fill the place picker: Home, the file system root, real mounts, then every configured cloud volume."""
-        style = self.style()
-        box = self.volume_box
-        box.clear()
-        box.addItem(
-            style.standardIcon(QStyle.StandardPixmap.SP_DirHomeIcon), "Home", SdPath(None, QDir.homePath(), True)
-        )
-        box.addItem(style.standardIcon(QStyle.StandardPixmap.SP_DriveHDIcon), "File system", SdPath(None, "/", True))
-        box.setItemData(1, "/", Qt.ItemDataRole.ToolTipRole)
-        drive_icon = style.standardIcon(QStyle.StandardPixmap.SP_DriveHDIcon)
-        for label, root in real_mounts():
-            box.addItem(drive_icon, label, SdPath(None, root, True))
-            box.setItemData(box.count() - 1, root, Qt.ItemDataRole.ToolTipRole)
         try:
             volumes = self._cache.registry.list()
         except SdError as exc:
             volumes = []
             self._show_error(exc.message, title="Cannot read the volume list")
-        if volumes:
-            box.insertSeparator(box.count())
-        for config in volumes:
-            box.addItem(self._cloud_icon, config.name, SdPath(config.name, "", True))
-            where = f"{config.kind}: {config.bucket or config.root or ''}"
-            if config.endpoint:
-                where += f" at {config.endpoint}"
-            box.setItemData(box.count() - 1, where, Qt.ItemDataRole.ToolTipRole)
-        self._sync_volume_box()
+        self.volume_box.fill(volumes)
+        self.volume_box.show_location(self._location)
 
     # -- navigation -----------------------------------------------------------------
     def _navigate(self, location: SdPath, *, select: set[str]) -> None:
@@ -313,26 +325,9 @@ class FilePane(QWidget):
         self.path_edit.setText(str(location))
         self.path_edit.setCursorPosition(len(self.path_edit.text()))
         self.up_button.setEnabled(not location.is_root)
-        self._sync_volume_box()
+        self.volume_box.show_location(location)
         self._update_status()
         self.location_changed.emit(location)
-
-    def _sync_volume_box(self) -> None:
-        best, best_length = -1, -1
-        location = self._location
-        for i in range(self.volume_box.count()):
-            root = self.volume_box.itemData(i)
-            if not isinstance(root, SdPath) or root.volume != location.volume:
-                continue
-            if root.volume is not None:
-                best = i
-                break
-            base = root.path.rstrip(os.sep) + os.sep
-            if (location.path == root.path or location.path.startswith(base)) and len(root.path) > best_length:
-                best, best_length = i, len(root.path)
-        self.volume_box.blockSignals(True)
-        self.volume_box.setCurrentIndex(best)
-        self.volume_box.blockSignals(False)
 
     def _on_volume_chosen(self, index: int) -> None:
         root = self.volume_box.itemData(index)
@@ -341,9 +336,7 @@ class FilePane(QWidget):
             self.view.setFocus()
 
     def _resolve_typed(self, text: str) -> SdPath:
-        roots = (self.volume_box.itemData(i) for i in range(self.volume_box.count()))
-        names = {root.volume for root in roots if isinstance(root, SdPath) and root.volume is not None}
-        return self._location.resolve_typed(text, names)
+        return self._location.resolve_typed(text, self.volume_box.volume_names())
 
     def _on_path_entered(self) -> None:
         text = self.path_edit.text().strip()
