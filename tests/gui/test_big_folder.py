@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, QTimer
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -380,3 +380,80 @@ def test_sorting_while_rows_arrive_holds_for_every_later_batch(
     # Folders first in either order (they came last, as S3 lists them), then every file by name descending.
     assert names[:2] == ["zeta-dir", "alpha-dir"]
     assert names[2:] == [f"object-{i:06d}.txt" for i in reversed(range(count))]
+
+
+def test_a_filter_typed_while_a_big_prefix_streams_holds_for_every_later_batch(
+    qtbot: QtBot, open_window: OpenWindow, rclone_cloud: tuple[S3Server, str], local_dir: Path
+) -> None:
+    server, bucket = rclone_cloud
+    assert server.data_dir is not None
+    count = 6_000
+    write_objects(server.data_dir / bucket / "some", count)
+    wait_visible(server, bucket, f"some/object-{count - 1:06d}.txt")
+    window = open_window(left=local_path(local_dir), right=local_path(local_dir))
+    wait_listed(qtbot, window.right, local_path(local_dir))
+    focus(qtbot, window, window.right)
+    pane, model, view = window.right, window.right.model, window.right.view
+
+    time_to_first_rows(qtbot, pane, SdPath.parse("cloud:some/"))
+    assert model.is_loading, "the listing ended before the first batch: nothing to filter while it runs"
+    QTest.keyClicks(view, "99")  # typed in the list: the filter box opens with it
+    assert pane.filter_edit.text() == "99" and pane.status_label.text().startswith("Loading…")
+    inserted: list[str] = []
+    model.rowsInserted.connect(
+        lambda _parent, first, last: inserted.extend(model.entry(row).name for row in range(first, last + 1))
+    )
+    wait_listed(qtbot, pane, SdPath.parse("cloud:some/"), timeout=150_000)
+
+    expected = [f"object-{i:06d}.txt" for i in range(count) if "99" in f"object-{i:06d}.txt"]
+    assert inserted and all("99" in name for name in inserted)  # later batches were filtered as they came
+    assert [entry.name for entry in model.row_entries()] == expected
+    assert model.data(model.index(0, 0)) == ".."
+    assert pane.status_label.text() == f"{len(expected)} of {count:,} items match"
+    QTest.keyClick(pane.filter_edit, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)  # in the box: its text
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_End)
+    assert model.entry(view.currentIndex().row()).name == expected[-1]
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert pane.filter_edit.isHidden() and model.match_count == count
+
+
+def test_changing_the_filter_over_100k_entries_never_stalls_the_gui(
+    qtbot: QtBot, open_window: OpenWindow, local_dir: Path
+) -> None:
+    """100,000 files in a local folder (RAM when there is /dev/shm): each key typed into the filter narrows or
+    widens the rows within the stall limit; the figures are printed."""
+    shm = Path("/dev/shm")
+    work = Path(tempfile.mkdtemp(prefix="sdgui-filter-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+    try:
+        count = 100_000
+        write_objects(work / "huge", count)
+        window = open_window(left=local_path(local_dir), right=local_path(work / "huge"))
+        wait_listed(qtbot, window.right, local_path(work / "huge"), timeout=60_000)
+        pane, model = window.right, window.right.model
+        assert model.match_count == count
+        focus(qtbot, window, pane)
+        times: list[tuple[str, float, int]] = []
+
+        def timed(what: str, key: Qt.Key | str) -> None:
+            started = time.perf_counter()
+            if isinstance(key, str):
+                QTest.keyClicks(pane.filter_edit if pane.filter_edit.isVisible() else pane.view, key)
+            else:
+                QTest.keyClick(pane.filter_edit, key)
+            times.append((what, (time.perf_counter() - started) * 1000, model.match_count))
+            QCoreApplication.processEvents()  # the heartbeat ticks between two keys, as between a person's
+
+        with Heartbeat() as beat:
+            timed("type 1", "1")
+            timed("type 2", "2")
+            timed("type 3", "3")
+            timed("backspace", Qt.Key.Key_Backspace)
+            timed("backspace", Qt.Key.Key_Backspace)
+            timed("escape", Qt.Key.Key_Escape)
+        figures = ", ".join(f"{what} {ms:.0f} ms ({rows:,} rows)" for what, ms, rows in times) + f"; {beat.summary()}"
+        print(f"\nfilter over 100,000 entries: {figures}")
+        assert [rows for _, _, rows in times] == [40_951, 3_970, 300, 3_970, 40_951, count], figures
+        assert beat.longest_s < STALL_LIMIT_S, figures
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
