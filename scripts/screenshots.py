@@ -2,9 +2,9 @@
 
     xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python scripts/screenshots.py
 
-Shots: both panes listed (the active one framed), a copy in progress, the question closing asks while a transfer
-runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty folders), the volume
-dialog after a successful test, a conflict prompt.
+Shots: both panes listed (the active one framed, ".." on top), a pane with a name filter, a copy in progress, the
+question closing asks while a transfer runs, a cancelled copy under its own tab, New folder on the demo volume (which
+keeps no empty folders), the volume dialog after a successful test, a conflict prompt.
 """
 
 from __future__ import annotations
@@ -76,14 +76,19 @@ def main() -> int:
         window.left.set_location(SdPath(None, str(photos), True))
         window.resize(1280, 780)
         window.show()
-        wait_for(app, lambda: window.left.model.rowCount() >= 5 and window.right.model.rowCount() >= 3)
+        wait_for(app, lambda: window.left.model.match_count >= 5 and window.right.model.match_count >= 3)
         window.activateWindow()  # no window manager under Xvfb: an inactive window greys every selection
         wait_for(app, window.isActiveWindow)
-        window.right.view.selectRow(1)  # the inactive pane's selection shows grey
-        window.left.view.selectRow(0)
+        window.right.view.selectRow(2)  # the inactive pane's selection shows grey (row 0 is "..")
+        window.left.view.selectRow(1)
         window.left.view.setFocus()
         app.processEvents()
         save(window, "panes.png")
+        window.left.start_filter(".JPG")  # as typed in the list: the box opens with it, any case matches
+        wait_for(app, lambda: window.left.model.match_count == 3)
+        app.processEvents()
+        save(window.left, "pane-filter.png")
+        window.left.clear_filter()
 
         window.left.set_location(SdPath(None, str(big.parent), True))
         wait_for(app, lambda: window.left.model.rowCount() >= 1)

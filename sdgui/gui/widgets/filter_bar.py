@@ -6,6 +6,8 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
+from sdgui.gui.icons import filter_icon
+
 FORWARDED_KEYS = frozenset(
     {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Return, Qt.Key.Key_Enter}
 )
@@ -24,6 +26,7 @@ class FilterBar(QLineEdit):
         self.setPlaceholderText("Filter names (Escape clears)")
         self.setClearButtonEnabled(True)
         self.setToolTip("Shows only the names that contain this text, in any case")
+        self.addAction(filter_icon(), QLineEdit.ActionPosition.LeadingPosition)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
