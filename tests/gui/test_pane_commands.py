@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from sdgui.core.paths import SdPath
+from sdgui.gui.help_menu import shortcut_rows
 from sdgui.gui.main_window import MainWindow
 from sdgui.gui.widgets.file_pane import FilePane
 from tests.gui.test_main_window import (
@@ -218,3 +219,35 @@ def test_enter_on_a_cloud_file_downloads_it_verified_then_opens_it_and_reuses_th
     assert wait_ended(qtbot, window, window.jobs.job_ids()[1]).state == "finished"
     qtbot.waitUntil(lambda: len(opened) == 3)
     assert opened[2] == opened[0] and cached.read_bytes() == changed
+
+    moto_s3.client().delete_object(Bucket=cloud, Key="docs/report.pdf")  # gone since the listing
+    QTest.keyClick(pane.view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Cannot open cloud:docs/report.pdf"))
+    assert "not-found" in window.statusBar().currentMessage() and len(opened) == 3
+
+
+def test_the_selection_follows_the_entries_that_still_match(
+    qtbot: QtBot, open_window: OpenWindow, cloud: str, local_dir: Path
+) -> None:
+    window = open_window(left=local_path(local_dir), right=SdPath.parse("cloud:"))
+    pane = window.left
+    wait_listed(qtbot, pane, local_path(local_dir))
+    focus(qtbot, window, pane)
+    QTest.keyClick(pane.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # every entry
+    pane.start_filter("txt")
+    assert names(pane) == ["a.txt", "c.txt"]
+    assert pane.selected_paths() == [local_path(local_dir).join("a.txt"), local_path(local_dir).join("c.txt")]
+    assert pane.status_label.text() == "2 of 2 selected, 12 bytes (2 of 3 items match)"
+    QTest.keyClick(pane.filter_edit, Qt.Key.Key_Escape)
+    assert names(pane) == ["a.txt", "b.bin", "c.txt"]
+    # What the filter hid was not selected behind the user's back: F5 now would copy what was seen selected.
+    assert pane.selected_paths() == [local_path(local_dir).join("a.txt"), local_path(local_dir).join("c.txt")]
+
+
+def test_help_lists_the_pane_keys(qtbot: QtBot, open_window: OpenWindow, cloud: str, local_dir: Path) -> None:
+    window = open_window(left=local_path(local_dir), right=SdPath.parse("cloud:"))
+    rows = dict(shortcut_rows(window))
+    assert rows["Ctrl+F"] == "Filter names"
+    assert "“..” go up" in rows["Enter, double-click"] and "file" in rows["Enter, double-click"]
+    assert rows["Typing a letter"].startswith("Filter names")
+    assert rows["Escape (in the list or the filter)"] == "Clear the filter"
