@@ -286,8 +286,8 @@ class FilePane(QWidget):
         selection = self.view.selectionModel().selection()
         for i in range(selection.size()):
             rows.update(range(selection.at(i).top(), selection.at(i).bottom() + 1))
-        first = self.model.first_entry_row
-        return sorted(row for row in rows if row >= first)
+        first, end = self.model.first_entry_row, self.model.rowCount()
+        return sorted(row for row in rows if first <= row < end)
 
     def selected_paths(self) -> list[SdPath]:
         paths: list[SdPath] = []
