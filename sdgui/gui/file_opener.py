@@ -114,11 +114,14 @@ class FileOpener(QObject):
             self.message.emit(f"Cannot open {download.path}: its download {state} (see Transfers)")
             return
         self._remember(download)
-        self._launch(QUrl.fromLocalFile(str(download.target)), download.path)
+        if self._launch(QUrl.fromLocalFile(str(download.target)), download.path):
+            self.message.emit(f"Opened {download.path.name} (downloaded and checked; a copy stays in the cache)")
 
-    def _launch(self, url: QUrl, path: SdPath) -> None:
+    def _launch(self, url: QUrl, path: SdPath) -> bool:
         if self.open_url(url) is False:
             self.message.emit(f"No application opens {path.name}")
+            return False
+        return True
 
     # -- what is cached -------------------------------------------------------------------
     def _index_file(self, volume: str) -> Path:

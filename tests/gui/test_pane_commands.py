@@ -175,6 +175,10 @@ def test_enter_on_a_local_file_opens_it_with_the_desktop_application(
     QTest.mouseDClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert opened[1:] == [QUrl.fromLocalFile(str(local_dir / "a.txt"))]
 
+    window.file_opener.open_url = lambda url: False  # as QDesktopServices says when nothing handles the type
+    QTest.keyClick(pane.view, Qt.Key.Key_Return)
+    assert window.statusBar().currentMessage() == "No application opens a.txt"
+
 
 def test_enter_on_a_cloud_file_downloads_it_verified_then_opens_it_and_reuses_the_copy(
     qtbot: QtBot,
@@ -206,6 +210,7 @@ def test_enter_on_a_cloud_file_downloads_it_verified_then_opens_it_and_reuses_th
     qtbot.waitUntil(lambda: len(opened) == 1)
     assert opened == [QUrl.fromLocalFile(str(cached))]
     assert cached.read_bytes() == body
+    assert window.statusBar().currentMessage().startswith("Opened report.pdf")
     assert window.transfers.model.rowCount() >= 1
 
     QTest.keyClick(pane.view, Qt.Key.Key_Return)  # the object is unchanged: the cached copy opens, no download
