@@ -2,12 +2,12 @@
 
     xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python scripts/screenshots.py [--dialogs]
 
-Shots: both panes listed (the active one framed, a second tab open on each side, the toolbar), the bookmarks
-drop-down beside a path bar, Help → About, a copy in progress, the question closing asks while a transfer
-runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty folders), the volume
-dialog after a successful test and on a machine without a keyring, Preferences, the conflict prompt a second copy
-of the video meets, the Properties dialog of a cloud object, the share-link menu. ``--dialogs`` takes only the
-dialogs' shots (no big copies).
+Shots: both panes listed (the active one framed, ".." on top, a second tab open on each side, the toolbar), a pane
+with a name filter, the bookmarks drop-down beside a path bar, Help → About, a copy in progress, the question closing
+asks while a transfer runs, a cancelled copy under its own tab, New folder on the demo volume (which keeps no empty
+folders), the volume dialog after a successful test and on a machine without a keyring, Preferences, the conflict
+prompt a second copy of the video meets, the Properties dialog of a cloud object, the share-link menu. ``--dialogs``
+takes only the dialogs' shots (no big copies).
 """
 
 from __future__ import annotations
@@ -77,13 +77,13 @@ def object_commands(app: QApplication, window: MainWindow) -> None:
     pane = window.right
     pane.set_location(SdPath.parse("demo:sample/"))
     wait_for(app, lambda: not pane.model.is_loading and pane.model.rowCount() >= 3)
-    files = [pane.model.entry(row) for row in range(pane.model.rowCount())]
-    name = next(entry.name for entry in files if not entry.is_dir)
+    name = next(entry.name for entry in pane.model.row_entries() if not entry.is_dir)
     window.activateWindow()
     wait_for(app, window.isActiveWindow)
     pane.view.setFocus()
     wait_for(app, lambda: window.active is pane)
-    rows = {pane.model.entry(row).name: row for row in range(pane.model.rowCount())}
+    first = pane.model.first_entry_row
+    rows = {entry.name: first + i for i, entry in enumerate(pane.model.row_entries())}
     pane.view.selectRow(rows[name])
     dialog = window.show_properties()
     assert dialog is not None
@@ -283,7 +283,7 @@ def main() -> int:
         window.left.set_location(SdPath(None, str(photos), True))
         window.resize(1280, 780)
         window.show()
-        wait_for(app, lambda: window.left.model.rowCount() >= 5 and window.right.model.rowCount() >= 3)
+        wait_for(app, lambda: window.left.model.match_count >= 5 and window.right.model.match_count >= 3)
         window.activateWindow()  # no window manager under Xvfb: an inactive window greys every selection
         wait_for(app, window.isActiveWindow)
         window.switch_pane()
@@ -299,12 +299,17 @@ def main() -> int:
             ]
         )
         wait_for(app, lambda: window.left.model.rowCount() >= 5 and not window.right.model.is_loading)
-        window.right.view.selectRow(1)  # the inactive pane's selection shows grey
-        window.left.view.selectRow(0)
+        window.right.view.selectRow(2)  # the inactive pane's selection shows grey (row 0 is "..")
+        window.left.view.selectRow(1)
         window.left.view.setFocus()
         app.processEvents()
         if not only_dialogs:
             save(window, "panes.png")
+            window.left.start_filter(".JPG")  # as typed in the list: the box opens with it, any case matches
+            wait_for(app, lambda: window.left.model.match_count == 3)
+            app.processEvents()
+            save(window.left, "pane-filter.png")
+            window.left.clear_filter()
             shoot_bookmarks_drop_down(app, window)
             shoot_about(app, window)
             window_shots(app, window, big)

@@ -26,8 +26,10 @@ def add_help_menu(window: QMainWindow) -> None:
 
 
 PANE_KEYS = (
-    ("Enter", "Open a folder"),
+    ("Enter, double-click", "Open a folder or a file (a cloud file is downloaded first); on “..” go up"),
     ("Backspace, Alt+Up", "Go up"),
+    ("Typing a letter", "Filter names: only those containing what is typed"),
+    ("Escape (in the list or the filter)", "Clear the filter"),
     ("Home / End", "First / last row"),
     ("Page Up / Page Down", "A screenful up / down (Shift extends the selection)"),
     ("Escape (in the path bar)", "Put the path back and return to the list"),

@@ -28,3 +28,8 @@ def themed_icon(theme_name: str, fallback: str) -> QIcon:
 def cloud_icon() -> QIcon:
     """A cloud volume in the volume selector."""
     return themed_icon("folder-cloud", "cloud.svg")
+
+
+def filter_icon() -> QIcon:
+    """The name filter's box under a pane's list."""
+    return themed_icon("edit-find", "filter.svg")

@@ -31,6 +31,7 @@ from sdgui.gui.dialogs.properties_dialog import PropertiesDialog, open_propertie
 from sdgui.gui.dialogs.unfinished_jobs_dialog import UnfinishedJobsDialog
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog
 from sdgui.gui.error_text import error_text
+from sdgui.gui.file_opener import FileOpener
 from sdgui.gui.help_menu import add_help_menu
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.worker import run_task
@@ -100,6 +101,8 @@ class MainWindow(WindowSides, UnfinishedJobsWindow):
         self._build_menus()
         self.delete_progress = DeleteProgress()
         self.statusBar().addPermanentWidget(self.delete_progress)
+        self.file_opener = FileOpener(self.jobs, self.backends, self)  # Enter on a file
+        self.file_opener.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         for side in (self.left_tabs, self.right_tabs):
             side.current_pane_changed.connect(lambda pane, s=side: self._tab_changed(s, pane))
         self.jobs.job_ended.connect(self._on_job_ended)
@@ -160,6 +163,7 @@ class MainWindow(WindowSides, UnfinishedJobsWindow):
         self._add_action(view_menu, "Up one level", lambda: self.active.go_up())  # its keys are the list's own
         self._add_action(view_menu, "Switch pane", self.switch_pane, "Tab")
         self._add_action(view_menu, "Go to path…", lambda: self.active.edit_path(), "Ctrl+L")
+        self._add_action(view_menu, "Filter names…", lambda: self.active.start_filter(), "Ctrl+F")
         self.show_hidden_action = self._add_action(view_menu, "Show hidden files", self.set_show_hidden, "Ctrl+H")
         self.show_hidden_action.setCheckable(True)
         self.show_hidden_action.setChecked(True)
@@ -191,6 +195,7 @@ class MainWindow(WindowSides, UnfinishedJobsWindow):
     def _new_pane(self) -> FilePane:
         pane = FilePane(self.backends)
         pane.model.show_hidden = self.show_hidden_action.isChecked()  # before its first listing
+        pane.open_requested.connect(self.file_opener.open)
         pane.copy_requested.connect(self.start_copy)
         pane.focused.connect(lambda p=pane: self._set_active(p))
         pane.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

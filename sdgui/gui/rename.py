@@ -68,7 +68,7 @@ class Renamer(QObject):
         if row is None:
             return None
         entry = pane.model.entry(row)
-        if entry.name in ("", ".."):
+        if entry is None or entry.name in ("", ".."):  # None: the ".." row, which is not an entry
             return None
         try:
             source = pane.model.path_for(row)

@@ -92,7 +92,7 @@ def run(app: QApplication, config: dict[str, Any], result: dict[str, Any]) -> bo
 
         left.view.setFocus()
         left.view.selectAll()
-        start = left.view.visualRect(left.model.index(0, 0)).center()
+        start = left.view.visualRect(left.model.index(left.model.first_entry_row, 0)).center()  # not ".."
         target_viewport = right.view.viewport()
         target = QPoint(target_viewport.width() // 2, target_viewport.height() // 2)
         drag(left.view, start, target_viewport, target)

@@ -70,11 +70,12 @@ def list_in(qtbot, pane: FilePane, location: SdPath) -> None:
 
 
 def names(pane: FilePane) -> list[str]:
-    return [pane.model.entry(row).name for row in range(pane.model.rowCount())]
+    """The entries' names in row order (not "..")."""
+    return [entry.name for entry in pane.model.row_entries()]
 
 
 def row_of(pane: FilePane, name: str) -> int:
-    return names(pane).index(name)
+    return names(pane).index(name) + pane.model.first_entry_row
 
 
 def test_bucket_listing_keyboard_and_status(qtbot, cloud: str) -> None:
@@ -99,9 +100,11 @@ def test_bucket_listing_keyboard_and_status(qtbot, cloud: str) -> None:
     assert names(pane) == ["guide.pdf", "readme.md"]
     assert pane.path_edit.text() == "cloud:docs/" and pane.up_button.isEnabled()
 
-    # Enter on a file does nothing for now.
-    pane.view.setCurrentIndex(pane.model.index(0, 0))
-    qtbot.keyClick(pane.view, Qt.Key.Key_Return)
+    # Enter on a file asks the window to open it; the pane stays where it is.
+    pane.view.setCurrentIndex(pane.model.index(row_of(pane, "guide.pdf"), 0))
+    with qtbot.waitSignal(pane.open_requested) as opened:
+        qtbot.keyClick(pane.view, Qt.Key.Key_Return)
+    assert opened.args == [SdPath("cloud", "docs/guide.pdf")]
     assert pane.location() == SdPath("cloud", "docs", True)
 
     with qtbot.waitSignal(pane.model.finished_listing):

@@ -19,8 +19,7 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("settings_dir")]
 
 
 def rows(pane: FilePane) -> set[str]:
-    model = pane.model
-    return {model.entry(row).name for row in range(model.rowCount())}
+    return {entry.name for entry in pane.model.row_entries()}
 
 
 def test_ctrl_h_hides_and_shows_dot_entries_in_both_panes(

@@ -72,22 +72,28 @@ def test_local_directory_lists_folders_first_with_sizes(qtbot, local_tree: Path)
     with qtbot.waitSignal(model.finished_listing, timeout=10_000) as finished:
         model.set_location(cache.get(None), location)
     assert finished.args == [7]
-    names = [model.entry(row).name for row in range(model.rowCount())]
+    names = [entry.name for entry in model.row_entries()]
     assert names == ["Alpha", "beta", "gamma", "a.bin", "b.txt", "C.md", "d.tar.gz"]
-    assert model.path_for(0) == SdPath(None, str(local_tree / "Alpha"), True)
-    assert model.path_for(6) == SdPath(None, str(local_tree / "d.tar.gz"), False)
-    big = model.index(6, Column.SIZE)
+    assert model.rowCount() == 8 and model.entry(0) is None and model.is_parent_row(0)  # ".." first
+    assert model.data(model.index(0, Column.NAME)) == ".."
+    assert model.path_for(1) == SdPath(None, str(local_tree / "Alpha"), True)
+    assert model.path_for(7) == SdPath(None, str(local_tree / "d.tar.gz"), False)
+    big = model.index(7, Column.SIZE)
     assert model.data(big) == "12.3 MB"
     assert model.data(big, Qt.ItemDataRole.ToolTipRole) == "12,345,678 bytes"
     assert model.data(big, Qt.ItemDataRole.UserRole) == 12_345_678
-    assert model.data(model.index(0, Column.SIZE)) == ""
-    assert model.data(model.index(0, Column.KIND)) == "Folder"
-    assert "Tar archive" in model.data(model.index(6, Column.KIND))
-    assert not model.data(model.index(0, Column.NAME), Qt.ItemDataRole.DecorationRole).isNull()
-    assert model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsDropEnabled
-    assert not model.flags(model.index(4, 0)) & Qt.ItemFlag.ItemIsDropEnabled
-    assert model.flags(model.index(4, 0)) & Qt.ItemFlag.ItemIsDragEnabled
-    assert not model.is_loading and model.names() == set(names)
+    assert model.data(model.index(1, Column.SIZE)) == ""
+    assert model.data(model.index(1, Column.KIND)) == "Folder"
+    assert "Tar archive" in model.data(model.index(7, Column.KIND))
+    assert not model.data(model.index(1, Column.NAME), Qt.ItemDataRole.DecorationRole).isNull()
+    assert model.flags(model.index(1, 0)) & Qt.ItemFlag.ItemIsDropEnabled
+    assert not model.flags(model.index(5, 0)) & Qt.ItemFlag.ItemIsDropEnabled
+    assert model.flags(model.index(5, 0)) & Qt.ItemFlag.ItemIsDragEnabled
+    parent_flags = model.flags(model.index(0, 0))  # "..": the cursor may stand on it, nothing selects or drags it
+    assert not parent_flags & (Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+    with pytest.raises(LookupError):
+        model.path_for(0)
+    assert not model.is_loading and model.names() == set(names)  # ".." is no name of the folder
 
 
 def test_sort_by_size_keeps_folders_first(qtbot, local_tree: Path) -> None:
@@ -95,7 +101,8 @@ def test_sort_by_size_keeps_folders_first(qtbot, local_tree: Path) -> None:
     with qtbot.waitSignal(model.finished_listing, timeout=10_000):
         model.set_location(BackendCache(VolumeRegistry()).get(None), SdPath(None, str(local_tree), True))
     model.sort(Column.SIZE, Qt.SortOrder.DescendingOrder)
-    names = [model.entry(row).name for row in range(model.rowCount())]
+    assert model.data(model.index(0, Column.NAME)) == ".."  # first whatever the sort
+    names = [entry.name for entry in model.row_entries()]
     assert names[:3] == ["gamma", "beta", "Alpha"]
     assert names[3:] == ["d.tar.gz", "a.bin", "b.txt", "C.md"]
 
@@ -117,21 +124,21 @@ def test_big_prefix_arrives_in_pages(qtbot, moto_s3: S3Server, big_bucket: str) 
     total = BIG_FILES + BIG_DIRS
     assert finished.args == [total]
     # The first page showed while the listing was still running, on its own.
-    assert inserted[0][:3] == (0, PAGE - 1, True)
+    assert inserted[0][:3] == (1, PAGE, True)  # below ".."
     assert first_rows_after < 5.0, f"first rows took {first_rows_after:.2f} s"
     assert len(arrived) >= total // PAGE and arrived[-1] == total
     # Nobody asked for more, yet every entry became a row, in batches that each append at the end.
-    assert model.rowCount() == total and not model.canFetchMore(QModelIndex())
+    assert model.rowCount() == total + 1 and not model.canFetchMore(QModelIndex())
     assert [first for first, *_ in inserted] == sorted(first for first, *_ in inserted)
     assert sum(last - first + 1 for first, last, *_ in inserted) == total
     # The sub-prefixes (listed last by S3) were merged into place: folders lead.
-    assert [model.entry(row).name for row in range(BIG_DIRS)] == [f"sub-{d}" for d in range(BIG_DIRS)]
-    assert all(model.entry(row).is_dir for row in range(BIG_DIRS))
-    assert model.path_for(0) == SdPath("big", "big/sub-0", True)
-    names = [model.entry(row).name for row in range(model.rowCount())]
-    assert names[BIG_DIRS:] == [f"file-{i:04d}.bin" for i in range(BIG_FILES)]
-    assert not model.entry(BIG_DIRS).is_dir
-    assert model.path_for(BIG_DIRS) == SdPath("big", "big/file-0000.bin", False)
+    entries = model.row_entries()
+    assert [entry.name for entry in entries[:BIG_DIRS]] == [f"sub-{d}" for d in range(BIG_DIRS)]
+    assert all(entry.is_dir for entry in entries[:BIG_DIRS])
+    assert model.path_for(1) == SdPath("big", "big/sub-0", True)
+    assert [entry.name for entry in entries[BIG_DIRS:]] == [f"file-{i:04d}.bin" for i in range(BIG_FILES)]
+    assert not entries[BIG_DIRS].is_dir
+    assert model.path_for(BIG_DIRS + 1) == SdPath("big", "big/file-0000.bin", False)
 
 
 @pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
@@ -146,7 +153,7 @@ def test_a_batch_out_of_order_merges_and_the_selection_follows(qtbot, tmp_path: 
     selected: list[str] = []
 
     def remember_first_rows(_parent: QModelIndex, first: int, last: int) -> None:
-        if first == 0 and not selected:
+        if first == 1 and not selected:
             selected.append(model.entry(5).name)
             persistent.append(QPersistentModelIndex(model.index(5, 0)))
 
@@ -154,8 +161,8 @@ def test_a_batch_out_of_order_merges_and_the_selection_follows(qtbot, tmp_path: 
     model.rowsInserted.connect(remember_first_rows)
     with qtbot.waitSignal(model.finished_listing, timeout=30_000) as finished:
         model.set_location(BackendCache(VolumeRegistry()).get(None), SdPath(None, str(tmp_path), True))
-    names = [model.entry(row).name for row in range(model.rowCount())]
-    assert finished.args == [1002] and len(names) == 1002
+    names = [entry.name for entry in model.row_entries()]
+    assert finished.args == [1002] and len(names) == 1002 and model.is_parent_row(0)
     descending = order == Qt.SortOrder.DescendingOrder
     assert names[:2] == (["zz-dir", "aa-dir"] if descending else ["aa-dir", "zz-dir"])  # folders first either way
     assert names[2:] == sorted(names[2:], reverse=descending)
@@ -179,8 +186,8 @@ def test_location_change_drops_pages_of_the_old_listing(qtbot, moto_s3: S3Server
     QCoreApplication.processEvents()
     QCoreApplication.processEvents()
     assert finished == [7]
-    assert model.rowCount() == 7 and not model.canFetchMore(QModelIndex())
-    assert all(model.path_for(row).volume is None for row in range(model.rowCount()))
+    assert model.rowCount() == 8 and not model.canFetchMore(QModelIndex())
+    assert all(model.path_for(row).volume is None for row in range(1, model.rowCount()))
 
 
 def test_unknown_bucket_reports_the_volume(qtbot, moto_s3: S3Server) -> None:
@@ -214,10 +221,10 @@ def _listed(qtbot, location: SdPath, backend_volume: str | None = None) -> Listi
 
 def test_mime_round_trip_local(qtbot, local_tree: Path) -> None:
     model = _listed(qtbot, SdPath(None, str(local_tree), True))
-    indexes = [model.index(row, column) for row in (0, 3) for column in range(4)]
+    indexes = [model.index(row, column) for row in (0, 1, 4) for column in range(4)]  # ".." is not dragged
     mime = model.mimeData(indexes)
     assert set(model.mimeTypes()) <= set(mime.formats())
-    expected = [model.path_for(0), model.path_for(3)]
+    expected = [model.path_for(1), model.path_for(4)]
     assert paths_from_mime(mime) == expected
     assert [url.toLocalFile() for url in mime.urls()] == [str(local_tree / "Alpha"), str(local_tree / "a.bin")]
     # A desktop file manager sends only file:// URLs.
@@ -233,8 +240,9 @@ def test_mime_round_trip_local(qtbot, local_tree: Path) -> None:
 def test_mime_round_trip_cloud(qtbot, moto_s3: S3Server, big_bucket: str) -> None:
     add_volume(moto_s3, big_bucket, "big")
     model = _listed(qtbot, SdPath.parse("big:"), "big")
-    rows = {model.entry(row).name: row for row in range(model.rowCount())}
-    assert set(rows) == {"big", "top.txt"}
+    assert not model.is_parent_row(0)  # a volume's root has no ".."
+    rows = {entry.name: row for row, entry in enumerate(model.row_entries())}
+    assert set(rows) == {"big", "top.txt"} and model.rowCount() == 2
     mime = model.mimeData([model.index(rows["big"], 0), model.index(rows["top.txt"], 1)])
     assert paths_from_mime(mime) == [SdPath("big", "big", True), SdPath("big", "top.txt")]
     assert not mime.hasUrls()
@@ -251,15 +259,19 @@ def test_drop_emits_request_and_refuses_drops_onto_themselves(qtbot, local_tree:
         assert model.dropMimeData(mime, copy, -1, -1, QModelIndex())
     assert dropped.args == [sources, SdPath(None, str(local_tree), True), False]
     with qtbot.waitSignal(model.drop_requested) as dropped:
-        assert model.dropMimeData(mime, move, -1, -1, model.index(0, 0))  # onto the folder "Alpha"
+        assert model.dropMimeData(mime, move, -1, -1, model.index(1, 0))  # onto the folder "Alpha"
     assert dropped.args == [sources, SdPath(None, str(local_tree / "Alpha"), True), True]
     # Dropped onto a file row: lands in the listed folder.
     with qtbot.waitSignal(model.drop_requested) as dropped:
-        assert model.dropMimeData(mime, copy, -1, -1, model.index(4, 0))
+        assert model.dropMimeData(mime, copy, -1, -1, model.index(5, 0))
     assert dropped.args[1] == SdPath(None, str(local_tree), True)
-    own = model.mimeData([model.index(0, 0), model.index(4, 0)])
+    # Dropped onto "..": lands in the parent folder, as in Double Commander.
+    with qtbot.waitSignal(model.drop_requested) as dropped:
+        assert model.dropMimeData(mime, copy, -1, -1, model.index(0, 0))
+    assert dropped.args[1] == SdPath(None, str(local_tree.parent), True)
+    own = model.mimeData([model.index(1, 0), model.index(5, 0)])
     assert not model.canDropMimeData(own, copy, -1, -1, QModelIndex())  # already here
-    assert not model.canDropMimeData(own, copy, -1, -1, model.index(0, 0))  # a folder into itself
+    assert not model.canDropMimeData(own, copy, -1, -1, model.index(1, 0))  # a folder into itself
     assert not model.canDropMimeData(mime, Qt.DropAction.LinkAction, -1, -1, QModelIndex())
     assert not model.canDropMimeData(QMimeData(), copy, -1, -1, QModelIndex())
 
@@ -268,3 +280,59 @@ def test_paths_from_mime_skips_bad_entries() -> None:
     mime = QMimeData()
     mime.setData(PATHS_MIME, b'["cloud:ok", "bad name:x", 3, ""]')
     assert paths_from_mime(mime) == [SdPath("cloud", "ok")]
+
+
+def test_filter_narrows_widens_and_keeps_the_parent_row_and_the_sort(qtbot, local_tree: Path) -> None:
+    model, _tester = watched_model()
+    with qtbot.waitSignal(model.finished_listing, timeout=10_000):
+        model.set_location(BackendCache(VolumeRegistry()).get(None), SdPath(None, str(local_tree), True))
+    kept = QPersistentModelIndex(model.index(5, 0))  # b.txt
+    assert model.entry(kept.row()).name == "b.txt"
+    gone = QPersistentModelIndex(model.index(4, 0))  # a.bin
+
+    with qtbot.waitSignal(model.filter_changed):
+        model.set_filter("T")  # case-insensitive substring
+    assert [entry.name for entry in model.row_entries()] == ["beta", "b.txt", "d.tar.gz"]
+    assert model.rowCount() == 4 and model.is_parent_row(0)
+    assert model.match_count == 3 and model.total_count == 7 and model.filter_text == "T"
+    assert model.entry(kept.row()).name == "b.txt" and not gone.isValid()  # the entries that stay keep their index
+
+    model.set_filter("tx")
+    assert [entry.name for entry in model.row_entries()] == ["b.txt"]
+    model.sort(Column.SIZE, Qt.SortOrder.DescendingOrder)
+    model.set_filter("a")  # wider again: from every entry, in the sort of the moment
+    assert [entry.name for entry in model.row_entries()] == ["gamma", "beta", "Alpha", "d.tar.gz", "a.bin"]
+    assert model.data(model.index(0, 0)) == ".."
+    model.set_filter("")
+    assert [entry.name for entry in model.row_entries()] == [
+        "gamma",
+        "beta",
+        "Alpha",
+        "d.tar.gz",
+        "a.bin",
+        "b.txt",
+        "C.md",
+    ]
+    assert model.names() == {"gamma", "beta", "Alpha", "d.tar.gz", "a.bin", "b.txt", "C.md"}
+    model.set_filter("nothing-matches")
+    assert model.rowCount() == 1 and model.row_entries() == []
+    assert model.names() >= {"b.txt"}  # still known, for conflict checks
+
+
+def test_filter_holds_for_pages_that_arrive_later(qtbot, moto_s3: S3Server, big_bucket: str) -> None:
+    add_volume(moto_s3, big_bucket, "big")
+    model, _tester = watched_model(page_size=100)
+    model.set_filter("-00")  # file-0000 … file-0099, before the listing starts: it holds for every page
+    inserted: list[list[str]] = []
+    model.rowsInserted.connect(
+        lambda _parent, first, last: inserted.append([model.entry(row).name for row in range(first, last + 1)])
+    )
+    with qtbot.waitSignal(model.finished_listing, timeout=60_000) as finished:
+        model.set_location(BackendCache(VolumeRegistry()).get("big"), SdPath.parse("big:big/"))
+    assert finished.args == [BIG_FILES + BIG_DIRS] and model.total_count == BIG_FILES + BIG_DIRS
+    assert [entry.name for entry in model.row_entries()] == [f"file-{i:04d}.bin" for i in range(100)]
+    assert all("-00" in name for batch in inserted for name in batch)
+    model.set_filter("sub-")  # the folders S3 listed last were kept aside in order
+    assert [entry.name for entry in model.row_entries()] == [f"sub-{d}" for d in range(BIG_DIRS)]
+    model.set_filter("")
+    assert model.rowCount() == BIG_FILES + BIG_DIRS + 1

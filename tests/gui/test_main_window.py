@@ -129,7 +129,7 @@ def focus(qtbot: QtBot, window: MainWindow, pane: FilePane) -> None:
 def select(pane: FilePane, *names: str) -> None:
     model, selection = pane.model, pane.view.selectionModel()
     selection.clearSelection()
-    rows = {model.entry(row).name: row for row in range(model.rowCount())}
+    rows = {entry.name: row + model.first_entry_row for row, entry in enumerate(model.row_entries())}
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     for name in names:
         selection.select(model.index(rows[name], 0), flags)
@@ -324,7 +324,8 @@ def test_new_folder_on_disk(qtbot: QtBot, window: MainWindow, local_dir: Path, f
     wait_names(qtbot, window.left, {"fresh", *LOCAL_FILES})
     assert (local_dir / "fresh").is_dir()
     assert folder_name == [f"Name of the new folder in {local_dir}/:"]
-    assert window.left.model.entry(0).name == "fresh" and window.left.model.entry(0).is_dir
+    first = window.left.model.row_entries()[0]
+    assert first.name == "fresh" and first.is_dir
 
 
 def test_new_folder_in_the_bucket_writes_a_marker(
@@ -334,7 +335,7 @@ def test_new_folder_in_the_bucket_writes_a_marker(
     QTest.keyClick(window.right.view, Qt.Key.Key_F7)
     wait_names(qtbot, window.right, {"fresh"})
     assert object_keys(moto_s3, cloud) == ["fresh/"]
-    assert window.right.model.entry(0).is_dir
+    assert window.right.model.row_entries()[0].is_dir
     assert folder_name == [f"Name of the new folder in {window.right.location()}:"]
 
 

@@ -117,7 +117,7 @@ def test_the_key_opens_the_editor_over_the_name_and_escape_changes_nothing(
 
 
 def _row(pane: FilePane, name: str) -> int:
-    return next(row for row in range(pane.model.rowCount()) if pane.model.entry(row).name == name)
+    return next(row for row in range(pane.model.rowCount()) if getattr(pane.model.entry(row), "name", None) == name)
 
 
 def test_rename_is_listed_in_help_the_menus_and_the_key_bar(qtbot: QtBot, window: MainWindow) -> None:

@@ -9,44 +9,45 @@ Ordering: the rows are always in the current sort (folders first, then by the so
 after the last row (an S3 prefix lists in key order) is simply appended; one that does not is appended and then
 merged into place with one layoutChanged (a local disk lists in no order). ``sort()`` re-sorts what has arrived and
 later batches merge into that order.
+
+Row 0 of a folder that has a parent is "..", whatever the sort: it names no entry (``entry(0)`` is None), cannot be
+selected or dragged, and a drop on it goes into the parent folder.
+
+Filter: ``set_filter(text)`` keeps only the entries whose names contain ``text`` (case-insensitive) as rows, in the
+model's own row list, so Home/End and the scroll bar reach every match. What does not match is kept aside in order,
+batches that arrive later are filtered as they come, and a change of the filter is one layoutChanged (selection
+and cursor follow the entries that stay).
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
-import json
 import logging
 import os
-from collections.abc import Callable, Sequence
-from enum import IntEnum
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QByteArray,
     QMimeData,
-    QMimeDatabase,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
     QTimer,
-    QUrl,
     Signal,
 )
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QFileIconProvider
 
 from sdgui.core.backends.base import Entry, VolumeBackend
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
-from sdgui.core.units import format_size
 from sdgui.gui.jobs.worker import Task, run_stream
+from sdgui.gui.models.entry_look import PARENT_NAME, EntryLook
+from sdgui.gui.models.listing_order import HEADERS, Column, keyed, merged, merged_into, name_key, order_key
 from sdgui.gui.models.listing_reader import BackendSource, read_listing
-from sdgui.gui.models.path_mime import PATHS_MIME, URI_LIST_MIME, _is_inside, paths_from_mime
+from sdgui.gui.models.path_mime import PATHS_MIME, URI_LIST_MIME, drop_plan, mime_for_paths, paths_from_mime
 
-__all__ = ["PATHS_MIME", "URI_LIST_MIME", "Column", "ListingModel", "paths_from_mime"]
+__all__ = ["PARENT_NAME", "PATHS_MIME", "URI_LIST_MIME", "Column", "ListingModel", "paths_from_mime"]
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +55,11 @@ DEFAULT_PAGE_SIZE = 1000
 FLUSH_INTERVAL_MS = 150
 """How often arrived pages become rows: often enough to feel live, rarely enough that 100,000 entries are a few
 dozen insertions."""
-
 AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-class Column(IntEnum):
-    NAME = 0
-    SIZE = 1
-    MODIFIED = 2
-    KIND = 3
-
-
-HEADERS = ("Name", "Size", "Modified", "Kind")
+_DROP = Qt.ItemFlag.ItemIsDropEnabled
+_PARENT_FLAGS = Qt.ItemFlag.ItemIsEnabled | _DROP
+_FILE_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+_FOLDER_FLAGS = _FILE_FLAGS | _DROP
 
 
 class ListingModel(QAbstractTableModel):
@@ -75,18 +69,25 @@ class ListingModel(QAbstractTableModel):
     error = Signal(str)
     finished_listing = Signal(int)
     arrived = Signal(int)  # entries received so far, loaded or not
+    filter_changed = Signal(str)
     drop_requested = Signal(list, SdPath, bool)  # sources, destination directory, move
 
     def __init__(self, parent: QObject | None = None, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
         super().__init__(parent)
         self.page_size = page_size
-        self._rows: list[Entry] = []
-        self._keys: list[Any] = []  # the order key of each row (see _order_key)
+        self._rows: list[Entry] = []  # the entries shown, in order (those that match the filter)
+        self._keys: list[Any] = []  # the order key of each row (see listing_order.order_key)
+        self._everything: tuple[list[Any], list[Entry]] | None = None  # while filtering: every arrived entry
+        self._everything_unsorted = False  # sorted since the filter took rows out: re-sorted when next needed
+        self._names: dict[int, tuple[str, str]] = {}  # id(entry) -> name_key(entry), for the order and the filter
+        self._needle = ""  # the filter, casefolded
+        self._filter_text = ""
         self._pending: list[Entry] = []
         self._hidden: list[Entry] = []  # dot-entries left out while show_hidden is off
         self.show_hidden = True
         """Dot-files and dot-folders are rows; off, they are left out of the rows (a new listing applies it)."""
         self._location: SdPath | None = None
+        self._has_parent = False
         self._source: BackendSource | None = None
         self._backend: VolumeBackend | None = None
         self._generation = 0
@@ -96,9 +97,7 @@ class ListingModel(QAbstractTableModel):
         self._sort_column = Column.NAME
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._changing = False
-        self._icons: dict[str, QIcon] = {}
-        self._kinds: dict[str, str] = {}
-        self._mime_db = QMimeDatabase()
+        self._look = EntryLook()
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -123,19 +122,42 @@ class ListingModel(QAbstractTableModel):
 
     @property
     def total_count(self) -> int:
-        """Entries received so far, including those of the next batch (not rows yet)."""
-        return len(self._rows) + len(self._pending)
+        """Entries received so far, matching the filter or not, including those of the next batch (not rows yet)."""
+        return len(self._everything[1] if self._everything is not None else self._rows) + len(self._pending)
+
+    @property
+    def match_count(self) -> int:
+        """Entries shown as rows (all of them without a filter; ".." is not one)."""
+        return len(self._rows)
 
     @property
     def generation(self) -> int:
         return self._generation
 
-    def entry(self, row: int) -> Entry:
-        return self._rows[row]
+    @property
+    def first_entry_row(self) -> int:
+        """The row of the first entry: 1 below the ".." row, else 0."""
+        return 1 if self._has_parent else 0
+
+    def is_parent_row(self, row: int) -> bool:
+        """Whether ``row`` is the ".." row (the parent folder, not an entry)."""
+        return self._has_parent and row == 0
+
+    def entry(self, row: int) -> Entry | None:
+        """The entry shown in ``row``; None for the ".." row."""
+        if self.is_parent_row(row):
+            return None
+        if not self.first_entry_row <= row < self.rowCount():
+            raise IndexError(f"no row {row}")
+        return self._rows[row - self.first_entry_row]
+
+    def row_entries(self) -> list[Entry]:
+        """The entries shown as rows, in row order (no "..")."""
+        return list(self._rows)
 
     def entries(self) -> list[Entry]:
-        """Every entry received so far, rows first."""
-        return self._rows + self._pending
+        """Every entry received so far, matching the filter or not, rows first."""
+        return (self._everything[1] if self._everything is not None else self._rows) + self._pending
 
     @property
     def hidden_count(self) -> int:
@@ -143,12 +165,16 @@ class ListingModel(QAbstractTableModel):
         return len(self._hidden)
 
     def names(self) -> set[str]:
-        """The names of every entry received so far, hidden ones included (for conflict checks)."""
+        """The names of every entry received so far, hidden and filtered-out ones included (for conflict checks)."""
         return {entry.name for entry in self.entries()} | {entry.name for entry in self._hidden}
 
     def path_for(self, row: int) -> SdPath:
-        """The SdPath of ``row``: a child of the location, marked as a directory for folders and prefixes."""
-        return self._child(self._rows[row])
+        """The SdPath of the entry in ``row``: a child of the location, marked as a directory for folders and
+        prefixes. The ".." row names no entry: LookupError."""
+        entry = self.entry(row)
+        if entry is None:
+            raise LookupError("the '..' row is the parent folder, not an entry")
+        return self._child(entry)
 
     def _child(self, entry: Entry) -> SdPath:
         location = self._location
@@ -187,8 +213,12 @@ class ListingModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = []
         self._keys = []
+        self._everything = ([], []) if self._needle else None
+        self._everything_unsorted = False
+        self._names = {}
         self._pending = []
         self._hidden = []
+        self._has_parent = not self._location.is_root
         self._last_error = None
         self.endResetModel()
         self._set_loading(True)
@@ -223,8 +253,10 @@ class ListingModel(QAbstractTableModel):
             page = [entry for entry in page if not entry.name.startswith(".")]
         if not page:
             return
+        self._names.update((id(entry), name_key(entry)) for entry in page)
+        first_page = self.total_count == 0
         self._pending.extend(page)
-        if not self._rows:
+        if first_page:
             self._flush()  # the first page shows at once
         elif not self._flush_timer.isActive():
             self._flush_timer.start()
@@ -261,67 +293,70 @@ class ListingModel(QAbstractTableModel):
             self._flush()
 
     def _flush(self) -> None:
-        """Append every arrived entry as one insertion, then merge it into the order if it does not sort last."""
+        """Append every arrived entry that matches as one insertion, then merge it into the order if it does not
+        sort last."""
         if not self._pending or self._changing:
             return
         self._flush_timer.stop()
-        keys, batch = self._keyed(self._pending)
+        keys, batch = keyed(self._pending, self._order())
         self._pending = []
+        if self._everything is not None:
+            self._everything = merged_into(*self._all_in_order(), keys, batch)
+            matching = [(key, entry) for key, entry in zip(keys, batch, strict=True) if self._matches(entry)]
+            keys, batch = [key for key, _ in matching], [entry for _, entry in matching]
+            if not batch:
+                return
         in_order = not self._keys or self._keys[-1] <= keys[0]
         first = len(self._rows)
+        offset = self.first_entry_row
         self._changing = True
         try:
-            self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
+            self.beginInsertRows(QModelIndex(), first + offset, first + offset + len(batch) - 1)
             self._rows.extend(batch)
             self._keys.extend(keys)
             self.endInsertRows()
         finally:
             self._changing = False
         if not in_order:
-            self._merge_tail(first)
+            keys, rows = merged(self._keys[:first], self._rows[:first], self._keys[first:], self._rows[first:])
+            self._relayout(rows, keys)
 
-    def _merge_tail(self, first: int) -> None:
-        """Move the sorted rows from ``first`` on into their places among the sorted rows before them: a binary
-        search per moved row over the cached keys, then one pass that splices the two lists."""
-        head_keys, tail_keys = self._keys[:first], self._keys[first:]
-        head, tail = self._rows[:first], self._rows[first:]
-        rows: list[Entry] = []
-        keys: list[Any] = []
-        start = 0
-        for key, entry in zip(tail_keys, tail, strict=True):
-            position = bisect.bisect_right(head_keys, key, lo=start)  # non-decreasing: the tail is sorted
-            rows.extend(head[start:position])
-            keys.extend(head_keys[start:position])
-            rows.append(entry)
-            keys.append(key)
-            start = position
-        rows.extend(head[start:])
-        keys.extend(head_keys[start:])
+    # -- filter -----------------------------------------------------------------
+    @property
+    def filter_text(self) -> str:
+        """The filter as typed ("" for none)."""
+        return self._filter_text
+
+    def _matches(self, entry: Entry) -> bool:
+        return self._needle in self._names[id(entry)][0]
+
+    def set_filter(self, text: str) -> None:
+        """Show only the entries whose names contain ``text`` (case-insensitive); "" shows every entry. Entries
+        still to arrive are filtered as they come."""
+        needle = text.casefold()
+        self._filter_text = text
+        if needle == self._needle:
+            return
+        narrower = bool(self._needle) and self._needle in needle
+        self._needle = needle
+        if not needle:
+            keys, rows = self._all_in_order()
+            self._everything = None
+        else:
+            if self._everything is None:
+                self._everything = (self._keys, self._rows)
+            # A longer filter can only drop rows: look only at the rows that matched the shorter one.
+            source_keys, source_rows = (self._keys, self._rows) if narrower else self._all_in_order()
+            names, wanted = self._names, needle
+            chosen = [i for i, entry in enumerate(source_rows) if wanted in names[id(entry)][0]]
+            keys, rows = [source_keys[i] for i in chosen], [source_rows[i] for i in chosen]
         self._relayout(rows, keys)
+        self.filter_changed.emit(text)
 
     # -- sorting ----------------------------------------------------------------
-    def _sort_key(self, column: int) -> Callable[[Entry], Any]:
-        if column == Column.SIZE:
-            return lambda e: (e.size, e.name.casefold(), e.name)
-        if column == Column.MODIFIED:
-            return lambda e: (e.modified.timestamp() if e.modified else float("-inf"), e.name.casefold(), e.name)
-        if column == Column.KIND:
-            return lambda e: (self._kind(e).casefold(), e.name.casefold(), e.name)
-        return lambda e: (e.name.casefold(), e.name)
-
-    def _order_key(self) -> Callable[[Entry], Any]:
-        """A key whose ascending order is the shown order: folders first in either direction, then the column's
-        key, reversed when descending. Rows keep theirs (``_keys``), so merging a batch compares no new keys."""
-        key = self._sort_key(self._sort_column)
-        if self._sort_order == Qt.SortOrder.DescendingOrder:
-            return lambda e: (not e.is_dir, _Reversed(key(e)))
-        return lambda e: (not e.is_dir, key(e))
-
-    def _keyed(self, entries: Sequence[Entry]) -> tuple[list[Any], list[Entry]]:
-        """``entries`` in the current order, with their order keys."""
-        order = self._order_key()
-        pairs = sorted(((order(entry), entry) for entry in entries), key=_first)
-        return [key for key, _ in pairs], [entry for _, entry in pairs]
+    def _order(self) -> Any:
+        names = self._names
+        return order_key(self._sort_column, self._sort_order, self._look.kind, lambda entry: names[id(entry)])
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort what has arrived; batches still to come merge into this order."""
@@ -329,24 +364,35 @@ class ListingModel(QAbstractTableModel):
             return
         self._sort_column = Column(column)
         self._sort_order = order
-        keys, rows = self._keyed(self._rows)
+        self._everything_unsorted = self._everything is not None  # sorted when it is next needed, not now
+        keys, rows = keyed(self._rows, self._order())
         if all(a is b for a, b in zip(rows, self._rows, strict=True)):
             self._keys = keys  # already in this order: no layout change
             return
         self._relayout(rows, keys)
 
+    def _all_in_order(self) -> tuple[list[Any], list[Entry]]:
+        """Every arrived entry in the current order, with keys (only called while filtering)."""
+        assert self._everything is not None
+        if self._everything_unsorted:
+            self._everything, self._everything_unsorted = keyed(self._everything[1], self._order()), False
+        return self._everything
+
     def _relayout(self, rows: list[Entry], keys: list[Any]) -> None:
-        """Show the same entries in a new order (one layoutChanged); selection and current row follow them."""
+        """Show these entries in this order (one layoutChanged); selection and current row follow the entries that
+        are still rows, and leave those that are not (the filter took them out). The ".." row stays first."""
         self._changing = True
         try:
             self.layoutAboutToBeChanged.emit()
+            offset = self.first_entry_row
             old = self.persistentIndexList()
-            old_entries = [self._rows[index.row()] for index in old]
+            old_entries = [self.entry(index.row()) for index in old]
             self._rows, self._keys = rows, keys
-            new_rows = {id(entry): row for row, entry in enumerate(rows)} if old else {}
-            new = [
-                self.index(new_rows[id(entry)], index.column()) for entry, index in zip(old_entries, old, strict=True)
-            ]
+            new_rows = {id(entry): row + offset for row, entry in enumerate(rows)} if old else {}
+            new = []
+            for entry, index in zip(old_entries, old, strict=True):
+                row = 0 if entry is None else new_rows.get(id(entry))
+                new.append(QModelIndex() if row is None else self.index(row, index.column()))
             self.changePersistentIndexList(old, new)
             self.layoutChanged.emit()
         finally:
@@ -354,7 +400,7 @@ class ListingModel(QAbstractTableModel):
 
     # -- table ------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._rows) + self.first_entry_row
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
@@ -369,89 +415,35 @@ class ListingModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
             return None
-        entry = self._rows[index.row()]
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(entry, column)
-        if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
-            return self._icon(entry)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == Column.SIZE and not entry.is_dir:
-                return f"{entry.size:,} bytes"
-            if column == Column.NAME:
-                try:
-                    return str(self._child(entry))
-                except SdError:
-                    return entry.name
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        if role == Qt.ItemDataRole.UserRole:
-            raw: dict[int, Any] = {
-                Column.NAME: entry.name,
-                Column.SIZE: entry.size,
-                Column.MODIFIED: entry.modified.timestamp() if entry.modified else None,
-                Column.KIND: self._kind(entry),
-            }
-            return raw.get(column)
-        return None
+        entry = self.entry(index.row())
+        if entry is None:
+            return self._parent_data(column, role)
+        if role == Qt.ItemDataRole.ToolTipRole and column == Column.NAME:
+            try:
+                return str(self._child(entry))
+            except SdError:
+                return entry.name
+        return self._look.data(entry, column, role)
 
-    def _display(self, entry: Entry, column: int) -> str:
-        if column == Column.NAME:
-            return entry.name
-        if column == Column.SIZE:
-            return "" if entry.is_dir else format_size(entry.size)
-        if column == Column.MODIFIED:
-            return entry.modified.astimezone().strftime("%Y-%m-%d %H:%M") if entry.modified else ""
-        return self._kind(entry)
-
-    def _suffix_key(self, name: str) -> str:
-        # The MIME type by name depends on the suffixes only: cache by everything after the first dot.
-        _stem, dot, rest = name.lower().lstrip(".").partition(".")
-        return rest if dot else ""
-
-    def _kind(self, entry: Entry) -> str:
-        if entry.is_dir:
-            return "Folder"
-        suffix = self._suffix_key(entry.name)
-        kind = self._kinds.get(suffix)
-        if kind is None:
-            mime = self._mime_db.mimeTypeForFile(f"x.{suffix}", QMimeDatabase.MatchMode.MatchExtension)
-            if suffix and not mime.isDefault() and mime.comment():
-                kind = mime.comment()[:1].upper() + mime.comment()[1:]
-            else:
-                last = suffix.rpartition(".")[2]
-                kind = f"{last.upper()} file" if last else "File"
-            self._kinds[suffix] = kind
-        return kind
-
-    def _icon(self, entry: Entry) -> QIcon:
-        key = "/" if entry.is_dir else self._suffix_key(entry.name)
-        icon = self._icons.get(key)
-        if icon is None:
-            provider = QFileIconProvider()
-            if entry.is_dir:
-                icon = provider.icon(QFileIconProvider.IconType.Folder)
-            else:
-                icon = provider.icon(QFileIconProvider.IconType.File)
-                mime = self._mime_db.mimeTypeForFile(f"x.{key}", QMimeDatabase.MatchMode.MatchExtension)
-                for name in (mime.iconName(), mime.genericIconName()):
-                    if key and name and QIcon.hasThemeIcon(name):
-                        icon = QIcon.fromTheme(name)
-                        break
-            self._icons[key] = icon
-        return icon
+    def _parent_data(self, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and column == Column.NAME and self._location is not None:
+            return f"Up to {self._location.parent()}"
+        return self._look.parent_data(column, role)
 
     # -- drag and drop ----------------------------------------------------------
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        # Qt asks this for every selected cell (Ctrl+A on 100,000 rows): no enum arithmetic, no checks per call.
         if not index.isValid():
-            return Qt.ItemFlag.ItemIsDropEnabled
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-        if 0 <= index.row() < len(self._rows) and self._rows[index.row()].is_dir:
-            flags |= Qt.ItemFlag.ItemIsDropEnabled
-        return flags
+            return _DROP
+        row = index.row() - self.first_entry_row
+        if row < 0:  # "..": a cursor can stand on it; nothing selects or drags it
+            return _PARENT_FLAGS
+        if row < len(self._rows) and self._rows[row].is_dir:
+            return _FOLDER_FLAGS
+        return _FILE_FLAGS
 
     def mimeTypes(self) -> list[str]:
         return [PATHS_MIME, URI_LIST_MIME]
@@ -463,47 +455,34 @@ class ListingModel(QAbstractTableModel):
         return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        rows = sorted({index.row() for index in indexes if index.isValid() and 0 <= index.row() < len(self._rows)})
+        rows = sorted({index.row() for index in indexes if index.isValid() and self.entry_row(index.row())})
         paths: list[SdPath] = []
         for row in rows:
             try:
                 paths.append(self.path_for(row))
             except SdError as exc:  # a key no SdPath can name (e.g. a ".." segment): it cannot be copied either
-                log.warning("not dragging %r: %s", self._rows[row].key, exc)
-        texts = [str(path) for path in paths]
-        mime = QMimeData()
-        mime.setData(PATHS_MIME, QByteArray(json.dumps(texts).encode("utf-8")))
-        urls = [QUrl.fromLocalFile(path.path) for path in paths if path.volume is None]
-        if urls:
-            mime.setUrls(urls)
-        mime.setText("\n".join(texts))
-        return mime
+                log.warning("not dragging %r: %s", self._rows[row - self.first_entry_row].key, exc)
+        return mime_for_paths(paths)
+
+    def entry_row(self, row: int) -> bool:
+        """Whether ``row`` shows an entry (not "..", not past the end)."""
+        return self.first_entry_row <= row < self.rowCount()
 
     def drop_destination(self, parent: AnyIndex) -> SdPath | None:
-        """Where a drop lands: the folder row it was dropped on, else the location."""
-        if parent.isValid() and 0 <= parent.row() < len(self._rows) and self._rows[parent.row()].is_dir:
-            return self.path_for(parent.row())
+        """Where a drop lands: the folder row it was dropped on, the parent folder on "..", else the location."""
+        if parent.isValid() and self._location is not None and self.flags(parent) & _DROP:
+            return self._location.parent() if self.is_parent_row(parent.row()) else self.path_for(parent.row())
         return self._location
 
     def _drop_plan(
         self, data: QMimeData, action: Qt.DropAction, parent: AnyIndex
     ) -> tuple[list[SdPath], SdPath] | None:
-        if action not in (Qt.DropAction.CopyAction, Qt.DropAction.MoveAction):
-            return None
-        if not (data.hasFormat(PATHS_MIME) or data.hasUrls()):
-            return None
         try:
             destination = self.drop_destination(parent)
         except SdError:
             return None
-        sources = paths_from_mime(data)
-        if destination is None or not sources:
-            return None
-        if any(_is_inside(destination, source) for source in sources):
-            return None  # into itself
-        if all(source.parent() == destination for source in sources):
-            return None  # onto the folder they are already in
-        return sources, destination
+        sources = drop_plan(data, action, destination)
+        return None if sources is None or destination is None else (sources, destination)
 
     def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex) -> bool:
         return self._drop_plan(data, action, parent) is not None
@@ -516,28 +495,3 @@ class ListingModel(QAbstractTableModel):
         sources, destination = plan
         self.drop_requested.emit(sources, destination, action == Qt.DropAction.MoveAction)
         return True
-
-
-def _first(pair: tuple[Any, Entry]) -> Any:
-    return pair[0]
-
-
-class _Reversed:
-    """Wraps a key so that it sorts in the opposite order (descending columns, with folders still first)."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: Any) -> None:
-        self.key = key
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and self.key == other.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return bool(other.key < self.key)
-
-    def __le__(self, other: _Reversed) -> bool:
-        return bool(other.key <= self.key)

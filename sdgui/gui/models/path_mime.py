@@ -7,9 +7,7 @@ import logging
 import os
 from typing import Any
 
-from PySide6.QtCore import (
-    QMimeData,
-)
+from PySide6.QtCore import QByteArray, QMimeData, Qt, QUrl
 
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
@@ -55,3 +53,32 @@ def _is_inside(path: SdPath, ancestor: SdPath) -> bool:
         return True
     sep = "/" if ancestor.volume is not None else os.sep
     return path.path.startswith(ancestor.path.rstrip(sep) + sep)
+
+
+def mime_for_paths(paths: list[SdPath]) -> QMimeData:
+    """What a drag of ``paths`` carries: our JSON list, file:// URLs for the local ones, and one path a line."""
+    texts = [str(path) for path in paths]
+    mime = QMimeData()
+    mime.setData(PATHS_MIME, QByteArray(json.dumps(texts).encode("utf-8")))
+    urls = [QUrl.fromLocalFile(path.path) for path in paths if path.volume is None]
+    if urls:
+        mime.setUrls(urls)
+    mime.setText("\n".join(texts))
+    return mime
+
+
+def drop_plan(data: QMimeData, action: Qt.DropAction, destination: SdPath | None) -> list[SdPath] | None:
+    """The sources a drop of ``data`` onto ``destination`` copies or moves; None when it means nothing (not a copy
+    or move, no paths, into itself, or onto the folder they are already in)."""
+    if action not in (Qt.DropAction.CopyAction, Qt.DropAction.MoveAction):
+        return None
+    if not (data.hasFormat(PATHS_MIME) or data.hasUrls()):
+        return None
+    sources = paths_from_mime(data)
+    if destination is None or not sources:
+        return None
+    if any(_is_inside(destination, source) for source in sources):
+        return None  # into itself
+    if all(source.parent() == destination for source in sources):
+        return None  # onto the folder they are already in
+    return sources

@@ -1,32 +1,31 @@
-"""FilePane: one side of the window — a place picker, a path bar, the listing table, an error banner, a status line."""
+"""FilePane: one side of the window — a place picker, a path bar, the listing table, a name filter, an error banner,
+a status line."""
 
 from __future__ import annotations
 
+import html
 import logging
-import os
 
-from PySide6.QtCore import QDir, QEvent, QItemSelection, QModelIndex, QObject, QStorageInfo, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QFocusEvent,
-    QKeyEvent,
-    QPalette,
+from PySide6.QtCore import (
+    QDir,
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QSignalBlocker,
+    Qt,
+    Signal,
 )
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
     QStyle,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,108 +35,24 @@ from sdgui.core.backends.base import VolumeBackend
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
-from sdgui.core.units import format_size
-from sdgui.gui.icons import cloud_icon
-from sdgui.gui.models.listing_model import DEFAULT_PAGE_SIZE, Column, ListingModel
+from sdgui.gui.models.listing_model import DEFAULT_PAGE_SIZE, ListingModel
+from sdgui.gui.widgets.filter_bar import FilterBar
+from sdgui.gui.widgets.pane_status import status_text
+from sdgui.gui.widgets.pane_view import PaneView
+from sdgui.gui.widgets.place_picker import PlacePicker, real_mounts
+
+__all__ = ["FilePane", "PaneView", "real_mounts"]
 
 log = logging.getLogger(__name__)
 
-# Mounts that hold no user files: kernel interfaces, memory file systems, container layers, snap images.
-PSEUDO_FILESYSTEMS = frozenset(
-    {
-        "autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs", "devpts", "devtmpfs",
-        "efivarfs", "fuse.gvfsd-fuse", "fuse.lxcfs", "fuse.portal", "fusectl", "hugetlbfs", "mqueue", "nsfs",
-        "overlay", "proc", "pstore", "ramfs", "rpc_pipefs", "securityfs", "selinuxfs", "squashfs", "sysfs",
-        "tmpfs", "tracefs",
-    }
-)  # fmt: skip
-SYSTEM_PREFIXES = ("/proc", "/sys", "/dev", "/run", "/snap", "/boot", "/var/lib", "/var/snap")
-USER_MEDIA_PREFIXES = ("/run/media/", "/media/", "/mnt/")
-
-
-def real_mounts() -> list[tuple[str, str]]:
-    """(label, root path) of mounted file systems a person would browse; "/" is listed separately."""
-    mounts: list[tuple[str, str]] = []
-    seen = {"/"}
-    for info in QStorageInfo.mountedVolumes():
-        root = info.rootPath()
-        fs_type = bytes(info.fileSystemType().data()).decode(errors="replace")
-        if not (info.isValid() and info.isReady()) or root in seen or fs_type in PSEUDO_FILESYSTEMS:
-            continue
-        if root.startswith(SYSTEM_PREFIXES) and not root.startswith(USER_MEDIA_PREFIXES):
-            continue
-        if not os.path.isdir(root):  # a container's bind-mounted /etc/hosts and the like
-            continue
-        seen.add(root)
-        name = info.displayName()
-        mounts.append((f"{name} ({root})" if name and name != root else root, root))
-    return mounts
-
-
-class PaneView(QTableView):
-    """The listing table: reports focus, maps Backspace to "up", Home/End to the first/last row, and Shift/Ctrl while
-    dropping to move/copy."""
-
-    focused = Signal()
-    up_requested = Signal()
-
-    def focusInEvent(self, event: QFocusEvent) -> None:
-        super().focusInEvent(event)
-        self.focused.emit()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key, modifiers = event.key(), event.modifiers()
-        if (key == Qt.Key.Key_Backspace and modifiers == Qt.KeyboardModifier.NoModifier) or (
-            key == Qt.Key.Key_Up and modifiers == Qt.KeyboardModifier.AltModifier
-        ):
-            self.up_requested.emit()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:
-        # A table's Home/End go to the first/last column, which a row-selecting list does not show at all: go to
-        # the first/last row, as a file manager does (Shift still extends the selection there).
-        model = self.model()
-        if action in (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd) and (
-            model is not None and model.rowCount() > 0
-        ):
-            row = 0 if action == QAbstractItemView.CursorAction.MoveHome else model.rowCount() - 1
-            return model.index(row, max(self.currentIndex().column(), 0))
-        return super().moveCursor(action, modifiers)
-
-    @staticmethod
-    def _wanted_action(event: QDropEvent) -> Qt.DropAction:
-        # Copy unless Shift says move: a plain drag from another application must never move the user's files.
-        possible = event.possibleActions()
-        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier and possible & Qt.DropAction.MoveAction:
-            return Qt.DropAction.MoveAction
-        if possible & Qt.DropAction.CopyAction:
-            return Qt.DropAction.CopyAction
-        return event.dropAction()
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        event.setDropAction(self._wanted_action(event))
-        super().dragEnterEvent(event)
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        wanted = self._wanted_action(event)
-        event.setDropAction(wanted)
-        super().dragMoveEvent(event)
-        if event.isAccepted() and event.dropAction() != wanted:  # acceptProposedAction() reset it
-            event.setDropAction(wanted)
-            event.accept()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        event.setDropAction(self._wanted_action(event))
-        super().dropEvent(event)
-
 
 class FilePane(QWidget):
-    """One directory of one volume, listed in the background; drops become ``copy_requested``."""
+    """One directory of one volume, listed in the background; drops become ``copy_requested``, Enter on a file
+    ``open_requested``."""
 
     location_changed = Signal(SdPath)
     copy_requested = Signal(list, SdPath, bool)  # sources, destination directory, move
+    open_requested = Signal(SdPath)  # a file to open with the desktop's application
     focused = Signal()
 
     def __init__(
@@ -148,7 +63,6 @@ class FilePane(QWidget):
         self._location = SdPath(None, QDir.homePath(), True)
         self._reselect: set[str] = set()
         self._current_name: str | None = None
-        self._cloud_icon = cloud_icon()
         self._active = False
         self.model = ListingModel(self, page_size=page_size)
         self._build()
@@ -160,10 +74,7 @@ class FilePane(QWidget):
     # -- construction -------------------------------------------------------------
     def _build(self) -> None:
         style = self.style()
-        self.volume_box = QComboBox()
-        self.volume_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.volume_box.setMinimumContentsLength(10)
-        self.volume_box.setToolTip("Local places and cloud volumes")
+        self.volume_box = PlacePicker()
         self.up_button = QToolButton()
         self.up_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileDialogToParent))
         self.up_button.setToolTip("Up one level (Backspace)")
@@ -207,7 +118,10 @@ class FilePane(QWidget):
         self.banner.hide()
 
         self.view = PaneView()
-        self._setup_view()
+        self.view.show_model(self.model)
+        self.filter_edit = FilterBar(self.view)
+        self.filter_edit.installEventFilter(self)
+        self.filter_edit.hide()
         self.status_label = QLabel()
         self.status_label.setContentsMargins(4, 0, 4, 3)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
@@ -218,49 +132,9 @@ class FilePane(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.banner)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.filter_edit)
         layout.addWidget(self.status_label)
         self.setFocusProxy(self.view)
-
-    def _setup_view(self) -> None:
-        view = self.view
-        view.setModel(self.model)
-        view.setShowGrid(False)
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setTabKeyNavigation(False)  # Tab switches panes in the window
-        view.setCornerButtonEnabled(False)
-        view.setDragEnabled(True)
-        view.setAcceptDrops(True)
-        view.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        view.setDefaultDropAction(Qt.DropAction.CopyAction)
-        view.setDragDropOverwriteMode(True)  # a drop anywhere on a folder row goes into that folder
-        view.setDropIndicatorShown(True)
-        metrics = view.fontMetrics()
-        rows = view.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row size hints over 100k rows
-        rows.setDefaultSectionSize(metrics.height() + 6)
-        header = view.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStyleSheet("QHeaderView::section { padding: 0px 6px; }")
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setStretchLastSection(False)
-        header.setMinimumSectionSize(metrics.horizontalAdvance("Modified") + 24)  # Name never shrinks to nothing
-        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
-        padding = 24
-        for column, sample in (
-            (Column.SIZE, "999.9 MB"),
-            (Column.MODIFIED, "2026-12-31 23:59"),
-            (Column.KIND, "Plain text document"),
-        ):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + padding)
-        header.setSortIndicator(Column.NAME, Qt.SortOrder.AscendingOrder)
-        view.setSortingEnabled(True)
 
     def _connect(self) -> None:
         self.volume_box.activated.connect(self._on_volume_chosen)
@@ -271,6 +145,10 @@ class FilePane(QWidget):
         self.view.activated.connect(self._open_index)
         self.view.up_requested.connect(self.go_up)
         self.view.focused.connect(self.focused)
+        self.view.typed.connect(self.start_filter)
+        self.view.escape_pressed.connect(self.clear_filter)
+        self.filter_edit.textChanged.connect(self._on_filter_text)
+        self.filter_edit.cancelled.connect(self.clear_filter)
         selection = self.view.selectionModel()
         selection.selectionChanged.connect(self._on_selection_changed)
         model = self.model
@@ -279,7 +157,8 @@ class FilePane(QWidget):
         model.loading_changed.connect(lambda _: self._update_status())
         model.arrived.connect(lambda _: self._update_status())
         model.finished_listing.connect(self._on_finished)
-        model.modelReset.connect(self._update_status)
+        model.modelReset.connect(self._on_reset)
+        model.filter_changed.connect(lambda _: self._on_filter_changed())
         model.rowsInserted.connect(self._on_rows_inserted)
         # A batch merged into the order may bring the folder to reselect.
         model.layoutChanged.connect(lambda: self._select_remembered(0, self.model.rowCount() - 1))
@@ -326,7 +205,8 @@ class FilePane(QWidget):
         ``also_select`` instead, e.g. a folder just made)."""
         names = also_select or {path.name for path in self.selected_paths()}
         current = self.view.currentIndex()
-        current_name = self.model.entry(current.row()).name if current.isValid() else None
+        entry = self.model.entry(current.row()) if current.isValid() else None
+        current_name = entry.name if entry is not None else None
         self._navigate(self._location, select=names)
         self._current_name = current_name  # the cursor goes back too, without selecting its row
 
@@ -342,53 +222,97 @@ class FilePane(QWidget):
         self.path_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.path_edit.selectAll()
 
+    def start_filter(self, text: str = "") -> None:
+        """Show the filter box with the keyboard in it (Ctrl+F, or a character typed in the list, which it then
+        holds); the list keeps only the names that contain its text."""
+        self.filter_edit.show()
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if text:
+            self.filter_edit.setText(self.filter_edit.text() + text)
+        else:
+            self.filter_edit.selectAll()
+
+    def clear_filter(self) -> None:
+        """Every name again, the box hidden and the keyboard back in the list (Escape)."""
+        had_focus = self.filter_edit.hasFocus()
+        self.filter_edit.clear()
+        self.filter_edit.hide()
+        if had_focus:
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_filter_text(self, text: str) -> None:
+        # Qt keeps a whole-table selection through a layout change only while the row count stays, and carries a
+        # big one row by row: carry the selected entries across ourselves, so what still shows stays selected.
+        entries, first = self.model.row_entries(), self.model.first_entry_row
+        selected = {id(entries[row - first]) for row in self.selected_rows()}
+        selection = self.view.selectionModel()
+        if selected:
+            with QSignalBlocker(selection):
+                selection.clearSelection()
+        self.model.set_filter(text)
+        if selected:
+            self._select_entries(selected)
+
+    def _select_entries(self, wanted: set[int]) -> None:
+        """Select exactly the rows of the entries whose ids are ``wanted``, as runs of rows (one range each)."""
+        model, offset, last = self.model, self.model.first_entry_row, self.model.columnCount() - 1
+        selection, start = QItemSelection(), None
+        for row, entry in enumerate([*model.row_entries(), None]):
+            if id(entry) in wanted and entry is not None:
+                start = row if start is None else start
+            elif start is not None:
+                selection.select(model.index(start + offset, 0), model.index(row - 1 + offset, last))
+                start = None
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.view.selectionModel().select(selection, flags)
+
+    def _on_filter_changed(self) -> None:
+        # The cursor stays on its entry if that still matches; else it goes to the first match (Enter opens it).
+        if not self.view.currentIndex().isValid() and self.model.rowCount():
+            row = min(self.model.first_entry_row, self.model.rowCount() - 1)
+            self.view.selectionModel().setCurrentIndex(self.model.index(row, 0), self._no_update)
+        self.view.scrollTo(self.view.currentIndex())
+        self._update_status()
+
     def go_up(self) -> None:
         """Show the parent directory with the cursor on the folder we came from."""
         if not self._location.is_root:
             self._navigate(self._location.parent(), select={self._location.name})
 
+    def selected_rows(self) -> list[int]:
+        """The selected rows that show entries, in order (never the ".." row). Read off the selection's ranges:
+        ``selectedRows()`` asks the model for every cell's flags, seconds for 100,000 rows."""
+        rows: set[int] = set()
+        selection = self.view.selectionModel().selection()
+        for i in range(selection.size()):
+            rows.update(range(selection.at(i).top(), selection.at(i).bottom() + 1))
+        first, end = self.model.first_entry_row, self.model.rowCount()
+        return sorted(row for row in rows if first <= row < end)
+
     def selected_paths(self) -> list[SdPath]:
-        rows = sorted({index.row() for index in self.view.selectionModel().selectedRows()})
         paths: list[SdPath] = []
-        for row in rows:
+        for row in self.selected_rows():
             try:
                 paths.append(self.model.path_for(row))
             except SdError as exc:
-                log.warning("cannot name the selected entry %r: %s", self.model.entry(row).key, exc)
+                log.warning("cannot name the selected entry %r: %s", self.model.entry(row), exc)
         return paths
 
     def reload_volumes(self) -> None:
         """Fill the place picker: Home, the file system root, real mounts, then every configured cloud volume."""
-        style = self.style()
-        box = self.volume_box
-        box.clear()
-        box.addItem(
-            style.standardIcon(QStyle.StandardPixmap.SP_DirHomeIcon), "Home", SdPath(None, QDir.homePath(), True)
-        )
-        box.addItem(style.standardIcon(QStyle.StandardPixmap.SP_DriveHDIcon), "File system", SdPath(None, "/", True))
-        box.setItemData(1, "/", Qt.ItemDataRole.ToolTipRole)
-        drive_icon = style.standardIcon(QStyle.StandardPixmap.SP_DriveHDIcon)
-        for label, root in real_mounts():
-            box.addItem(drive_icon, label, SdPath(None, root, True))
-            box.setItemData(box.count() - 1, root, Qt.ItemDataRole.ToolTipRole)
         try:
             volumes = self._cache.registry.list()
         except SdError as exc:
             volumes = []
             self._show_error(exc.message, title="Cannot read the volume list")
-        if volumes:
-            box.insertSeparator(box.count())
-        for config in volumes:
-            box.addItem(self._cloud_icon, config.name, SdPath(config.name, "", True))
-            where = f"{config.kind}: {config.bucket or config.root or ''}"
-            if config.endpoint:
-                where += f" at {config.endpoint}"
-            box.setItemData(box.count() - 1, where, Qt.ItemDataRole.ToolTipRole)
-        self._sync_volume_box()
+        self.volume_box.fill(volumes)
+        self.volume_box.show_location(self._location)
 
     # -- navigation -----------------------------------------------------------------
     def _navigate(self, location: SdPath, *, select: set[str]) -> None:
         self._hide_error()
+        if location != self._location:  # a filter is for one folder; listing it again keeps it
+            self.clear_filter()
         self._location = location
         self._reselect = select
         self._current_name = None
@@ -401,26 +325,9 @@ class FilePane(QWidget):
         self.path_edit.setText(str(location))
         self.path_edit.setCursorPosition(len(self.path_edit.text()))
         self.up_button.setEnabled(not location.is_root)
-        self._sync_volume_box()
+        self.volume_box.show_location(location)
         self._update_status()
         self.location_changed.emit(location)
-
-    def _sync_volume_box(self) -> None:
-        best, best_length = -1, -1
-        location = self._location
-        for i in range(self.volume_box.count()):
-            root = self.volume_box.itemData(i)
-            if not isinstance(root, SdPath) or root.volume != location.volume:
-                continue
-            if root.volume is not None:
-                best = i
-                break
-            base = root.path.rstrip(os.sep) + os.sep
-            if (location.path == root.path or location.path.startswith(base)) and len(root.path) > best_length:
-                best, best_length = i, len(root.path)
-        self.volume_box.blockSignals(True)
-        self.volume_box.setCurrentIndex(best)
-        self.volume_box.blockSignals(False)
 
     def _on_volume_chosen(self, index: int) -> None:
         root = self.volume_box.itemData(index)
@@ -429,9 +336,7 @@ class FilePane(QWidget):
             self.view.setFocus()
 
     def _resolve_typed(self, text: str) -> SdPath:
-        roots = (self.volume_box.itemData(i) for i in range(self.volume_box.count()))
-        names = {root.volume for root in roots if isinstance(root, SdPath) and root.volume is not None}
-        return self._location.resolve_typed(text, names)
+        return self._location.resolve_typed(text, self.volume_box.volume_names())
 
     def _on_path_entered(self) -> None:
         text = self.path_edit.text().strip()
@@ -447,13 +352,26 @@ class FilePane(QWidget):
         self.view.setFocus()
 
     def _open_index(self, index: QModelIndex) -> None:
-        if index.isValid() and self.model.entry(index.row()).is_dir:
-            try:
-                self.set_location(self.model.path_for(index.row()))
-            except SdError as exc:
-                self._show_error(exc.message, title="Cannot open this folder")
+        """Enter or a double-click: ".." goes up, a folder opens in the pane, a file is handed to the window."""
+        if not index.isValid():
+            return
+        entry = self.model.entry(index.row())
+        if entry is None:
+            self.go_up()
+            return
+        try:
+            path = self.model.path_for(index.row())
+        except SdError as exc:
+            self._show_error(exc.message, title=f"Cannot open {entry.name}")
+            return
+        if entry.is_dir:
+            self.set_location(path)
+        else:
+            self.open_requested.emit(path)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.filter_edit and event.type() == QEvent.Type.FocusIn:
+            self.focused.emit()
         if watched is self.path_edit:
             if event.type() == QEvent.Type.FocusIn:
                 self.focused.emit()
@@ -468,10 +386,17 @@ class FilePane(QWidget):
         return super().eventFilter(watched, event)
 
     # -- rows, selection, status ----------------------------------------------------
+    _no_update = QItemSelectionModel.SelectionFlag.NoUpdate
+
+    def _on_reset(self) -> None:
+        # A new listing: the cursor starts on "..", where Enter goes up even in an empty folder.
+        if self.model.rowCount():
+            self.view.selectionModel().setCurrentIndex(self.model.index(0, 0), self._no_update)
+        self._update_status()
+
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
-        selection = self.view.selectionModel()
-        if first == 0 and not self.view.currentIndex().isValid():
-            selection.setCurrentIndex(self.model.index(0, 0), selection.SelectionFlag.NoUpdate)
+        if not self.view.currentIndex().isValid():
+            self.view.selectionModel().setCurrentIndex(self.model.index(0, 0), self._no_update)
         self._select_remembered(first, last)
 
     def _select_remembered(self, first: int, last: int) -> None:
@@ -479,8 +404,9 @@ class FilePane(QWidget):
         if not self._reselect and self._current_name is None:
             return
         selection = self.view.selectionModel()
-        for row in range(first, last + 1):
-            name = self.model.entry(row).name
+        for row in range(max(first, self.model.first_entry_row), last + 1):
+            entry = self.model.entry(row)
+            name = entry.name if entry is not None else None
             if name == self._current_name:
                 self._current_name = None
                 selection.setCurrentIndex(self.model.index(row, 0), selection.SelectionFlag.NoUpdate)
@@ -501,27 +427,13 @@ class FilePane(QWidget):
         self._update_status()
 
     def _update_status(self) -> None:
-        model = self.model
-        total = model.total_count
-        if model.last_error is not None:
-            text = "Listing failed"
-        elif model.is_loading:
-            text = f"Loading… {total:,} items so far" if total else "Loading…"
-        else:
-            rows = {index.row() for index in self.view.selectionModel().selectedRows()}
-            if rows:
-                size = sum(model.entry(r).size for r in rows if not model.entry(r).is_dir)
-                text = f"{len(rows):,} of {total:,} selected, {format_size(size)}"
-            else:
-                text = f"{total:,} item{'' if total == 1 else 's'}"
-            if model.hidden_count:
-                text += f" ({model.hidden_count:,} hidden: Ctrl+H shows them)"
-        self.status_label.setText(text)
+        rows = self.selected_rows() if not self.model.is_loading else []
+        self.status_label.setText(status_text(self.model, rows))
 
     # -- error banner -----------------------------------------------------------------
     def _show_error(self, message: str, *, title: str | None = None) -> None:
         heading = title or f"Cannot list {self._location}"
-        self.banner_label.setText(f"<b>{_escape(heading)}</b><br>{_escape(message)}")
+        self.banner_label.setText(f"<b>{html.escape(heading)}</b><br>{html.escape(message)}")
         self.banner_label.setToolTip(message)
         self.banner.show()
         self._update_status()
@@ -544,7 +456,3 @@ def _blend(a: QColor, b: QColor, amount: float) -> QColor:
         round(a.green() + (b.green() - a.green()) * amount),
         round(a.blue() + (b.blue() - a.blue()) * amount),
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
