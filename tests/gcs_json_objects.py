@@ -3,7 +3,8 @@ API reference describes them (cloud.google.com/storage/docs/json_api/v1/objects/
 PATCH does not do: a field set to null is cleared (fake-gcs-server skips empty values), ``ifGenerationMatch`` /
 ``ifMetagenerationMatch`` that do not hold answer 412 conditionNotMet (fake-gcs-server ignores them), and a patch
 raises the metageneration while bytes, generation and user metadata stay. Authorization is not checked here (the
-volumes say disable_oauth) but every request's header is recorded in ``GcsState.json_requests``."""
+volumes say disable_oauth) but every request's header is recorded in ``GcsState.json_requests``, and one listed in
+``GcsState.refused_authorizations`` (a token the test revoked) is answered 401 authError."""
 
 from __future__ import annotations
 
@@ -52,7 +53,11 @@ def answer(handler: _Handler, method: str) -> None:
     bucket, name, query = unquote(bucket), unquote(tail), parse_qs(url.query)
     state = handler.state
     body = handler._body()
-    state.json_requests.append((method, bucket, name, handler.headers.get("Authorization")))
+    authorization = handler.headers.get("Authorization")
+    state.json_requests.append((method, bucket, name, authorization))
+    if authorization is not None and authorization in state.refused_authorizations:
+        _error(handler, 401, "authError", "Invalid Credentials")
+        return
     if method == "PATCH" and state.on_patch is not None:
         state.on_patch(bucket, name)  # a test's other writer, arriving between sdgui's read and its patch
     with state.lock:

@@ -86,6 +86,8 @@ class GcsState:
         self._generation = int(time.time() * 1_000_000)
         self.json_requests: list[tuple[str, str, str, str | None]] = []
         """(method, bucket, object, Authorization) of each JSON-API request."""
+        self.refused_authorizations: set[str] = set()
+        """Authorization values the JSON API answers 401 (revoked tokens)."""
         self.on_patch: Callable[[str, str], None] | None = None
         """Called with (bucket, object) as a PATCH arrives, before its preconditions are checked."""
 

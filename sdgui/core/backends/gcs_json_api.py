@@ -79,9 +79,20 @@ class GcsJsonApi:
     ) -> dict[str, Any]:
         url = self._url(name, query or {})
         self._check_scheme(url, path)
-        headers = {"Content-Type": "application/json"} if body is not None else {}
         if self.tokens is not None:
             self._check_scheme(self.tokens.key.token_uri, path)
+        status, answer = self._send(method, url, name, path, body)
+        if status == 401 and self.tokens is not None:
+            # A token the service no longer takes (revoked, or the clocks disagree): once more with a fresh one.
+            self.tokens.forget()
+            status, answer = self._send(method, url, name, path, body)
+        if status == 200:
+            return answer
+        raise self._refused(method, status, answer, path)
+
+    def _send(self, method: str, url: str, name: str, path: str, body: bytes | None) -> tuple[int, dict[str, Any]]:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if self.tokens is not None:
             try:
                 headers["Authorization"] = f"Bearer {self.tokens.token()}"
             except errors.SdError as exc:
@@ -94,10 +105,7 @@ class GcsJsonApi:
             failure = ServiceFailure(summary=f"{type(exc).__name__} ({method} JSON API)", transport=transport_of(exc))
             raise to_error(failure, volume=self.volume, path=path) from None
         log.debug("GCS JSON API %s %s: %d", method, name, response.status)
-        answer = json_object(response.data)
-        if response.status == 200:
-            return answer
-        raise self._refused(method, response.status, answer, path)
+        return response.status, json_object(response.data)
 
     def _refused(self, method: str, status: int, answer: Mapping[str, Any], path: str) -> errors.SdError:
         found = answer.get("error")
@@ -105,7 +113,7 @@ class GcsJsonApi:
         reasons = [e.get("reason") for e in error.get("errors", []) if isinstance(e, dict)]
         reason = next((str(r) for r in reasons if r), None)
         if status == 401 and self.tokens is not None:
-            self.tokens.forget()  # expired or revoked: the next try fetches another
+            self.tokens.forget()  # refused twice: the next attempt starts with another
         if status == 412:
             return errors.ConflictError(
                 "the object changed since its properties were read", volume=self.volume, path=path, status=412

@@ -8,6 +8,7 @@ the token it handed out."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import urllib.request
@@ -165,7 +166,10 @@ def _key_account(endpoint: str, token_uri: str, key: rsa.RSAPrivateKey) -> str:
     return json.dumps(account)
 
 
-def test_a_volume_with_a_key_patches_with_a_token_from_the_jwt_bearer_flow(gcs_xml: GcsXml, gcs_bucket: str) -> None:
+def test_a_volume_with_a_key_patches_with_a_token_from_the_jwt_bearer_flow(
+    gcs_xml: GcsXml, gcs_bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     xml_put(gcs_xml, gcs_bucket, "k/page.html", b"<p>hi</p>", {"Content-Type": "text/plain"})
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     authority = TokenAuthority(key.public_key(), EMAIL, "key-1")
@@ -187,6 +191,13 @@ def test_a_volume_with_a_key_patches_with_a_token_from_the_jwt_bearer_flow(gcs_x
             assert {auth for *_, auth in requests} == {f"Bearer {grant.token}"}
             resource = json_get(gcs_xml.endpoint, gcs_bucket, "k/page.html")
             assert (resource["contentType"], resource["cacheControl"]) == ("text/html", "max-age=9")
+            assert "GCS JSON API PATCH" in caplog.text and grant.token not in caplog.text
+
+            # The service stops taking the token (revoked): a fresh one is fetched and the change still lands.
+            gcs_xml.server.state.refused_authorizations.add(f"Bearer {grant.token}")
+            backend.set_headers("k/page.html", content_type="text/html", cache_control="max-age=7", if_match=None)
+            assert len(authority.grants) == 2
+            assert json_get(gcs_xml.endpoint, gcs_bucket, "k/page.html")["cacheControl"] == "max-age=7"
 
         finally:
             backend.close()
@@ -197,8 +208,8 @@ def test_a_volume_with_a_key_patches_with_a_token_from_the_jwt_bearer_flow(gcs_x
             backend.set_headers("k/page.html", content_type="text/html", cache_control="a", if_match=None)
             backend.set_headers("k/page.html", content_type="text/html", cache_control="b", if_match=None)
             requests = [r for r in gcs_xml.server.state.json_requests if r[1] == gcs_bucket]
-            assert len(authority.grants) == 5  # GET and PATCH each asked for a fresh one
-            assert [r[3] for r in requests[-4:]] == [f"Bearer {g.token}" for g in authority.grants[1:]]
+            assert len(authority.grants) == 6  # GET and PATCH each asked for a fresh one
+            assert [r[3] for r in requests[-4:]] == [f"Bearer {g.token}" for g in authority.grants[2:]]
         finally:
             backend.close()
 
