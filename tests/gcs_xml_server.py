@@ -12,6 +12,8 @@ emulators send no ETag. This server answers as Google's XML API reference descri
 - Multipart (XML API): ``POST ?uploads``, ``PUT ?partNumber&uploadId``, ``POST ?uploadId`` (complete: the object
   is composite, so it has a crc32c but no MD5, and its ETag is not an MD5), ``DELETE ?uploadId`` (abort).
 
+- The JSON API's objects.get and objects.patch (``/storage/v1/b/B/o/K``): tests/gcs_json_objects.py.
+
 Errors are ``<Error><Code>…</Code><Message>…</Message></Error>`` with GCS's codes. No authentication: obstore is
 told ``disable_oauth`` (see tests/cloud_servers.py). Everything is kept in memory, so test files stay small.
 """
@@ -23,6 +25,7 @@ import hashlib
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +35,8 @@ from xml.sax.saxutils import escape
 
 import crc32c
 
+from tests import gcs_json_objects
+
 
 @dataclass
 class StoredObject:
@@ -39,12 +44,14 @@ class StoredObject:
 
     data: bytes
     metadata: dict[str, str]
-    content_type: str
+    content_type: str | None
     generation: int
     modified: float
     md5: bytes | None
     """The MD5 of the bytes; None for a composite object (completed from a multipart upload)."""
     etag: str
+    cache_control: str | None = None
+    metageneration: int = 1
 
     @property
     def crc32c_b64(self) -> str:
@@ -77,6 +84,12 @@ class GcsState:
         self.buckets: dict[str, dict[str, StoredObject]] = {}
         self.uploads: dict[str, OpenUpload] = {}
         self._generation = int(time.time() * 1_000_000)
+        self.json_requests: list[tuple[str, str, str, str | None]] = []
+        """(method, bucket, object, Authorization) of each JSON-API request."""
+        self.refused_authorizations: set[str] = set()
+        """Authorization values the JSON API answers 401 (revoked tokens)."""
+        self.on_patch: Callable[[str, str], None] | None = None
+        """Called with (bucket, object) as a PATCH arrives, before its preconditions are checked."""
 
     def next_generation(self) -> int:
         self._generation += 1
@@ -141,10 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {
             "ETag": obj.etag,
             "Last-Modified": formatdate(obj.modified, usegmt=True),
-            "Content-Type": obj.content_type,
+            "Content-Type": obj.content_type or "application/octet-stream",
             "x-goog-hash": obj.goog_hash,
             "x-goog-generation": str(obj.generation),
-            "x-goog-metageneration": "1",
+            "x-goog-metageneration": str(obj.metageneration),
             "x-goog-stored-content-length": str(len(obj.data)),
             "x-goog-stored-content-encoding": "identity",
             "x-goog-storage-class": "STANDARD",
@@ -152,6 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if obj.md5 is None:
             headers["x-goog-component-count"] = "1"
+        if obj.cache_control is not None:
+            headers["Cache-Control"] = obj.cache_control
         headers.update({f"x-goog-meta-{k}": v for k, v in obj.metadata.items()})
         return headers
 
@@ -164,9 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _new_object(self, data: bytes, metadata: dict[str, str], content_type: str) -> StoredObject:
         md5 = hashlib.md5(data).digest()
-        return StoredObject(
-            data, metadata, content_type, self.state.next_generation(), time.time(), md5, f'"{md5.hex()}"'
-        )
+        generation = self.state.next_generation()
+        cache_control = self.headers.get("Cache-Control")
+        return StoredObject(data, metadata, content_type, generation, time.time(), md5, f'"{md5.hex()}"', cache_control)
 
     # -- verbs ----------------------------------------------------------------------------------------------
 
@@ -174,6 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._get(head=True)
 
     def do_GET(self) -> None:
+        if self.path.startswith(gcs_json_objects.JSON_PREFIX):
+            gcs_json_objects.answer(self, "GET")
+            return
         bucket, key, query = self._target()
         if not key:
             self._list(bucket, query)
@@ -255,6 +273,12 @@ class _Handler(BaseHTTPRequestHandler):
             f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>{max_keys}</MaxKeys>"
             f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{rows}{token}</ListBucketResult>",
         )
+
+    def do_PATCH(self) -> None:
+        if self.path.startswith(gcs_json_objects.JSON_PREFIX):
+            gcs_json_objects.answer(self, "PATCH")
+        else:
+            self._error(400, "InvalidArgument", "Unsupported PATCH.")
 
     def do_PUT(self) -> None:
         bucket, key, query = self._target()

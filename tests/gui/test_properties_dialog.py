@@ -1,6 +1,7 @@
 """The Properties dialog (F3) on a real window: a cloud object's headers, storage class and checksums as the service
 holds them; Content-Type and Cache-Control typed into the dialog and saved, then checked with the service's own client
-(new headers, the same bytes and user metadata); a local file's mode bits; read-only GCS; a missing object."""
+(new headers, the same bytes and user metadata) on S3, Azure and GCS; a local file's mode bits; read-only GCS
+without a key; a missing object."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ from pytestqt.qtbot import QtBot
 from sdgui.core.paths import SdPath
 from sdgui.gui.dialogs.properties_dialog import PropertiesDialog
 from sdgui.gui.main_window import MainWindow
-from tests.cloud_servers import Azurite, GcsXml
+from tests.cloud_servers import Azurite, FakeGcs, GcsXml
 from tests.copying import add_azure_volume, add_gcs_volume
+from tests.core.backends.test_gcs_headers import json_get, json_patch, media
+from tests.core.backends.test_object_properties import adc_backend
 from tests.gui.test_main_window import OpenWindow, focus, local_path, select, wait_listed, wait_names
 from tests.gui.test_main_window import local_dir as local_dir
 from tests.gui.test_main_window import open_window as open_window
+from tests.providers.common import open_backend
 from tests.servers import S3Server
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("settings_dir")]
@@ -131,8 +135,34 @@ def test_a_local_file_shows_what_the_os_tells_and_nothing_to_edit(
     dialog.close()
 
 
-def test_gcs_properties_are_read_only_and_the_dialog_says_why(
-    qtbot: QtBot, open_window: OpenWindow, gcs_xml: GcsXml, gcs_bucket: str, local_dir: Path
+def test_a_gcs_objects_headers_are_edited_through_the_dialog(
+    qtbot: QtBot, open_window: OpenWindow, fake_gcs: FakeGcs, local_dir: Path
+) -> None:
+    bucket = fake_gcs.new_bucket()
+    body = os.urandom(15_000)
+    fake_gcs.upload(bucket, "page.html", body)
+    json_patch(fake_gcs.endpoint, bucket, "page.html", {"contentType": "text/plain", "metadata": {"owner": "web"}})
+    before = json_get(fake_gcs.endpoint, bucket, "page.html")
+    add_gcs_volume(fake_gcs.endpoint, bucket, "fakegcs")
+    window = open_window(left=local_path(local_dir), right=SdPath.parse("fakegcs:"))
+    wait_listed(qtbot, window.right, SdPath.parse("fakegcs:"))
+    dialog = open_properties(qtbot, window, "right", "page.html")
+    assert f"Size: {len(body):,} bytes" in dialog.text()
+    assert dialog.content_type.text() == "text/plain" and not dialog.content_type.isReadOnly()
+    assert dialog.save_button.isVisible() and "cannot be changed" not in dialog.status.text()
+
+    type_headers(qtbot, dialog, "text/html; charset=utf-8", "public, max-age=300")
+
+    after = json_get(fake_gcs.endpoint, bucket, "page.html")
+    assert (after["contentType"], after["cacheControl"]) == ("text/html; charset=utf-8", "public, max-age=300")
+    assert after["metadata"] == {"owner": "web"} and after["md5Hash"] == before["md5Hash"]
+    assert media(fake_gcs.endpoint, bucket, "page.html") == body
+    assert dialog.cache_control.text() == "public, max-age=300"  # re-read from the service
+    dialog.close()
+
+
+def test_a_gcs_volume_without_a_key_is_read_only_and_the_dialog_says_why(
+    qtbot: QtBot, gcs_xml: GcsXml, gcs_bucket: str
 ) -> None:
     data = b"gcs\n" * 50
     put = urllib.request.Request(
@@ -140,12 +170,15 @@ def test_gcs_properties_are_read_only_and_the_dialog_says_why(
     )
     urllib.request.urlopen(put, timeout=10).close()
     add_gcs_volume(gcs_xml.endpoint, gcs_bucket)
-    window = open_window(left=local_path(local_dir), right=SdPath.parse("gcs:"))
-    wait_listed(qtbot, window.right, SdPath.parse("gcs:"))
-    dialog = open_properties(qtbot, window, "right", "n.txt")
+    backend = adc_backend(open_backend("gcs"))  # application default credentials: no token of sdgui's own
+    dialog = PropertiesDialog(SdPath.parse("gcs:n.txt"), lambda: backend)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.properties is not None, timeout=10_000)
     assert f"MD5: {hashlib.md5(data).hexdigest()}" in dialog.text()
     assert dialog.content_type.text() == "text/plain" and dialog.content_type.isReadOnly()
-    assert not dialog.save_button.isVisible() and "cannot be changed on GCS" in dialog.status.text()
+    assert not dialog.save_button.isVisible()
+    assert "cannot be changed on GCS volumes without a service account key" in dialog.status.text()
     dialog.close()
 
 

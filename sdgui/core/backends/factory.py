@@ -6,7 +6,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sdgui.core import errors
 from sdgui.core.backends.base import Capabilities, VolumeBackend
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from obstore.store import AzureConfig, AzureStore, GCSConfig, GCSStore
 
     from sdgui.core.backends.azure import BlobProperties
+    from sdgui.core.backends.gcs_json_api import GcsJsonApi
 
 __all__ = ["LOCAL_VOLUME", "BackendCache", "available_profiles", "backend_for_config", "has_resumable_uploads"]
 
@@ -54,9 +55,9 @@ def _gcs_store(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> GC
     )
 
 
-def _gcs_can_sign(config: VolumeConfig, secret: str | None) -> bool:
-    """Whether the volume's service account JSON holds a private key obstore signs URLs with on its own (without
-    one, or with ``disable_oauth``, obstore asks IAM's signBlob, which application default credentials may not)."""
+def _gcs_account(config: VolumeConfig, secret: str | None) -> dict[str, Any]:
+    """The volume's service account JSON ({} with application default credentials, or when it cannot be read:
+    obstore then says what is wrong with it)."""
     try:
         if config.service_account_file:
             text = Path(os.path.expanduser(config.service_account_file)).read_text(encoding="utf-8")
@@ -64,8 +65,37 @@ def _gcs_can_sign(config: VolumeConfig, secret: str | None) -> bool:
             text = secret or ""
         account = json.loads(text) if text else {}
     except (OSError, ValueError):
-        return False
-    return isinstance(account, dict) and bool(account.get("private_key")) and not account.get("disable_oauth")
+        return {}
+    return account if isinstance(account, dict) else {}
+
+
+def _gcs_can_sign(account: dict[str, Any]) -> bool:
+    """Whether the service account JSON holds a private key obstore signs URLs with on its own (without one, or
+    with ``disable_oauth``, obstore asks IAM's signBlob, which application default credentials may not)."""
+    return bool(account.get("private_key")) and not account.get("disable_oauth")
+
+
+def _gcs_json_api(config: VolumeConfig, account: dict[str, Any], http: HttpPolicy) -> GcsJsonApi | None:
+    """How the volume changes an object's headers (the JSON API's PATCH): with an OAuth token from the key's
+    private_key, or with none where the JSON says ``disable_oauth`` (local servers); None with application default
+    credentials, whose token obstore keeps to itself."""
+    from sdgui.core.backends.gcs_json_api import JSON_API_BASE, GcsJsonApi
+    from sdgui.core.backends.gcs_oauth import ServiceAccountKey
+
+    if account.get("disable_oauth"):
+        key = None
+    elif account.get("private_key"):
+        key = ServiceAccountKey.from_json(account)
+    else:
+        return None
+    return GcsJsonApi(
+        config.name,
+        config.bucket or "",
+        base_url=config.endpoint or str(account.get("gcs_base_url") or JSON_API_BASE),
+        tokens_from=key,
+        timeout_s=max(http.connect_timeout_s, http.read_timeout_s),
+        allow_http=http.allow_http,
+    )
 
 
 def _azure_store(config: VolumeConfig, secret: str | None, http: HttpPolicy) -> AzureStore:
@@ -129,13 +159,15 @@ def backend_for_config(
             from sdgui.core.backends.gcs import GcsBackend
 
             gcs = _gcs_store(config, secret, http)
+            account = _gcs_account(config, secret)
             return GcsBackend(
                 config.name,
                 gcs,
                 CLOUD_CAPABILITIES,
                 prefix=config.prefix,
                 settings=settings,
-                can_sign=_gcs_can_sign(config, secret),
+                can_sign=_gcs_can_sign(account),
+                json_api=_gcs_json_api(config, account, http),
             )
         azure = _azure_store(config, secret, http)
         properties = _blob_properties(config, secret, http)

@@ -16,8 +16,12 @@ import pytest
 from azure.storage.blob import ContentSettings
 
 from sdgui.core import errors
+from sdgui.core.backends.base import VolumeBackend
 from sdgui.core.backends.factory import backend_for_config
+from sdgui.core.backends.gcs import GcsBackend
 from sdgui.core.backends.local import LocalBackend
+from sdgui.core.settings import TransferSettings
+from sdgui.core.volumes import VolumeConfig
 from tests.cloud_servers import Azurite, GcsXml
 from tests.copying import add_azure_volume, add_gcs_volume, add_volume
 from tests.core.backends.test_share_links import gcs_key_volume
@@ -123,14 +127,24 @@ def test_azure_properties_and_set_blob_properties_keep_the_other_headers(
         backend.close()
 
 
-def test_gcs_properties_are_read_only_and_say_why(gcs_xml: GcsXml, gcs_bucket: str) -> None:
+def adc_backend(opened: VolumeBackend) -> GcsBackend:
+    """A GCS volume as the factory makes it with application default credentials (no key of sdgui's own, so no
+    token for the JSON API), reading through the store of ``opened`` (a local server's volume)."""
+    assert isinstance(opened, GcsBackend)
+    return GcsBackend(opened.volume, opened.gcs_store, opened.capabilities, settings=TransferSettings())
+
+
+def test_gcs_properties_without_a_key_are_read_only_and_say_why(gcs_xml: GcsXml, gcs_bucket: str) -> None:
     data = b"gcs object\n" * 100
     request = urllib.request.Request(
         f"{gcs_xml.endpoint}/{gcs_bucket}/notes.txt", data=data, method="PUT", headers={"Content-Type": "text/plain"}
     )
     urllib.request.urlopen(request, timeout=10).close()
     add_gcs_volume(gcs_xml.endpoint, gcs_bucket)
-    backend = open_backend("gcs")
+    # Application default credentials: the factory gives such a volume no JSON API of its own.
+    adc = backend_for_config(VolumeConfig("adc", "gcs", bucket=gcs_bucket))
+    assert isinstance(adc, GcsBackend) and adc.json_api is None
+    backend = adc_backend(open_backend("gcs"))
     try:
         shown = backend.properties("notes.txt")
         assert shown.entry.checksums == {"md5": hashlib.md5(data).hexdigest()}
@@ -139,6 +153,7 @@ def test_gcs_properties_are_read_only_and_say_why(gcs_xml: GcsXml, gcs_bucket: s
         assert shown.storage_class is None and any("service account key" in note for note in shown.notes)
         with pytest.raises(errors.SdError):
             backend.set_headers("notes.txt", content_type="a/b", cache_control=None, if_match=None)
+        assert gcs_xml.server.state.buckets[gcs_bucket]["notes.txt"].content_type == "text/plain"
     finally:
         backend.close()
 
@@ -157,7 +172,7 @@ def test_a_gcs_volume_with_a_key_shows_the_crc32c_and_storage_class(gcs_xml: Gcs
     assert shown.entry.checksums == {"md5": hashlib.md5(data).hexdigest(), "crc32c": f"{crc32c.crc32c(data):08x}"}
     assert (shown.content_type, shown.storage_class) == ("image/jpeg", "STANDARD")
     assert shown.entry.metadata == {"camera": "x100"} and shown.entry.size == len(data)
-    assert not shown.editable
+    assert shown.editable and shown.notes == ()  # the JSON API's PATCH, with a token from the key
     with pytest.raises(errors.NotFoundError):
         backend.properties("k/missing.jpg")
 
