@@ -12,6 +12,7 @@ import pytest
 
 from sdgui.core.secrets import forget_secrets
 from tests.cloud_servers import Azurite, FakeGcs, GcsXml, start_azurite, start_fake_gcs, start_gcs_xml
+from tests.keyrings import memory_keyring, no_keyring  # noqa: F401  (fixtures for every test)
 from tests.servers import (
     LOOPBACK,
     RCLONE_B_CREDENTIALS,

@@ -199,15 +199,6 @@ def test_volume_add_list_remove_round_trip(capsys: pytest.CaptureFixture[str], m
     assert code == 1 and err.startswith("sdgui: not-found error")
 
 
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
 def test_volume_add_keeps_the_secret_in_the_keyring(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
 ) -> None:

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 
 from tests.keyrings import MemoryKeyring
 from tests.servers import S3Server
 from tests.test_cli import events, get, put, run
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def write_config(tmp_path: Path, server: S3Server) -> Path:

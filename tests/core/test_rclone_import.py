@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 
 from sdgui.core.errors import ConfigError
@@ -127,15 +125,6 @@ SECRETS = (
     "sas-secret-0123456789",
     "gcs-secret-0123456789",
 )
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def plan(tmp_path: Path, **kwargs: object) -> dict[str, ImportItem]:

@@ -10,7 +10,6 @@ from PySide6.QtCore import QCoreApplication, QSettings
 
 from sdgui.gui.gui_thread_gc import GuiThreadCollector
 from tests.copying import add_volume
-from tests.keyrings import memory_keyring, no_keyring  # noqa: F401  (fixtures for the window's tests)
 from tests.servers import S3Server
 
 
