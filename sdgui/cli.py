@@ -7,27 +7,29 @@ import contextlib
 import importlib
 import logging
 import os
-import platform
 import sys
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sdgui import __version__
 from sdgui.cli_lines import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, error_line
 from sdgui.core import errors
 from sdgui.core.memory import limit_heap_arenas
-from sdgui.core.secrets import RedactingFilter
-from sdgui.core.volumes import VOLUME_KINDS
-from sdgui.logs import debug_requested, log_file, logging_configured
+from sdgui.core.redaction import RedactingFilter
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from sdgui.core.backends.base import Entry
 
-# Each command imports what it needs when it runs (the copy machinery, the journal, rich's progress bars): `sdgui
-# ls` starts in a fraction of what importing all of them costs.
+# Each command imports what it needs when it runs (the volumes, the backends, the copy machinery, the journal, rich's
+# progress bars): `sdgui --version` imports next to nothing and `sdgui ls` starts in a fraction of what importing all
+# of them costs (tests/test_cli_startup.py keeps it so).
 CONFLICT_POLICIES = ("skip", "overwrite", "rename", "fail")
 """What --on-conflict takes (sdgui.core.copy.conflicts.CONFLICT_POLICIES; a test keeps the two the same)."""
+VOLUME_KINDS = ("s3", "r2", "gcs", "azure", "local")
+"""What --kind takes (sdgui.core.volumes.VOLUME_KINDS, which `--version` need not import; a test keeps the two
+the same)."""
 
 log = logging.getLogger(__name__)
 
@@ -168,18 +170,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_verbose(parser: argparse.ArgumentParser, *, default: object) -> None:
     """``-v/--verbose`` on this parser and every subcommand's, so it may come before or after the command."""
-    parser.add_argument(
+    verbose = parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         default=default,
-        help=f"log in detail, to stderr and to the log file ({log_file()})",
+        help="log in detail, to stderr and to the log file (%(log_file)s)",
     )
+    verbose.log_file = _LogFile()  # type: ignore[attr-defined]  # argparse fills %(...)s from the action's attributes
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 # SUPPRESS: a subcommand's default must not undo a --verbose given before the command.
                 _add_verbose(sub, default=argparse.SUPPRESS)
+
+
+class _LogFile:
+    """The log file's path in the help, looked up (sdgui.logs, platformdirs) only when the help is printed."""
+
+    def __str__(self) -> str:
+        from sdgui.logs import log_file
+
+        return str(log_file())
 
 
 # -- entry point ----------------------------------------------------------------------------------------------
@@ -201,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         return print_version(verbose=verbose)
     with _logging(verbose=verbose):
-        log.info("sdgui %s, Python %s, pid %d: %s", __version__, platform.python_version(), os.getpid(), _what(args))
+        log.info("sdgui %s, Python %s, pid %d: %s", __version__, sys.version.split()[0], os.getpid(), _what(args))
         try:
             return _dispatch(args)
         except errors.SdError as exc:
@@ -239,6 +251,8 @@ def _not_a_failed_file(record: logging.LogRecord) -> bool:
 def _logging(*, verbose: bool) -> Iterator[None]:
     """Warnings (everything with --verbose or SDGUI_DEBUG=1) as ``sdgui: LEVEL: message`` on stderr, and the log
     file; secrets redacted in both."""
+    from sdgui.logs import debug_requested, logging_configured
+
     debug = debug_requested()
     handler = _StderrHandler(logging.DEBUG if verbose or debug else logging.WARNING)
     handler.addFilter(RedactingFilter())

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Protocol
 
 import anycrc
-import crc32c
 from blake3 import blake3
 
 from sdgui.core.backends.base import CompositeChecksum, Entry
@@ -48,12 +47,18 @@ class _Crc:
         self._value = 0
         self._started = False
         self._width = 16 if name == "crc64nvme" else 8
+        if name == "crc32c":
+            # Imported by the first CRC32C: the crc32c package reads its own metadata on import (~15 ms), which
+            # every `sdgui copy` would pay at start though few objects carry a CRC32C.
+            import crc32c
+
+            self._crc32c = crc32c.crc32c
 
     def update(self, data: bytes | memoryview, /) -> None:
         if self._name == "crc32":
             self._value = zlib.crc32(data, self._value)
         elif self._name == "crc32c":
-            self._value = crc32c.crc32c(data, self._value)
+            self._value = self._crc32c(data, self._value)
         else:
             self._value = _CRC64NVME.calc(data, init=self._value) if self._started else _CRC64NVME.calc(data)
             self._started = True
