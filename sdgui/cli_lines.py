@@ -4,7 +4,6 @@ every command, ``--version`` too, to import)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -50,4 +49,6 @@ def entry_line(entry: Entry) -> str:
 
 
 def print_json(data: dict[str, Any]) -> None:
+    import json  # here: only --json prints any, and every command imports this module
+
     print(json.dumps(data, ensure_ascii=False, default=str), flush=True)

@@ -111,3 +111,27 @@ def test_ls_reaches_s3_without_botocore_or_the_keyring(
     loaded = list(outcome["loaded"])  # type: ignore[call-overload]
     assert "obstore" in loaded  # the listing went through obstore, and nothing else heavy came with it
     assert [module for module in loaded if module.partition(".")[0] != "obstore"] == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-v", "ls", "cloud:docs/", "--json"],
+        ["copy", "a.txt", "b.txt", "cloud:dir/", "--on-conflict", "skip", "--no-verify"],
+        ["move", "cloud:a.txt", "./", "-v"],
+        ["volume", "add", "x", "--kind", "s3", "--bucket", "b", "--allow-http"],
+        ["volume", "import", "rclone", "--bucket", "r2=photos", "--dry-run"],
+        ["volume", "cleanup", "x", "--older-than", "7d"],
+        ["rm", "-r", "cloud:dir/"],
+        ["jobs", "resume", "abc", "--json"],
+        ["jobs"],
+        ["--version"],
+        [],
+    ],
+)
+def test_a_command_line_parses_the_same_with_only_its_command_built(argv: list[str]) -> None:
+    """build_parser(argv) leaves out the other commands' options; what it makes of argv is what the whole parser
+    makes of it."""
+    from sdgui.cli import build_parser
+
+    assert vars(build_parser(argv).parse_args(argv)) == vars(build_parser().parse_args(argv))
