@@ -8,11 +8,12 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.servers import S3Server
-from tests.test_cli import add_volume, put
+from tests.test_cli import add_volume, keys, put
 
 HEAVY = ("obstore", "botocore", "boto3", "keyring", "blake3", "crc32c", "rich", "PySide6", "qasync", "superqt")
 """Libraries that cost milliseconds each to import, wanted only by the commands (or the window) that use them."""
@@ -111,6 +112,21 @@ def test_ls_reaches_s3_without_botocore_or_the_keyring(
     loaded = list(outcome["loaded"])  # type: ignore[call-overload]
     assert "obstore" in loaded  # the listing went through obstore, and nothing else heavy came with it
     assert [module for module in loaded if module.partition(".")[0] != "obstore"] == []
+
+
+def test_a_small_upload_imports_neither_botocore_nor_the_crc_packages(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, moto_s3: S3Server, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    add_volume(capsys, monkeypatch, moto_s3, bucket)
+    source = tmp_path / "a.txt"
+    source.write_bytes(b"hello")
+    outcome = imported_after(
+        f"from sdgui.cli import main\nresult = main(['copy', {str(source)!r}, 'cloud:docs/', '--json'])",
+        ("botocore", "keyring", "crc32c", "anycrc", "uuid", "PySide6", "sdgui.gui", "sdgui.core.delete"),
+    )
+    assert outcome == {"result": 0, "loaded": []}
+    assert keys(moto_s3, bucket) == ["docs/a.txt"]
 
 
 @pytest.mark.parametrize(
