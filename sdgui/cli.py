@@ -7,27 +7,29 @@ import contextlib
 import importlib
 import logging
 import os
-import platform
 import sys
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from sdgui import __version__
 from sdgui.cli_lines import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, error_line
 from sdgui.core import errors
 from sdgui.core.memory import limit_heap_arenas
-from sdgui.core.secrets import RedactingFilter
-from sdgui.core.volumes import VOLUME_KINDS
-from sdgui.logs import debug_requested, log_file, logging_configured
+from sdgui.core.redaction import RedactingFilter
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from sdgui.core.backends.base import Entry
 
-# Each command imports what it needs when it runs (the copy machinery, the journal, rich's progress bars): `sdgui
-# ls` starts in a fraction of what importing all of them costs.
+# Each command imports what it needs when it runs (the volumes, the backends, the copy machinery, the journal, rich's
+# progress bars): `sdgui --version` imports next to nothing and `sdgui ls` starts in a fraction of what importing all
+# of them costs (tests/test_cli_startup.py keeps it so).
 CONFLICT_POLICIES = ("skip", "overwrite", "rename", "fail")
 """What --on-conflict takes (sdgui.core.copy.conflicts.CONFLICT_POLICIES; a test keeps the two the same)."""
+VOLUME_KINDS = ("s3", "r2", "gcs", "azure", "local")
+"""What --kind takes (sdgui.core.volumes.VOLUME_KINDS, which `--version` need not import; a test keeps the two
+the same)."""
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,9 @@ def age_argument(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of the command line. Given ``argv``, only the command it names gets its options (and none when it
+    names no command: ``--version``, ``--help``, the window): a start builds one command's options, not every one."""
     parser = argparse.ArgumentParser(
         prog="sdgui", description="Copy files between local disks and cloud object storage, verified."
     )
@@ -63,10 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help='start a local demo S3 server as volume "demo" first')
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # The options before a command are all flags, so the first word that is not one names the command.
+    named = None if argv is None else next((word for word in argv if not word.startswith("-")), "")
+    for name, (summary, add_options) in _COMMANDS.items():
+        command = commands.add_parser(name, help=summary)
+        if named is None or named == name:
+            add_options(command)
+    _add_verbose(parser, default=False)
+    return parser
 
-    volume = commands.add_parser("volume", help="add, list, test, clean up or remove volumes").add_subparsers(
-        dest="volume_command", metavar="ACTION", required=True
-    )
+
+def _volume_options(parser: argparse.ArgumentParser) -> None:
+    volume = parser.add_subparsers(dest="volume_command", metavar="ACTION", required=True)
     add = volume.add_parser("add", help="define a volume (a bucket, container or local directory)")
     add.add_argument("name")
     add.add_argument("--kind", required=True, choices=VOLUME_KINDS)
@@ -133,53 +145,73 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--dry-run", action="store_true", help="list them, abort nothing")
     cleanup.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    ls = commands.add_parser("ls", help="list a directory or prefix, or show one file")
+
+def _ls_options(ls: argparse.ArgumentParser) -> None:
     ls.add_argument("target", help="NAME:key, NAME:dir/, NAME: or a local path")
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    for name, summary in (
-        ("copy", "copy files and directories"),
-        ("move", "move files and directories (each source is deleted once its copy is confirmed)"),
-    ):
-        job = commands.add_parser(name, help=summary)
-        job.add_argument("sources", nargs="+", metavar="SRC", help="NAME:key, NAME:dir/ or a local path")
-        job.add_argument("destination", metavar="DST", help="a trailing / makes it a directory")
-        job.add_argument("--on-conflict", choices=CONFLICT_POLICIES, default="fail", help="when the destination exists")
-        checks = job.add_mutually_exclusive_group()
-        checks.add_argument("--no-verify", action="store_true", help="skip checksum verification")
-        checks.add_argument("--verify-readback", action="store_true", help="also read cloud copies back and compare")
-        job.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
 
-    rm = commands.add_parser("rm", help="delete files, objects and (with -r) folders with what they hold")
+def _copy_options(job: argparse.ArgumentParser) -> None:
+    """``copy`` and ``move``."""
+    job.add_argument("sources", nargs="+", metavar="SRC", help="NAME:key, NAME:dir/ or a local path")
+    job.add_argument("destination", metavar="DST", help="a trailing / makes it a directory")
+    job.add_argument("--on-conflict", choices=CONFLICT_POLICIES, default="fail", help="when the destination exists")
+    checks = job.add_mutually_exclusive_group()
+    checks.add_argument("--no-verify", action="store_true", help="skip checksum verification")
+    checks.add_argument("--verify-readback", action="store_true", help="also read cloud copies back and compare")
+    job.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
+
+
+def _rm_options(rm: argparse.ArgumentParser) -> None:
     rm.add_argument("targets", nargs="+", metavar="TARGET", help="NAME:key, NAME:dir/ or a local path")
     rm.add_argument("-r", "--recursive", action="store_true", help="delete folders and everything in them")
     rm.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
 
-    jobs = commands.add_parser("jobs", help="list, resume or discard unfinished copy and move jobs")
+
+def _jobs_options(jobs: argparse.ArgumentParser) -> None:
     jobs.add_argument("--json", action="store_true", help="one JSON object per line")
     jobs_actions = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
     resume = jobs_actions.add_parser("resume", help="carry on with an interrupted, cancelled or failed job")
     resume.add_argument("id", help="the job's id (or the start of it)")
     resume.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
     jobs_actions.add_parser("discard", help="forget a job and remove its partial files").add_argument("id")
-    _add_verbose(parser, default=False)
-    return parser
+
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "volume": ("add, list, test, clean up or remove volumes", _volume_options),
+    "ls": ("list a directory or prefix, or show one file", _ls_options),
+    "copy": ("copy files and directories", _copy_options),
+    "move": ("move files and directories (each source is deleted once its copy is confirmed)", _copy_options),
+    "rm": ("delete files, objects and (with -r) folders with what they hold", _rm_options),
+    "jobs": ("list, resume or discard unfinished copy and move jobs", _jobs_options),
+}
+"""Each command: its summary in ``sdgui --help``, and what adds its options."""
 
 
 def _add_verbose(parser: argparse.ArgumentParser, *, default: object) -> None:
     """``-v/--verbose`` on this parser and every subcommand's, so it may come before or after the command."""
-    parser.add_argument(
+    verbose = parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         default=default,
-        help=f"log in detail, to stderr and to the log file ({log_file()})",
+        help="log in detail, to stderr and to the log file (%(log_file)s)",
     )
+    verbose.log_file = _LogFile()  # type: ignore[attr-defined]  # argparse fills %(...)s from the action's attributes
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 # SUPPRESS: a subcommand's default must not undo a --verbose given before the command.
                 _add_verbose(sub, default=argparse.SUPPRESS)
+
+
+class _LogFile:
+    """The log file's path in the help, looked up (sdgui.logs, platformdirs) only when the help is printed."""
+
+    def __str__(self) -> str:
+        from sdgui.logs import log_file
+
+        return str(log_file())
 
 
 # -- entry point ----------------------------------------------------------------------------------------------
@@ -193,15 +225,16 @@ def entry() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 error, 2 usage, 130 cancelled)."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_FAILED
     verbose = bool(getattr(args, "verbose", False))
     if args.version:
         return print_version(verbose=verbose)
     with _logging(verbose=verbose):
-        log.info("sdgui %s, Python %s, pid %d: %s", __version__, platform.python_version(), os.getpid(), _what(args))
+        log.info("sdgui %s, Python %s, pid %d: %s", __version__, sys.version.split()[0], os.getpid(), _what(args))
         try:
             return _dispatch(args)
         except errors.SdError as exc:
@@ -239,6 +272,8 @@ def _not_a_failed_file(record: logging.LogRecord) -> bool:
 def _logging(*, verbose: bool) -> Iterator[None]:
     """Warnings (everything with --verbose or SDGUI_DEBUG=1) as ``sdgui: LEVEL: message`` on stderr, and the log
     file; secrets redacted in both."""
+    from sdgui.logs import debug_requested, logging_configured
+
     debug = debug_requested()
     handler = _StderrHandler(logging.DEBUG if verbose or debug else logging.WARNING)
     handler.addFilter(RedactingFilter())

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sdgui.cli_lines import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, error_line, print_json
 from sdgui.cli_output import jobs_table, make_reporter
@@ -19,9 +19,12 @@ from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.copy.job import FileCopyJob
-from sdgui.core.delete import DeleteAction, DeleteCancelled, DeleteFailed, DeleteFinished, DeleteJob
 from sdgui.core.journal import Journal, JournalError
 from sdgui.core.volumes import VolumeRegistry
+
+if TYPE_CHECKING:
+    # The delete job is imported by what runs one (rm, resuming a delete), so that a copy does not pay for it.
+    from sdgui.core.delete import DeleteAction
 
 
 class CancellableJob(Protocol):
@@ -98,6 +101,8 @@ def jobs_resume(args: argparse.Namespace) -> int:
             raise errors.ConflictError("the job has already finished", path=f"job {info.id}")
         if info.state == "running":
             raise errors.ConflictError("the job is running in another sdgui process", path=f"job {info.id}")
+        from sdgui.core.delete import DeleteAction
+
         if info.action.get("kind") == DeleteAction.KIND:
             action = DeleteAction.from_dict(info.action)
             return run_delete(action, json_lines=args.json, job_id=info.id, journal=journal)
@@ -167,6 +172,8 @@ def run_delete(
 ) -> int:
     """Run one delete with the CLI's output and Ctrl-C handling, recorded in the journal (``journal``, else the
     user's) until it finishes, so ``sdgui jobs resume`` carries on with an interrupted one."""
+    from sdgui.core.delete import DeleteCancelled, DeleteFailed, DeleteFinished, DeleteJob
+
     own_journal = journal is None
     if journal is None:
         try:

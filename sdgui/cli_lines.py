@@ -1,15 +1,17 @@
 """The lines every sdgui command prints: exit codes, one-line errors, JSON lines and ``ls`` rows (kept apart from
-cli_output's job reporters so a listing starts without importing the copy machinery)."""
+cli_output's job reporters so a listing starts without importing the copy machinery, and light enough for
+every command, ``--version`` too, to import)."""
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sdgui.core.backends.base import Entry
-from sdgui.core.secrets import redact
+from sdgui.core.redaction import redact
 from sdgui.core.units import format_size
+
+if TYPE_CHECKING:
+    from sdgui.core.backends.base import Entry
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,4 +49,6 @@ def entry_line(entry: Entry) -> str:
 
 
 def print_json(data: dict[str, Any]) -> None:
+    import json  # here: only --json prints any, and every command imports this module
+
     print(json.dumps(data, ensure_ascii=False, default=str), flush=True)

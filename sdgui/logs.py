@@ -11,7 +11,7 @@ from pathlib import Path
 
 import platformdirs
 
-from sdgui.core.secrets import RedactingFilter
+from sdgui.core.redaction import RedactingFilter
 
 LOG_FILE_NAME = "sdgui.log"
 MAX_BYTES = 2 * 1024 * 1024

@@ -118,6 +118,14 @@ def test_the_cli_offers_the_conflict_policies_the_core_knows() -> None:
     assert tuple(cli.CONFLICT_POLICIES) == tuple(conflicts.CONFLICT_POLICIES)
 
 
+def test_the_cli_offers_the_volume_kinds_the_core_knows() -> None:
+    """sdgui.cli spells them out so that `sdgui --version` need not import the volumes; they must stay the same."""
+    from sdgui import cli
+    from sdgui.core import volumes
+
+    assert tuple(cli.VOLUME_KINDS) == tuple(volumes.VOLUME_KINDS)
+
+
 def test_listing_starts_without_the_copy_machinery() -> None:
     """`sdgui ls` imports no job, journal or rich: what it does not need, it does not pay for at start."""
     import subprocess

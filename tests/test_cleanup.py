@@ -16,7 +16,8 @@ from pytestqt.qtbot import QtBot
 
 from sdgui.cli import main
 from sdgui.core.backends.base import OpenUpload
-from sdgui.core.backends.s3 import S3Config, S3MultipartClient
+from sdgui.core.backends.s3 import S3Config
+from sdgui.core.backends.s3.multipart import S3MultipartClient
 from sdgui.core.cleanup import abort_uploads, find_stale_uploads, parse_age
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 from sdgui.gui.dialogs.volumes_dialog import VolumesDialog

@@ -8,8 +8,8 @@ deleted yet stays whole.
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -113,7 +113,7 @@ class DeleteJob:
         again (``sdgui jobs``, the window's unfinished bar); running it again deletes what is left."""
         self.action = action
         self.backends = backends
-        self.job_id = job_id or uuid.uuid4().hex[:12]
+        self.job_id = job_id or os.urandom(6).hex()  # uuid4().hex[:12] without uuid, which imports platform
         self.journal = journal
         self._record: JobRecord | None = None
         self._resumed = False

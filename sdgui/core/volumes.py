@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import platformdirs
-import tomli_w
 
 from sdgui.core.errors import ConfigError, InvalidPathError, NotFoundError
 from sdgui.core.paths import is_valid_volume_name, normalise_key
@@ -320,6 +318,11 @@ class VolumeRegistry:
 
     def save(self) -> None:
         """Write the volumes atomically, readable by the owner only."""
+        # Imported here: every command reads the volumes, few write them.
+        import tempfile
+
+        import tomli_w
+
         volumes = self._loaded()
         document: dict[str, Any] = {
             "volumes": {name: _file_table(volumes[name]) for name in sorted(volumes)},

@@ -7,7 +7,6 @@ import contextlib
 import ctypes
 import logging
 import os
-import secrets
 import threading
 from pathlib import Path
 
@@ -32,7 +31,7 @@ class AtomicFile:
         self.target = target
         self.volume = volume
         self.key = key
-        self.temp = target.with_name(f".{target.name[:180]}.sdgui-{tag or secrets.token_hex(4)}.part")
+        self.temp = target.with_name(f".{target.name[:180]}.sdgui-{tag or os.urandom(4).hex()}.part")
         flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | (0 if tag else os.O_EXCL)
         blocking = file_in_the_way(target.parent)
         if blocking is not None:  # mkdir would say "exists", which reads as if the file itself were there

@@ -16,7 +16,7 @@ from sdgui.core import errors
 from sdgui.core.backends.service_errors import ServiceFailure, retry_after_seconds, to_error
 from sdgui.core.errors import Transport
 from sdgui.core.python_slots import SLOTS
-from sdgui.core.secrets import redact
+from sdgui.core.redaction import redact
 
 
 def error_code(exc: BaseException) -> str:

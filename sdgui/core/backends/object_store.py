@@ -6,7 +6,6 @@ import builtins
 import dataclasses
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -198,6 +197,8 @@ class ObjectStoreBackend(VolumeBackend):
         time, not one per file."""
         if len(paths) == 1:
             return set(paths) if self._head_finds_nothing(paths[0]) else set()
+        from concurrent.futures import ThreadPoolExecutor  # here: most listings have no empty files to tell apart
+
         with ThreadPoolExecutor(max_workers=min(_MARKER_HEADS, len(paths))) as pool:
             return {path for path, gone in zip(paths, pool.map(self._head_finds_nothing, paths), strict=True) if gone}
 

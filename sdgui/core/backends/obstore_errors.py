@@ -20,7 +20,7 @@ from sdgui.core.backends.base import RangeNotSupportedError
 from sdgui.core.backends.service_errors import LibrarySaid, ServiceFailure, retry_after_seconds, to_error
 from sdgui.core.errors import Transport
 from sdgui.core.python_slots import SLOTS
-from sdgui.core.secrets import redact
+from sdgui.core.redaction import redact
 
 _STATUS = re.compile(r"status code: (\d{3})")
 _CODE = re.compile(r"<Code>([A-Za-z0-9.]+)</Code>")

@@ -7,19 +7,21 @@ are compared. ``file_done`` then names the check that proved the bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import anycrc
-import crc32c
 from blake3 import blake3
 
 from sdgui.core.backends.base import CompositeChecksum, Entry
+
+if TYPE_CHECKING:
+    import anycrc
 
 BLAKE3 = "blake3"
 PROVIDER_CHECKS: tuple[str, ...] = ("sha256", "sha1", "md5", "crc64nvme", "crc32c", "crc32")
@@ -37,7 +39,11 @@ class Digest(Protocol):
     def hexdigest(self) -> str: ...
 
 
-_CRC64NVME = anycrc.Model("CRC64-NVME")
+@functools.cache
+def _crc64nvme() -> anycrc.Model:
+    import anycrc
+
+    return anycrc.Model("CRC64-NVME")
 
 
 class _Crc:
@@ -48,14 +54,23 @@ class _Crc:
         self._value = 0
         self._started = False
         self._width = 16 if name == "crc64nvme" else 8
+        # The CRC packages are imported by the first CRC of theirs, not by every `sdgui copy` at start: crc32c reads
+        # its own package metadata on import (~15 ms), anycrc brings bitarray; few copies need either.
+        if name == "crc32c":
+            import crc32c
+
+            self._crc32c = crc32c.crc32c
+        elif name == "crc64nvme":
+            self._crc64nvme = _crc64nvme()
 
     def update(self, data: bytes | memoryview, /) -> None:
         if self._name == "crc32":
             self._value = zlib.crc32(data, self._value)
         elif self._name == "crc32c":
-            self._value = crc32c.crc32c(data, self._value)
+            self._value = self._crc32c(data, self._value)
         else:
-            self._value = _CRC64NVME.calc(data, init=self._value) if self._started else _CRC64NVME.calc(data)
+            crc = self._crc64nvme
+            self._value = crc.calc(data, init=self._value) if self._started else crc.calc(data)
             self._started = True
 
     def hexdigest(self) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -68,7 +68,7 @@ class FileCopyJob:
         self.action = action
         self.backends = backends
         self.settings = settings or backends.settings
-        self.job_id = job_id or uuid.uuid4().hex[:12]
+        self.job_id = job_id or os.urandom(6).hex()  # uuid4().hex[:12] without uuid, which imports platform
         self.router = router or CopyStrategyRouter()
         self.cancel_token = CancelToken()
         self._lock = threading.Lock()

@@ -17,7 +17,8 @@ from sdgui.core.backends.base import BLAKE3_KEY, MTIME_KEY, NewUpload, UploadedP
 from sdgui.core.backends.botocore_errors import classify
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.backends.local import LocalBackend
-from sdgui.core.backends.s3 import S3Config, S3MultipartClient
+from sdgui.core.backends.s3 import S3Config
+from sdgui.core.backends.s3.multipart import S3MultipartClient
 from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
 from sdgui.core.copy.upload import UploadStrategy

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import obstore
 from obstore import exceptions as obx
@@ -24,10 +25,12 @@ from sdgui.core.backends.base import (
 )
 from sdgui.core.backends.object_store import ObjectStoreBackend
 from sdgui.core.backends.s3.config import S3Config
-from sdgui.core.backends.s3.multipart import S3MultipartClient
 from sdgui.core.backends.s3.properties import properties_of_head
 from sdgui.core.cancel import CancelToken
 from sdgui.core.settings import TransferSettings
+
+if TYPE_CHECKING:
+    from sdgui.core.backends.s3.multipart import S3MultipartClient
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +73,8 @@ S3_CAPABILITIES = Capabilities(
 class S3Backend(ObjectStoreBackend):
     """An S3 or S3-compatible bucket (optionally under a prefix); both clients come from one ``S3Config``.
 
-    The botocore client is built on first use: it costs a few hundred milliseconds, and most volumes opened never
-    need it.
+    The botocore control plane is made on first use, its module (which imports botocore) imported then: it costs a
+    few hundred milliseconds, and most volumes opened never need it; `sdgui ls` reaches the service without it.
     """
 
     def __init__(self, config: S3Config, settings: TransferSettings) -> None:
@@ -85,9 +88,20 @@ class S3Backend(ObjectStoreBackend):
             provider_checked=True,  # checksum_algorithm sha256: the service checks every PUT and part
         )
         self.config = config
-        self.multipart = S3MultipartClient(config)
+        self._multipart: S3MultipartClient | None = None
+        self._multipart_lock = threading.Lock()
         self._ranges_by_control_plane = False
         """Set once the server answered a ranged GET with status 200 (obstore refuses that answer, botocore not)."""
+
+    @property
+    def multipart(self) -> S3MultipartClient:
+        """The botocore control plane: multipart uploads, raw listings, HEADs with checksums, folder markers."""
+        with self._multipart_lock:
+            if self._multipart is None:
+                from sdgui.core.backends.s3.multipart import S3MultipartClient
+
+                self._multipart = S3MultipartClient(self.config)
+            return self._multipart
 
     def read(self, key: str, *, offset: int = 0, if_match: str | None = None) -> Iterator[bytes]:
         if not offset:
@@ -227,4 +241,7 @@ class S3Backend(ObjectStoreBackend):
         self.multipart.delete_folder_marker(key)
 
     def close(self) -> None:
-        self.multipart.close()
+        with self._multipart_lock:
+            multipart = self._multipart
+        if multipart is not None:
+            multipart.close()

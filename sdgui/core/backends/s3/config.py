@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from sdgui.core import errors
 from sdgui.core.backends.http_policy import USER_AGENT, HttpPolicy
 from sdgui.core.backends.s3.profile import AwsProfile
-from sdgui.core.secrets import register_secret
+from sdgui.core.redaction import register_secret
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig
 

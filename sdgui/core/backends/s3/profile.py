@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sdgui.core import errors
-from sdgui.core.secrets import redact, register_secret
+from sdgui.core.redaction import redact, register_secret
 
 if TYPE_CHECKING:
     from obstore.store import S3Credential
