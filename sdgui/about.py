@@ -6,11 +6,9 @@ import importlib.metadata
 import platform
 import sys
 
-import platformdirs
-
 from sdgui import __version__
 from sdgui.core import errors
-from sdgui.core.volumes import config_dir, data_dir
+from sdgui.core.volumes import cache_dir, config_dir, data_dir
 from sdgui.logs import log_file
 
 # (distribution, what to call it): the libraries whose version changes what sdgui does.
@@ -67,7 +65,7 @@ def about_lines() -> list[tuple[str, str]]:
         ("log file", str(log_file())),
         ("settings", str(config_dir())),
         ("data", str(data_dir())),
-        ("cache", str(platformdirs.user_cache_path("sdgui", appauthor=False))),
+        ("cache", str(cache_dir())),
         ("python", f"{platform.python_version()} ({sys.executable})"),
         ("system", platform.platform()),
     ]

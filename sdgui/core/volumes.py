@@ -249,6 +249,13 @@ def data_dir() -> Path:
     return path
 
 
+def cache_dir() -> Path:
+    """What sdgui may rebuild (files opened from a cloud volume): $SDGUI_CACHE_DIR, else the platform's user cache
+    directory."""
+    override = os.environ.get("SDGUI_CACHE_DIR")
+    return Path(override) if override else platformdirs.user_cache_path("sdgui", appauthor=False)
+
+
 _default_config_dir = config_dir  # the constructor's parameter shadows the function's name
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
@@ -25,18 +24,12 @@ from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath, safe_local_target
+from sdgui.core.volumes import cache_dir
 from sdgui.gui.error_text import error_text
 from sdgui.gui.jobs.job_manager import JobManager
 from sdgui.gui.jobs.worker import run_task
 
 log = logging.getLogger(__name__)
-
-
-def open_cache_dir() -> Path:
-    """Where opened cloud files are downloaded: $SDGUI_CACHE_DIR, else the platform's user cache directory, then
-    ``opened``."""
-    override = os.environ.get("SDGUI_CACHE_DIR")
-    return (Path(override) if override else platformdirs.user_cache_path("sdgui", appauthor=False)) / "opened"
 
 
 def _fingerprint(entry: Entry) -> dict[str, Any]:
@@ -62,7 +55,7 @@ class FileOpener(QObject):
     def __init__(self, jobs: JobManager, backends: BackendCache, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
-        self.cache_root = open_cache_dir()
+        self.cache_root = cache_dir() / "opened"
         self._jobs = jobs
         self._backends = backends
         self._downloads: dict[str, _Download] = {}  # job id -> what it downloads
