@@ -7,24 +7,12 @@ bytes are not touched by this request. It is conditional on the ETag (``If-Match
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Mapping
-from datetime import datetime
 
-from sdgui.core.backends.base import Entry, ObjectProperties
-from sdgui.core.backends.signed_requests import md5_hex
+from sdgui.core.backends.base import STANDARD_HEADERS, Entry, ObjectProperties
+from sdgui.core.backends.signed_requests import http_date, md5_hex
 
-_OTHER_HEADERS = ("content-disposition", "content-encoding", "content-language")
 _META = "x-ms-meta-"
-
-
-def _modified(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def properties_of_headers(key: str, headers: Mapping[str, str]) -> ObjectProperties:
@@ -34,7 +22,7 @@ def properties_of_headers(key: str, headers: Mapping[str, str]) -> ObjectPropert
         key=key.strip("/"),
         is_dir=False,
         size=int(headers.get("content-length") or 0),
-        modified=_modified(headers.get("last-modified")),
+        modified=http_date(headers.get("last-modified")),
         etag=headers.get("etag", "").strip('"') or None,
         metadata={name[len(_META) :].lower(): value for name, value in headers.items() if name.startswith(_META)},
         checksums={"md5": md5} if md5 else {},
@@ -47,7 +35,7 @@ def properties_of_headers(key: str, headers: Mapping[str, str]) -> ObjectPropert
         storage_class=headers.get("x-ms-access-tier") or None,
         editable=True,
         notes=notes,
-        other_headers={name: headers[name] for name in _OTHER_HEADERS if headers.get(name)},
+        other_headers={name: headers[name] for name in STANDARD_HEADERS if headers.get(name)},
     )
 
 
@@ -62,7 +50,7 @@ def set_properties_headers(
         headers["x-ms-blob-cache-control"] = cache_control
     if found.get("content-md5"):
         headers["x-ms-blob-content-md5"] = found["content-md5"]
-    for name in _OTHER_HEADERS:
+    for name in STANDARD_HEADERS:
         if found.get(name):
             headers[f"x-ms-blob-{name}"] = found[name]
     return headers

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 from collections.abc import Mapping
-from datetime import datetime
 
-from sdgui.core.backends.base import Entry, ObjectProperties
+from sdgui.core.backends.base import STANDARD_HEADERS, Entry, ObjectProperties
+from sdgui.core.backends.signed_requests import http_date
 
-_OTHER_HEADERS = ("content-disposition", "content-encoding", "content-language")
 _META = "x-goog-meta-"
 
 
@@ -30,20 +28,13 @@ def goog_hashes(value: str | None) -> dict[str, str]:
     return found
 
 
-def _modified(value: str | None) -> datetime | None:
-    try:
-        return email.utils.parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
 def properties_of_headers(key: str, headers: Mapping[str, str], notes: tuple[str, ...]) -> ObjectProperties:
     """An object's properties from the headers of its HEAD (lower-cased names)."""
     entry = Entry(
         key=key.strip("/"),
         is_dir=False,
         size=int(headers.get("x-goog-stored-content-length") or headers.get("content-length") or 0),
-        modified=_modified(headers.get("last-modified")),
+        modified=http_date(headers.get("last-modified")),
         etag=headers.get("etag", "").strip('"') or None,
         metadata={name[len(_META) :].lower(): value for name, value in headers.items() if name.startswith(_META)},
         checksums=goog_hashes(headers.get("x-goog-hash")),
@@ -54,5 +45,5 @@ def properties_of_headers(key: str, headers: Mapping[str, str], notes: tuple[str
         cache_control=headers.get("cache-control") or None,
         storage_class=headers.get("x-goog-storage-class") or None,
         notes=notes,
-        other_headers={name: headers[name] for name in _OTHER_HEADERS if headers.get(name)},
+        other_headers={name: headers[name] for name in STANDARD_HEADERS if headers.get(name)},
     )

@@ -7,6 +7,7 @@ import base64
 import binascii
 import http.client
 from collections.abc import Mapping
+from datetime import datetime
 from urllib.parse import urlsplit
 
 
@@ -41,3 +42,13 @@ def md5_hex(value: str | None) -> str | None:
     except (binascii.Error, ValueError):
         return None
     return digest.hex() if len(digest) == 16 else None
+
+
+def http_date(value: str | None) -> datetime | None:
+    """A Last-Modified header's date; None when absent or not a date."""
+    import email.utils  # here: email is rarely needed
+
+    try:
+        return email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
