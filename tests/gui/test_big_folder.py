@@ -21,6 +21,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from sdgui.core.paths import SdPath
+from sdgui.gui.main_window import MainWindow
 from sdgui.gui.widgets.file_pane import FilePane
 from tests.copying import add_volume, read_object
 from tests.gui.test_main_window import (
@@ -159,6 +160,20 @@ def wait_visible(server: S3Server, bucket: str, key: str, timeout_s: float = 10.
         time.sleep(0.05)
 
 
+def big_folder_window(
+    qtbot: QtBot, open_window: OpenWindow, rclone_cloud: tuple[S3Server, str], local_dir: Path, folder: str, count: int
+) -> MainWindow:
+    """``count`` objects written under ``folder`` of the rclone bucket, once the server lists the last of them, and
+    a window whose panes both show ``local_dir`` (a test then opens ``cloud:folder/`` in one)."""
+    server, bucket = rclone_cloud
+    assert server.data_dir is not None
+    write_objects(server.data_dir / bucket / folder, count)
+    wait_visible(server, bucket, f"{folder}/object-{count - 1:06d}.txt")
+    window = open_window(left=local_path(local_dir), right=local_path(local_dir))
+    wait_listed(qtbot, window.right, local_path(local_dir))
+    return window
+
+
 def time_to_first_rows(qtbot: QtBot, pane: FilePane, location: SdPath) -> tuple[float, int]:
     """Seconds from set_location to the first rows in the model, and how many entries had arrived by then (the
     listing must still be running then: rows show before the last page)."""
@@ -180,13 +195,8 @@ def time_to_first_rows(qtbot: QtBot, pane: FilePane, location: SdPath) -> tuple[
 def test_paging_through_20k_objects_never_stalls_the_gui(
     qtbot: QtBot, open_window: OpenWindow, rclone_cloud: tuple[S3Server, str], local_dir: Path
 ) -> None:
-    server, bucket = rclone_cloud
-    assert server.data_dir is not None
     count = 20_000
-    write_objects(server.data_dir / bucket / "many", count)
-    wait_visible(server, bucket, f"many/object-{count - 1:06d}.txt")
-    window = open_window(left=local_path(local_dir), right=local_path(local_dir))
-    wait_listed(qtbot, window.right, local_path(local_dir))
+    window = big_folder_window(qtbot, open_window, rclone_cloud, local_dir, "many", count)
     model, view = window.right.model, window.right.view
 
     def scrolled_to_the_end() -> bool:
@@ -216,13 +226,8 @@ def test_paging_through_20k_objects_never_stalls_the_gui(
 def test_a_pane_scrolled_to_the_bottom_shows_pages_that_arrive_later(
     qtbot: QtBot, open_window: OpenWindow, rclone_cloud: tuple[S3Server, str], local_dir: Path
 ) -> None:
-    server, bucket = rclone_cloud
-    assert server.data_dir is not None
     count = 3_000
-    write_objects(server.data_dir / bucket / "some", count)
-    wait_visible(server, bucket, f"some/object-{count - 1:06d}.txt")
-    window = open_window(left=local_path(local_dir), right=local_path(local_dir))
-    wait_listed(qtbot, window.right, local_path(local_dir))
+    window = big_folder_window(qtbot, open_window, rclone_cloud, local_dir, "some", count)
     model = window.right.model
 
     time_to_first_rows(qtbot, window.right, SdPath.parse("cloud:some/"))
@@ -272,13 +277,8 @@ def test_copying_1000_small_files_never_stalls_the_gui(
 def test_first_rows_of_a_100k_prefix_come_quickly(
     qtbot: QtBot, open_window: OpenWindow, rclone_cloud: tuple[S3Server, str], local_dir: Path
 ) -> None:
-    server, bucket = rclone_cloud
-    assert server.data_dir is not None
     count = 100_000
-    write_objects(server.data_dir / bucket / "huge", count)
-    wait_visible(server, bucket, f"huge/object-{count - 1:06d}.txt")
-    window = open_window(left=local_path(local_dir), right=local_path(local_dir))
-    wait_listed(qtbot, window.right, local_path(local_dir))
+    window = big_folder_window(qtbot, open_window, rclone_cloud, local_dir, "huge", count)
 
     with Heartbeat() as beat:
         first_rows_s, arrived = time_to_first_rows(qtbot, window.right, SdPath.parse("cloud:huge/"))
@@ -299,13 +299,8 @@ def test_end_home_and_the_scroll_bar_reach_every_row_of_20k_objects(
 ) -> None:
     """Rows keep arriving without any scrolling; once the listing ends, End, Ctrl+End and the scroll bar's bottom
     are the last object, Home the first, and Page Down moves a screenful."""
-    server, bucket = rclone_cloud
-    assert server.data_dir is not None
     count = 20_000
-    write_objects(server.data_dir / bucket / "many", count)
-    wait_visible(server, bucket, f"many/object-{count - 1:06d}.txt")
-    window = open_window(left=local_path(local_dir), right=local_path(local_dir))
-    wait_listed(qtbot, window.right, local_path(local_dir))
+    window = big_folder_window(qtbot, open_window, rclone_cloud, local_dir, "many", count)
     focus(qtbot, window, window.right)
     pane, model, view = window.right, window.right.model, window.right.view
     inserted: list[int] = []
@@ -385,13 +380,8 @@ def test_sorting_while_rows_arrive_holds_for_every_later_batch(
 def test_a_filter_typed_while_a_big_prefix_streams_holds_for_every_later_batch(
     qtbot: QtBot, open_window: OpenWindow, rclone_cloud: tuple[S3Server, str], local_dir: Path
 ) -> None:
-    server, bucket = rclone_cloud
-    assert server.data_dir is not None
     count = 6_000
-    write_objects(server.data_dir / bucket / "some", count)
-    wait_visible(server, bucket, f"some/object-{count - 1:06d}.txt")
-    window = open_window(left=local_path(local_dir), right=local_path(local_dir))
-    wait_listed(qtbot, window.right, local_path(local_dir))
+    window = big_folder_window(qtbot, open_window, rclone_cloud, local_dir, "some", count)
     focus(qtbot, window, window.right)
     pane, model, view = window.right, window.right.model, window.right.view
 

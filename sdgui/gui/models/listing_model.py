@@ -165,7 +165,8 @@ class ListingModel(QAbstractTableModel):
         return len(self._hidden)
 
     def names(self) -> set[str]:
-        """The names of every entry received so far, hidden and filtered-out ones included (for conflict checks)."""
+        """The names of every entry received so far, hidden and filtered-out ones included (conflict prompts look at
+        the destination afresh instead: a listing may be stale)."""
         return {entry.name for entry in self.entries()} | {entry.name for entry in self._hidden}
 
     def path_for(self, row: int) -> SdPath:
