@@ -13,6 +13,7 @@ from sdgui.core import errors
 from sdgui.core.backends.base import VolumeBackend
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.action import CopyAction, CopyOptions
+from sdgui.core.copy.conflict_scan import entry_at
 from sdgui.core.copy.verify import VerifyMode
 from sdgui.core.paths import SdPath
 
@@ -108,11 +109,7 @@ def _check_source(backend: VolumeBackend, source: SdPath) -> None:
 def _taken(backend: VolumeBackend, key: str) -> bool:
     """Whether ``key`` names a file or object, or a folder or non-empty prefix (a file and a folder of one name
     cannot both list in a folder)."""
-    try:
-        backend.stat(key)
-    except errors.NotFoundError:
-        return backend.is_dir(key)
-    return True
+    return entry_at(backend, key, as_folder=True) is not None
 
 
 def _count(backend: VolumeBackend, key: str, limit: int) -> tuple[int, bool]:

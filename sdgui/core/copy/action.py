@@ -15,6 +15,11 @@ from sdgui.core.copy.verify import VerifyMode
 from sdgui.core.paths import SdPath
 
 
+def target_name(source: SdPath) -> str:
+    """The name ``source`` takes in a destination folder (a volume's root copies as a folder named for it)."""
+    return source.name or (source.volume or "root")
+
+
 @dataclass(frozen=True)
 class CopyOptions:
     """How a copy behaves: conflicts, verification, timestamps, move."""
@@ -114,7 +119,7 @@ class CopyAction:
                 if backend.capabilities.is_local or not backend.is_dir(key):
                     raise errors.NotFoundError("the source does not exist", path=str(source)) from None
                 is_dir, size = True, 0
-        name = source.name or (source.volume or "root")
+        name = target_name(source)
         target = (f"{dst_key}/{name}" if dst_key else name) if dst_is_dir else dst_key
         same_volume = backend is dst_backend
         if same_volume and is_dir and (target == key or target.startswith(key + "/") or not key):

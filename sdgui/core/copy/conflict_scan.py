@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sdgui.core import errors
 from sdgui.core.backends.base import Entry, VolumeBackend
 from sdgui.core.backends.factory import BackendCache
+from sdgui.core.copy.action import target_name
 from sdgui.core.paths import SdPath
 
 LIST_ABOVE = 8
@@ -33,11 +34,6 @@ class Conflict:
         return self.source.is_dir and self.existing.is_dir
 
 
-def target_name(source: SdPath) -> str:
-    """The name ``source`` takes in the destination folder (the copy job's own rule)."""
-    return source.name or (source.volume or "root")
-
-
 def _join(folder: str, name: str) -> str:
     return f"{folder.rstrip('/')}/{name}" if folder.strip("/") else name
 
@@ -53,13 +49,19 @@ def _entries(backend: VolumeBackend, folder: str, names: set[str], dirs: set[str
             pass
         return found
     for name in names:
-        key = _join(folder, name)
-        try:
-            found[name] = backend.stat(key)
-        except errors.NotFoundError:
-            if name in dirs and backend.is_dir(key):  # an object store's prefix has no stat of its own
-                found[name] = Entry(key + "/", True)
+        entry = entry_at(backend, _join(folder, name), as_folder=name in dirs)
+        if entry is not None:
+            found[name] = entry
     return found
+
+
+def entry_at(backend: VolumeBackend, key: str, *, as_folder: bool) -> Entry | None:
+    """What is at ``key`` now: its stat, else (``as_folder``) the folder an object store's prefix makes, which has
+    no stat of its own; None when nothing is there."""
+    try:
+        return backend.stat(key)
+    except errors.NotFoundError:
+        return Entry(key + "/", True) if as_folder and backend.is_dir(key) else None
 
 
 def _source_entries(backends: BackendCache, sources: Iterable[SdPath]) -> dict[SdPath, Entry]:
