@@ -267,7 +267,7 @@ def safe_local_target(root: pathlib.Path, relative_key: str) -> pathlib.Path:
     target = os.path.normpath(os.path.join(base, *parts))
     # Belt and braces after the component checks: the normalised result must still sit strictly under root.
     # The check is lexical on purpose; sdgui never creates symlinks, so a listing cannot plant one.
-    if os.path.commonpath([base, target]) != base or target == base:
+    if not target.startswith(base if base.endswith(os.sep) else base + os.sep):
         raise InvalidPathError(f"key {relative_key!r} would land outside {base}")
     return pathlib.Path(target)
 

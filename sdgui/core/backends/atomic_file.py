@@ -33,12 +33,17 @@ class AtomicFile:
         self.key = key
         self.temp = target.with_name(f".{target.name[:180]}.sdgui-{tag or os.urandom(4).hex()}.part")
         flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | (0 if tag else os.O_EXCL)
-        blocking = file_in_the_way(target.parent)
-        if blocking is not None:  # mkdir would say "exists", which reads as if the file itself were there
-            raise errors.InvalidPathError(f"{blocking} is a file, not a folder", volume=volume, path=key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.temp, flags, 0o666)
+            try:
+                self.fd = os.open(self.temp, flags, 0o666)  # the folder is usually there: one call, no stats
+            except (FileNotFoundError, NotADirectoryError):
+                blocking = file_in_the_way(target.parent)
+                if blocking is not None:  # mkdir would say "exists", which reads as if the file itself were there
+                    raise errors.InvalidPathError(
+                        f"{blocking} is a file, not a folder", volume=volume, path=key
+                    ) from None
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self.fd = os.open(self.temp, flags, 0o666)
         except OSError as exc:
             raise os_error(exc, volume=volume, path=key) from None
         self.closed = False

@@ -33,6 +33,8 @@ class LocalBackend(VolumeBackend):
 
     def __init__(self, root: Path, *, volume: str = "local") -> None:
         self.root = Path(os.path.abspath(root))
+        self._root = str(self.root)
+        self._inside = self._root if self._root.endswith(os.sep) else self._root + os.sep
         self.volume = volume
         self.capabilities = Capabilities(is_local=True)
         # Plain local paths are named by their absolute path alone in messages, not as a volume called "local".
@@ -40,8 +42,8 @@ class LocalBackend(VolumeBackend):
 
     def path(self, key: str) -> Path:
         """The filesystem path of ``key``, refusing anything that would leave ``root``."""
-        joined = os.path.normpath(os.path.join(self.root, key.strip("/")))
-        if os.path.commonpath([joined, self.root]) != str(self.root):
+        joined = os.path.normpath(os.path.join(self._root, key.strip("/")))
+        if joined != self._root and not joined.startswith(self._inside):  # lexical, as normpath leaves it
             raise errors.InvalidPathError("the path leaves the volume", volume=self.error_volume, path=key)
         return Path(joined)
 

@@ -60,6 +60,8 @@ class DestinationIndex:
     def resolve(self, key: str, policy: ConflictPolicy, *, where: str) -> str | None:
         """The key to write, None to skip; ConflictError when the policy is ``fail``. Waits for the lock without
         the worker's Python slot: the thread holding the lock may be listing, and takes a slot when it returns."""
+        if policy == "overwrite" and not self.remember_claims:
+            return key  # every target is distinct and replaced if there: nothing to look up
         with SLOTS.released(), self._lock:
             if not self.exists(key):
                 if self.remember_claims:

@@ -43,6 +43,27 @@ def test_paths_cannot_leave_the_root(tmp_path: Path) -> None:
         LocalBackend(tmp_path / "root").path("../outside")
 
 
+def test_a_root_that_is_a_prefix_of_a_sibling_is_not_left(tmp_path: Path) -> None:
+    """``/x/data`` must not reach ``/x/data-old`` through ``..``: the check is on whole components."""
+    backend = LocalBackend(tmp_path / "data")
+    with pytest.raises(errors.InvalidPathError):
+        backend.path("../data-old/secret")
+    assert backend.path("a/../b") == tmp_path / "data" / "b"
+    assert backend.path("") == tmp_path / "data"
+
+
+def test_atomic_file_makes_missing_folders_and_names_a_file_in_the_way(tmp_path: Path) -> None:
+    backend = LocalBackend(tmp_path)
+    target = backend.open_atomic("new/deeper/f.bin")
+    target.pwrite(b"bytes", 0)
+    target.commit()
+    assert (tmp_path / "new" / "deeper" / "f.bin").read_bytes() == b"bytes"
+    (tmp_path / "plain").write_bytes(b"a file")
+    with pytest.raises(errors.InvalidPathError, match="plain is a file, not a folder"):
+        backend.open_atomic("plain/sub/f.bin")
+    assert (tmp_path / "plain").read_bytes() == b"a file"
+
+
 def test_full_disk_fails_the_file_and_keeps_complete_ones(tiny_disk: Path, tmp_path: Path) -> None:
     (tiny_disk / "complete.txt").write_bytes(b"keep me")
     src = tmp_path / "big.bin"

@@ -49,6 +49,11 @@ class ConcurrencyGate:
 
         Raises CancelledError when the token is cancelled while waiting.
         """
+        with self._cond:  # the usual case: a slot is free, and waiting for it costs no hand-over of the interpreter
+            if self._active < self._limit:
+                cancel.check()
+                self._active += 1
+                return self._generation
         with SLOTS.released(), self._cond:
             while self._active >= self._limit:
                 cancel.check()
