@@ -36,6 +36,7 @@ from sdgui.core.copy.flow.bandwidth import BandwidthLimiter
 from sdgui.core.copy.flow.concurrency import ChangeReason, ConcurrencyGate
 from sdgui.core.copy.flow.rate import RateMeter
 from sdgui.core.copy.flow.retry import FileAttempts, FileRetrier, RetryPolicy
+from sdgui.core.copy.flow.size_slots import SizeSlots
 from sdgui.core.copy.router import CopyStrategyRouter
 from sdgui.core.copy.summary import JobSummary
 from sdgui.core.journal import JobRecord, Journal, JournalError
@@ -218,7 +219,7 @@ class FileCopyJob:
         # source's files have distinct targets, so its job need not remember every name it wrote.
         claims = len(resolved.sources) > 1 or resolved.options.on_conflict == "rename"
         index = DestinationIndex(resolved.dst_backend, remember_claims=claims)
-        large = threading.Semaphore(max(1, self.settings.large_file_slots))
+        sizes = SizeSlots(self.settings)
         fatal: list[errors.SdError] = []
         # The pool stays at the maximum; the gate decides how many files transfer (fewer while throttled).
         gate = ConcurrencyGate(
@@ -238,7 +239,7 @@ class FileCopyJob:
                     for item in batch:
                         if self.cancel_token.cancelled or fatal:
                             break
-                        pending.add(pool.submit(SLOTS.run, self._copy_one, ctx, item, index, large, fatal, retrier))
+                        pending.add(pool.submit(SLOTS.run, self._copy_one, ctx, item, index, sizes, fatal, retrier))
                         if len(pending) >= self.settings.file_concurrency * 2:
                             _, pending = wait(pending, return_when=FIRST_COMPLETED)
                     if self.cancel_token.cancelled or fatal:
@@ -271,7 +272,7 @@ class FileCopyJob:
         ctx: CopyContext,
         item: CopyItem,
         index: DestinationIndex,
-        large: threading.Semaphore,
+        sizes: SizeSlots,
         fatal: list[errors.SdError],
         retrier: FileRetrier,
     ) -> None:
@@ -302,21 +303,16 @@ class FileCopyJob:
                 item.record.start(chosen)
             self._current = item.source_label
             strategy = self.router.select(item.src, item.dst, item.size)
-            is_large = item.size > self.settings.multipart_threshold
 
             def transfer() -> FileOutcome:
-                if is_large:
-                    with SLOTS.released():
-                        large.acquire()
-                with self._lock:
-                    self._in_flight += 1
-                try:
-                    return strategy.copy_file(ctx, item, tries.progress)
-                finally:
+                with sizes.held(item.size):
                     with self._lock:
-                        self._in_flight -= 1
-                    if is_large:
-                        large.release()
+                        self._in_flight += 1
+                    try:
+                        return strategy.copy_file(ctx, item, tries.progress)
+                    finally:
+                        with self._lock:
+                            self._in_flight -= 1
 
             outcome = retrier.run(transfer, item, tries, transfer=True)
             deleted = self._delete_source(item, outcome) if options.delete_after_copy else False
