@@ -69,6 +69,9 @@ class Capabilities:
     is_local: bool
     server_side_copy: bool = False
     server_side_copy_max: int | None = None
+    server_side_copy_whole: bool = False
+    """A server-side copy the service said yes to is whole: S3's CopyObject answers once the copy is done, so
+    nothing needs to ask for the copy's size afterwards (a HEAD that ``rclone serve s3`` answers by hashing it)."""
     range_reads: bool = False
 
 

@@ -66,7 +66,11 @@ def _just_before(key: str) -> str:
 
 
 S3_CAPABILITIES = Capabilities(
-    is_local=False, server_side_copy=True, server_side_copy_max=S3_SINGLE_COPY_LIMIT, range_reads=True
+    is_local=False,
+    server_side_copy=True,
+    server_side_copy_max=S3_SINGLE_COPY_LIMIT,
+    server_side_copy_whole=True,
+    range_reads=True,
 )
 
 

@@ -3,7 +3,9 @@
 Ranged GETs fill the temporary file out of order, and blake3 (like every check) needs the bytes in order. Rather
 than reading the whole file back once it is complete, a thread reads back each stretch as soon as everything before
 it is written (from the page cache, moments after the write) and hashes it, so the check overlaps the download and
-only the last stretch is left when the last byte lands.
+only the last stretch is left when the last byte lands. A check learnt while the download runs (the service's
+checksums come with a second request, sent alongside the first ranges) joins late: it reads back what is already
+hashed, then follows with the others.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ class FollowingHasher:
 
     def __init__(self, path: str, names: Iterable[str], size: int, part_sizes: tuple[int, ...] = ()) -> None:
         self._path = path
-        self._names = list(dict.fromkeys(names))
+        self._specs: dict[str, tuple[int, ...]] = dict.fromkeys(names, part_sizes)
+        """Each digest's name, with its composite check's part sizes."""
         self._size = size
-        self._part_sizes = part_sizes
         self._changed = threading.Condition()
         self._work = threading.Lock()
         self._front = 0
@@ -43,11 +45,28 @@ class FollowingHasher:
 
     @property
     def names(self) -> list[str]:
-        return list(self._names)
+        return list(self._specs)
 
-    def _new_digests(self) -> dict[str, Digest]:
+    def _new_digests(self, specs: dict[str, tuple[int, ...]] | None = None) -> dict[str, Digest]:
         # One core: the download runs on the others, and one core hashes faster than a network delivers.
-        return {name: new_digest(name, self._size, self._part_sizes, all_cores=False) for name in self._names}
+        wanted = self._specs if specs is None else specs
+        return {name: new_digest(name, self._size, parts, all_cores=False) for name, parts in wanted.items()}
+
+    def add(self, names: Iterable[str], part_sizes: tuple[int, ...] = ()) -> None:
+        """Compute ``names`` too (a composite check over ``part_sizes``): each catches up on the bytes already
+        hashed, read back from the file, and then follows with the others. Nothing once the hasher is closed."""
+        with self._work:
+            specs = {name: part_sizes for name in names if name not in self._specs}
+            if not specs or self._closed or self._failure is not None:
+                return
+            digests = self._new_digests(specs)
+            try:
+                self._catch_up(digests.values())
+            except OSError as exc:  # left out: whoever asks for these reads the file again, and says what failed
+                log.debug("hashing %s with %s stopped: %s", self._path, ", ".join(specs), exc)
+                return
+            self._specs.update(specs)
+            self._digests.update(digests)
 
     def advance(self, front: int) -> None:
         """The file's first ``front`` bytes are written."""
@@ -55,6 +74,19 @@ class FollowingHasher:
             if front > self._front:
                 self._front = front
                 self._changed.notify()
+
+    def _catch_up(self, digests: Iterable[Digest]) -> None:
+        """Feed ``digests`` the bytes hashed so far (with ``_work`` held: the front does not move meanwhile)."""
+        view = memoryview(self._buffer)
+        with open(self._path, "rb", buffering=0) as handle:
+            position = 0
+            while position < self._hashed:
+                n = handle.readinto(view[: min(len(view), self._hashed - position)])
+                if not n:
+                    raise OSError(f"the file ended at {position} of {self._hashed} bytes while being hashed")
+                for digest in digests:
+                    digest.update(view[:n])
+                position += n
 
     def reset(self) -> None:
         """The file was emptied to be written again: start over."""
@@ -72,7 +104,8 @@ class FollowingHasher:
         self.close()
         if self._failure is not None:
             raise self._failure
-        return {name: digest.hexdigest() for name, digest in self._digests.items()}
+        with self._work:  # a late ``add`` either finished before or sees the hasher closed
+            return {name: digest.hexdigest() for name, digest in self._digests.items()}
 
     def close(self) -> None:
         with self._changed:

@@ -10,7 +10,9 @@ outcome says so. A cancel or an error still removes the temporary file: only a c
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 
@@ -93,8 +95,7 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
     """A large object into a temporary file beside the target: ranges or one stream, resumable when journaled."""
     # A single file was stat'ed by validation a moment ago; a retry (the object may have changed) asks again.
     entry, item.stat = item.stat or item.src.stat(item.src_key), None
-    if expected_of(entry) is None:  # no blake3, no MD5 ETag (a multipart upload): what else does the service keep?
-        entry = item.src.stat_with_checksums(item.src_key)
+    checksums = _ask_for_checksums(ctx, item, entry)
     record = item.record
     target = local_target(item, tag=record.tag if record is not None else None)
     try:
@@ -110,10 +111,14 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
         while True:
             hasher = _following_hasher(ctx, entry, str(target.temp))
             ledger.follow(hasher.advance, hasher.reset)
+            if checksums is not None:
+                checksums.add_done_callback(partial(_follow_service_checks, hasher, entry))
             try:
                 note = fetch_missing(ctx, item, entry, target, progress, ledger) or note
                 ledger.report(progress)
                 target.sync()
+                if checksums is not None:
+                    entry, checksums = _with_service_checks(entry, checksums.result()), None
                 with ctx.verifying(item):  # the hasher follows the download; what it has not hashed yet is left
                     proof = verify_download(ctx, item, entry, partial(_hashes, hasher, str(target.temp)))
             except errors.ChecksumMismatchError:
@@ -139,6 +144,38 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
     )
 
 
+def _ask_for_checksums(ctx: CopyContext, item: CopyItem, entry: Entry) -> Future[Entry] | None:
+    """Where the object offers no check (no blake3, no MD5 ETag: a multipart upload), ask what else the service
+    keeps (on S3 a second request, and the first one of its control plane), alongside the download, not before."""
+    if ctx.verify == "off" or expected_of(entry) is not None:
+        return None
+    answer: Future[Entry] = Future()
+
+    def ask() -> None:
+        try:
+            answer.set_result(item.src.stat_with_checksums(item.src_key))
+        except BaseException as exc:  # the download's thread raises it: a retry of the file asks again
+            answer.set_exception(exc)
+
+    threading.Thread(target=ask, name="sdgui-checksums", daemon=True).start()
+    return answer
+
+
+def _with_service_checks(entry: Entry, fresh: Entry) -> Entry:
+    """The object's entry with the checksums the service told, when they describe the bytes downloaded (every GET
+    was conditional on ``entry``'s ETag; an object replaced since keeps the first entry, which proves nothing)."""
+    return fresh if fresh.etag == entry.etag and fresh.size == entry.size else entry
+
+
+def _follow_service_checks(hasher: FollowingHasher, entry: Entry, answer: Future[Entry]) -> None:
+    """When the service's checksums arrive, the hasher computes their check too, catching up on what it hashed."""
+    if answer.exception() is not None:
+        return
+    expected = expected_of(_with_service_checks(entry, answer.result()))
+    if expected is not None:
+        hasher.add([expected.check], expected.part_sizes)
+
+
 def _following_hasher(ctx: CopyContext, entry: Entry, path: str) -> FollowingHasher:
     """A hasher that follows the download with what ``verify_download`` will ask of it."""
     expected = expected_of(entry) if ctx.verify != "off" else None
@@ -147,10 +184,12 @@ def _following_hasher(ctx: CopyContext, entry: Entry, path: str) -> FollowingHas
 
 
 def _hashes(hasher: FollowingHasher, path: str, names: list[str], part_sizes: tuple[int, ...]) -> dict[str, str]:
-    """What the hasher computed along the way, or (asked for something else) the file read again."""
-    if set(names) <= set(hasher.names):
-        return hasher.result()
-    return hash_file_all(path, names, part_sizes)
+    """What the hasher computed along the way; what it was not asked for, from the file read again."""
+    followed = hasher.result()
+    missing = [name for name in names if name not in followed]
+    if missing:
+        followed.update(hash_file_all(path, missing, part_sizes))
+    return followed
 
 
 def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) -> FileOutcome:

@@ -1,0 +1,43 @@
+"""The hasher that follows a download: a check learnt while the download runs joins late and still covers every
+byte, whatever the hasher had done by then."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sdgui.core.copy.checks import BLAKE3, hash_all
+from sdgui.core.copy.download.following_hash import READ_SIZE, FollowingHasher
+
+SIZE = 3 * READ_SIZE + 12_345
+PARTS = (READ_SIZE + 1, READ_SIZE + 1, SIZE - 2 * (READ_SIZE + 1))
+
+
+@pytest.mark.parametrize("joins_at", [0, READ_SIZE // 2, 2 * READ_SIZE, SIZE])
+@pytest.mark.parametrize("check", ["crc32", "sha256-composite"])
+def test_a_check_added_late_covers_the_whole_file(tmp_path: Path, joins_at: int, check: str) -> None:
+    data = os.urandom(SIZE)
+    path = tmp_path / "download.part"
+    path.write_bytes(data)
+    hasher = FollowingHasher(str(path), [BLAKE3], SIZE)
+    try:
+        hasher.advance(joins_at)
+        hasher.add([check], PARTS)
+        assert hasher.names == [BLAKE3, check]
+        got = hasher.result()
+    finally:
+        hasher.close()
+    assert got == hash_all([data], [BLAKE3, check], SIZE, PARTS)
+
+
+def test_a_check_added_after_the_result_changes_nothing(tmp_path: Path) -> None:
+    data = os.urandom(1000)
+    path = tmp_path / "download.part"
+    path.write_bytes(data)
+    hasher = FollowingHasher(str(path), [BLAKE3], len(data))
+    first = hasher.result()
+    hasher.add(["md5"])
+    assert hasher.names == [BLAKE3]
+    assert first == hash_all([data], [BLAKE3])
