@@ -41,3 +41,19 @@ def test_a_check_added_after_the_result_changes_nothing(tmp_path: Path) -> None:
     hasher.add(["md5"])
     assert hasher.names == [BLAKE3]
     assert first == hash_all([data], [BLAKE3])
+
+
+def test_a_reset_starts_every_check_over_on_the_new_bytes(tmp_path: Path) -> None:
+    first, second = os.urandom(SIZE), os.urandom(SIZE)
+    path = tmp_path / "download.part"
+    path.write_bytes(first)
+    hasher = FollowingHasher(str(path), [BLAKE3, "md5"], SIZE)
+    try:
+        hasher.advance(2 * READ_SIZE)
+        hasher.reset()
+        path.write_bytes(second)
+        hasher.advance(SIZE)
+        got = hasher.result()
+    finally:
+        hasher.close()
+    assert got == hash_all([second], [BLAKE3, "md5"], SIZE)

@@ -141,9 +141,9 @@ class PartialDownload:
             self.resumed = 0
             self._reported = True
             self._front = 0
-        self._target.truncate(0)
-        if self._on_restart is not None:
+        if self._on_restart is not None:  # first: a hasher reading the old bytes drops them, then they go
             self._on_restart()
+        self._target.truncate(0)
         if self._record is not None:
             self._record.begin_download(self.state())
 
