@@ -43,7 +43,17 @@ from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.gui.jobs.worker import Task, run_stream
 from sdgui.gui.models.entry_look import PARENT_NAME, EntryLook
-from sdgui.gui.models.listing_order import HEADERS, Column, keyed, merged, merged_into, name_key, order_key
+from sdgui.gui.models.listing_filter import FoldedNames, matching, new_rows
+from sdgui.gui.models.listing_order import (
+    HEADERS,
+    Column,
+    folded_names,
+    keyed,
+    merged,
+    merged_into,
+    name_key,
+    order_key,
+)
 from sdgui.gui.models.listing_reader import BackendSource, read_listing
 from sdgui.gui.models.path_mime import PATHS_MIME, URI_LIST_MIME, drop_plan, mime_for_paths, paths_from_mime
 
@@ -80,6 +90,7 @@ class ListingModel(QAbstractTableModel):
         self._everything: tuple[list[Any], list[Entry]] | None = None  # while filtering: every arrived entry
         self._everything_unsorted = False  # sorted since the filter took rows out: re-sorted when next needed
         self._names: dict[int, tuple[str, str]] = {}  # id(entry) -> name_key(entry), for the order and the filter
+        self._folded = FoldedNames()  # the filter's view of those names, beside the lists it filters
         self._needle = ""  # the filter, casefolded
         self._filter_text = ""
         self._pending: list[Entry] = []
@@ -217,6 +228,7 @@ class ListingModel(QAbstractTableModel):
         self._everything = ([], []) if self._needle else None
         self._everything_unsorted = False
         self._names = {}
+        self._folded = FoldedNames()
         self._pending = []
         self._hidden = []
         self._has_parent = not self._location.is_root
@@ -348,9 +360,10 @@ class ListingModel(QAbstractTableModel):
                 self._everything = (self._keys, self._rows)
             # A longer filter can only drop rows: look only at the rows that matched the shorter one.
             source_keys, source_rows = (self._keys, self._rows) if narrower else self._all_in_order()
-            names, wanted = self._names, needle
-            chosen = [i for i, entry in enumerate(source_rows) if wanted in names[id(entry)][0]]
-            keys, rows = [source_keys[i] for i in chosen], [source_rows[i] for i in chosen]
+            keys, rows, folded = matching(
+                needle, source_keys, source_rows, self._folded.of(source_rows, source_keys, self._names_of_keys())
+            )
+            self._folded.keep(rows, folded)
         self._relayout(rows, keys)
         self.filter_changed.emit(text)
 
@@ -358,6 +371,9 @@ class ListingModel(QAbstractTableModel):
     def _order(self) -> Any:
         names = self._names
         return order_key(self._sort_column, self._sort_order, self._look.kind, lambda entry: names[id(entry)])
+
+    def _names_of_keys(self) -> Any:
+        return folded_names(self._sort_column, self._sort_order)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort what has arrived; batches still to come merge into this order."""
@@ -389,11 +405,13 @@ class ListingModel(QAbstractTableModel):
             old = self.persistentIndexList()
             old_entries = [self.entry(index.row()) for index in old]
             self._rows, self._keys = rows, keys
-            new_rows = {id(entry): row + offset for row, entry in enumerate(rows)} if old else {}
+            found = new_rows(old_entries, rows, keys, self._order()) if old else []
             new = []
-            for entry, index in zip(old_entries, old, strict=True):
-                row = 0 if entry is None else new_rows.get(id(entry))
-                new.append(QModelIndex() if row is None else self.index(row, index.column()))
+            for entry, row, index in zip(old_entries, found, old, strict=True):
+                if entry is None:  # the ".." row
+                    new.append(self.index(0, index.column()))
+                else:
+                    new.append(QModelIndex() if row is None else self.index(row + offset, index.column()))
             self.changePersistentIndexList(old, new)
             self.layoutChanged.emit()
         finally:

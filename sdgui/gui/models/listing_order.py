@@ -4,8 +4,9 @@ sorted batch into sorted rows without comparing the rows' keys again."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import IntEnum
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -24,6 +25,7 @@ HEADERS = ("Name", "Size", "Modified", "Kind")
 
 OrderKey = Callable[[Entry], Any]
 NameKey = Callable[[Entry], tuple[str, str]]
+NamesOfKeys = Callable[[Iterable[Any]], Iterator[str]]
 
 
 def name_key(entry: Entry) -> tuple[str, str]:
@@ -51,6 +53,25 @@ def order_key(column: int, order: Qt.SortOrder, kind: Callable[[Entry], str], na
     if order == Qt.SortOrder.DescendingOrder:
         return lambda e: (not e.is_dir, _Reversed(key(e)))
     return lambda e: (not e.is_dir, key(e))
+
+
+def folded_names(column: int, order: Qt.SortOrder) -> NamesOfKeys:
+    """The casefolded names inside keys of ``order_key(column, order, …)``, read in C (``map`` of getters): the
+    filter tests 100,000 names faster than it could look them up by entry."""
+    steps: list[Callable[[Any], Any]] = [itemgetter(1)]  # past "not a folder"
+    if order == Qt.SortOrder.DescendingOrder:
+        steps.append(attrgetter("key"))  # out of _Reversed
+    if column in (Column.SIZE, Column.MODIFIED, Column.KIND):
+        steps.append(itemgetter(1))  # past the column's own key
+    steps.append(itemgetter(0))  # name_key: casefolded, as it is
+
+    def names(keys: Iterable[Any]) -> Iterator[str]:
+        found: Iterator[Any] = iter(keys)
+        for step in steps:
+            found = map(step, found)
+        return found
+
+    return names
 
 
 def keyed(entries: Sequence[Entry], order: OrderKey) -> tuple[list[Any], list[Entry]]:
