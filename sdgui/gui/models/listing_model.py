@@ -291,6 +291,7 @@ class ListingModel(QAbstractTableModel):
         self._listing = None
         self._flush_timer.stop()
         self._flush()
+        self._warm_names()
         self._set_loading(False)
         self.finished_listing.emit(self.total_count)
 
@@ -333,6 +334,8 @@ class ListingModel(QAbstractTableModel):
         if not in_order:
             keys, rows = merged(self._keys[:first], self._rows[:first], self._keys[first:], self._rows[first:])
             self._relayout(rows, keys)
+        else:
+            self._warm_names()  # the rows only grew: their names so far are kept, the batch's are added
 
     # -- filter -----------------------------------------------------------------
     @property
@@ -371,6 +374,12 @@ class ListingModel(QAbstractTableModel):
     def _order(self) -> Any:
         names = self._names
         return order_key(self._sort_column, self._sort_order, self._look.kind, lambda entry: names[id(entry)])
+
+    def _warm_names(self) -> None:
+        """Read the filter's names of the rows now rather than on the first key typed into the filter (without a
+        filter only: a filter's lists bring their names)."""
+        if self._everything is None:
+            self._folded.of(self._rows, self._keys, self._names_of_keys())
 
     def _names_of_keys(self) -> Any:
         return folded_names(self._sort_column, self._sort_order)
