@@ -89,6 +89,33 @@ def test_cli_copy_up_and_down(rclone_s3: S3Server, tmp_path: Path) -> None:
     assert rclone_s3.secret_access_key not in log + up.stderr + down.stderr
 
 
+def test_the_command_line_starts_without_qt(tmp_path: Path) -> None:
+    """A command of the CLI loads no Qt library before its first request (PyInstaller's own PySide6 hook would load
+    QtCore at every start): seen in the process's memory map while it waits on an endpoint that accepts and says
+    nothing."""
+    env = {**os.environ, SECRET_ENV: "not-a-real-secret"}
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(TIMEOUT)
+        endpoint = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        added = run(
+            *("volume", "add", "silent", "--kind", "s3", "--bucket", "b", "--endpoint", endpoint, "--allow-http"),
+            *("--access-key-id", "someone", "--secret-env", SECRET_ENV),
+            env=env,
+        )
+        assert added.returncode == 0, added.stderr
+        process = subprocess.Popen([str(BUNDLE), "ls", "silent:"], env=env, stdout=subprocess.DEVNULL)
+        try:
+            connection, _ = listener.accept()  # the first request is on its way: the process waits for an answer
+            with connection:
+                maps = Path(f"/proc/{process.pid}/maps").read_text()
+        finally:
+            process.kill()
+            process.wait(TIMEOUT)
+    loaded = {Path(fields[5]).name for fields in map(str.split, maps.splitlines()) if len(fields) >= 6}
+    assert any(name.startswith("libpython") for name in loaded), sorted(loaded)  # the map is the bundle's
+    assert not [name for name in loaded if "Qt6" in name or name.startswith("QtCore")], sorted(loaded)
+
+
 @pytest.mark.skipif(not shutil.which("dbus-run-session") or not shutil.which("gnome-keyring-daemon"), reason="no dbus")
 def test_secret_service_keyring(rclone_s3: S3Server, tmp_path: Path) -> None:
     """keyring's Secret Service backend made it into the bundle: a secret typed at `volume add` is stored in
