@@ -48,7 +48,8 @@ class LocalBackend(VolumeBackend):
         return Path(joined)
 
     def key_of(self, path: Path) -> str:
-        return os.path.relpath(path, self.root).replace(os.sep, "/").removeprefix(".")
+        relative = os.path.relpath(path, self.root)
+        return "" if relative == os.curdir else relative.replace(os.sep, "/")  # ".git" stays ".git"
 
     def local_path(self, key: str) -> Path:
         return self.path(key)
