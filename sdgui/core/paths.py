@@ -272,6 +272,13 @@ def safe_local_target(root: pathlib.Path, relative_key: str) -> pathlib.Path:
     return pathlib.Path(target)
 
 
+def safe_relative_key(relative_key: str) -> str:
+    """``relative_key`` as components a local filesystem accepts, joined by ``/`` (a marker's trailing slash
+    dropped): what ``safe_local_target`` puts under its root, without a filesystem path. InvalidPathError if it
+    could escape."""
+    return "/".join(_validate_relative_key(relative_key, windows=_is_windows()))
+
+
 def relative_key(prefix: str, key: str) -> str:
     """The part of ``key`` under directory ``prefix`` (``""`` is the root); ValueError if not under it."""
     directory = prefix.strip("/")

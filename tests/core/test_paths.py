@@ -9,7 +9,7 @@ import pytest
 
 from sdgui.core import paths
 from sdgui.core.errors import InvalidPathError
-from sdgui.core.paths import SdPath, relative_key, safe_local_target
+from sdgui.core.paths import SdPath, relative_key, safe_local_target, safe_relative_key
 
 CLOUD_CASES = [
     # text, volume, path, is_dir, formatted back
@@ -213,6 +213,7 @@ def _tree(root: Path) -> set[str]:
         ("dir/sub/a.txt", ("dir", "sub", "a.txt")),
         ("dir/", ("dir",)),
         ("..hidden", ("..hidden",)),
+        (".git/config", (".git", "config")),
         ("a..b/c", ("a..b", "c")),
         ("é" * 127, ("é" * 127,)),
         ("name:with:colons", ("name:with:colons",)),
@@ -222,6 +223,7 @@ def test_safe_local_target_accepts(tmp_path: Path, key: str, parts: tuple[str, .
     root = tmp_path / "dest"
     root.mkdir()
     assert safe_local_target(root, key) == root.joinpath(*parts)
+    assert safe_relative_key(key) == "/".join(parts)  # the same place, as a key under the root
     assert _tree(tmp_path) == {"dest"}
 
 
@@ -254,6 +256,8 @@ def test_safe_local_target_refuses(tmp_path: Path, key: str) -> None:
     root.mkdir()
     with pytest.raises(InvalidPathError):
         safe_local_target(root, key)
+    with pytest.raises(InvalidPathError):
+        safe_relative_key(key)
     # Nothing was created, inside root or next to it.
     assert _tree(tmp_path) == {"dest"}
 

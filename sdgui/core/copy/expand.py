@@ -16,7 +16,7 @@ from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.action import ResolvedAction, ResolvedSource
 from sdgui.core.copy.context import CopyItem, label_of
 from sdgui.core.journal import JobRecord, JournalError
-from sdgui.core.paths import relative_key, safe_local_target
+from sdgui.core.paths import relative_key, safe_relative_key
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Expansion:
         self._record = record
         self._on_batch = on_batch
         self._batch_size = max(1, batch_size or BATCH_SIZE)
+        self._local_roots: dict[str, str | None] = {}  # a target folder's key as the local destination names it
         self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._stop = threading.Event()
         self._first = threading.Event()
@@ -171,14 +172,21 @@ class Expansion:
                 yield CopyItem(source.backend, entry.key, dst, target, entry.size, entry, refused)
 
     def _target_key(self, base: str, rel: str) -> str:
+        if base not in self._local_roots:
+            self._local_roots[base] = self._local_root(base)
+        root = self._local_roots[base]
+        if root is None:
+            return f"{base}/{rel}" if base else rel
+        # Keys from a listing may try to climb out of the target directory: refuse, write nothing.
+        checked = safe_relative_key(rel)
+        return f"{root}/{checked}" if root else checked
+
+    def _local_root(self, base: str) -> str | None:
+        """The key of the target folder ``base`` as a local destination names it (once per folder, not per file);
+        None where the destination is not a local disk."""
         dst = self.resolved.dst_backend
-        root = dst.local_path(base)
-        if root is not None:
-            # Keys from a listing may try to climb out of the target directory: refuse, write nothing.
-            key = dst.key_of_local(safe_local_target(root, rel))
-            if key is not None:
-                return key
-        return f"{base}/{rel}" if base else rel
+        path = dst.local_path(base)
+        return None if path is None else dst.key_of_local(path)
 
 
 class _Stopped(BaseException):

@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 
 from sdgui.core import errors
 from sdgui.core.backends.factory import BackendCache
@@ -34,6 +34,7 @@ from sdgui.core.copy.events import (
 from sdgui.core.copy.expand import Expansion
 from sdgui.core.copy.flow.bandwidth import BandwidthLimiter
 from sdgui.core.copy.flow.concurrency import ChangeReason, ConcurrencyGate
+from sdgui.core.copy.flow.in_flight import InFlight
 from sdgui.core.copy.flow.rate import RateMeter
 from sdgui.core.copy.flow.retry import FileAttempts, FileRetrier, RetryPolicy
 from sdgui.core.copy.flow.size_slots import SizeSlots
@@ -233,15 +234,13 @@ class FileCopyJob:
         self._progress("transferring", force=True)
         SLOTS.set_limit(self.settings.python_slots)
         with ThreadPoolExecutor(self.settings.file_concurrency, thread_name_prefix="sdgui-file") as pool:
-            pending: set[Future[None]] = set()
+            in_flight = InFlight(pool, self.settings.file_concurrency * 2)  # a queue of one pool's width
             try:
                 for batch in expansion.batches():
                     for item in batch:
                         if self.cancel_token.cancelled or fatal:
                             break
-                        pending.add(pool.submit(SLOTS.run, self._copy_one, ctx, item, index, sizes, fatal, retrier))
-                        if len(pending) >= self.settings.file_concurrency * 2:
-                            _, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        in_flight.submit(SLOTS.run, self._copy_one, ctx, item, index, sizes, fatal, retrier)
                     if self.cancel_token.cancelled or fatal:
                         break
                     release_free_memory()  # what the batch before this one freed: RSS stays flat
@@ -251,7 +250,7 @@ class FileCopyJob:
                             self._counting = False
                         self._progress("transferring", force=True)
             finally:
-                wait(pending)
+                in_flight.wait_all()
                 self._make_durable(ctx, fatal)
         if fatal:
             raise fatal[0]
