@@ -47,6 +47,7 @@ from sdgui.gui.models.listing_filter import FoldedNames, matching, new_rows
 from sdgui.gui.models.listing_order import (
     HEADERS,
     Column,
+    NamesOfKeys,
     folded_names,
     keyed,
     merged,
@@ -316,8 +317,7 @@ class ListingModel(QAbstractTableModel):
         self._pending = []
         if self._everything is not None:
             self._everything = merged_into(*self._all_in_order(), keys, batch)
-            matching = [(key, entry) for key, entry in zip(keys, batch, strict=True) if self._matches(entry)]
-            keys, batch = [key for key, _ in matching], [entry for _, entry in matching]
+            keys, batch, _ = matching(self._needle, keys, batch, list(self._names_of_keys()(keys)))
             if not batch:
                 return
         in_order = not self._keys or self._keys[-1] <= keys[0]
@@ -342,9 +342,6 @@ class ListingModel(QAbstractTableModel):
     def filter_text(self) -> str:
         """The filter as typed ("" for none)."""
         return self._filter_text
-
-    def _matches(self, entry: Entry) -> bool:
-        return self._needle in self._names[id(entry)][0]
 
     def set_filter(self, text: str) -> None:
         """Show only the entries whose names contain ``text`` (case-insensitive); "" shows every entry. Entries
@@ -381,7 +378,7 @@ class ListingModel(QAbstractTableModel):
         if self._everything is None:
             self._folded.of(self._rows, self._keys, self._names_of_keys())
 
-    def _names_of_keys(self) -> Any:
+    def _names_of_keys(self) -> NamesOfKeys:
         return folded_names(self._sort_column, self._sort_order)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
