@@ -11,6 +11,7 @@ import pytest
 
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.copy.job import FileCopyJob
+from sdgui.core.journal import Journal
 from sdgui.core.settings import MiB, TransferSettings
 from tests.copying import add_volume, make_job
 from tests.faults.proxy import FaultProxy
@@ -140,9 +141,15 @@ def start_job() -> Iterator[Callable[..., RunningJob]]:
     started: list[RunningJob] = []
 
     def start(
-        sources: list[str], destination: str, settings: TransferSettings = FAULT_SETTINGS, **options: object
+        sources: list[str],
+        destination: str,
+        settings: TransferSettings = FAULT_SETTINGS,
+        journal: Journal | None = None,
+        **options: object,
     ) -> RunningJob:
-        running = RunningJob(make_job(sources, destination, settings, **options)).start()
+        job = make_job(sources, destination, settings, **options)
+        job.journal = journal  # a journaled job (as the CLI's and the window's) uploads through resumable parts
+        running = RunningJob(job).start()
         started.append(running)
         return running
 

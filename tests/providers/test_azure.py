@@ -15,6 +15,7 @@ from sdgui.core import errors
 from sdgui.core.backends.base import AZURE_BLAKE3_KEY, BLAKE3_KEY, MTIME_KEY, VolumeBackend
 from sdgui.core.backends.factory import BackendCache
 from sdgui.core.copy.events import JobEvent
+from sdgui.core.journal import Journal
 from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeRegistry
 from tests.cloud_servers import Azurite, azurite_account_sas
@@ -116,9 +117,11 @@ def test_server_side_copy_within_the_container(azurite: Azurite, azure_container
     assert copied.get_blob_properties().metadata[AZURE_BLAKE3_KEY] == blake3(data).hexdigest()
 
 
+@pytest.mark.parametrize("journaled", [True, False], ids=["journaled", "no-journal"])
 def test_cancelled_block_upload_leaves_no_blob_and_no_uncommitted_blocks(
-    azurite: Azurite, azure_container: str, tmp_path: Path
+    azurite: Azurite, azure_container: str, tmp_path: Path, journaled: bool
 ) -> None:
+    """Journaled (the CLI's and the window's jobs): sdgui's own Put Block upload; without: obstore's."""
     add_azure_volume(azurite, azure_container)
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(48 * MiB))
@@ -130,7 +133,10 @@ def test_cancelled_block_upload_leaves_no_blob_and_no_uncommitted_blocks(
             cancelled_at.append(time.monotonic())
             job.cancel()
 
-    final = job.run(sink)
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        job.journal = journal if journaled else None
+        final = job.run(sink)
+        assert [j.state for j in journal.unfinished_jobs()] == (["cancelled"] if journaled else [])
     assert cancelled_at, "the job finished before it could be cancelled"
     assert final.type == "job_cancelled"
     assert time.monotonic() - cancelled_at[0] < 2.0

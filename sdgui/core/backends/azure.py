@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 from urllib.parse import quote
 
 import obstore
@@ -297,6 +297,10 @@ def _request(
 
 
 def _exchange(
-    method: str, url: str, timeout_s: float, headers: Mapping[str, str] | None = None, body: bytes | None = None
+    method: str,
+    url: str,
+    timeout_s: float,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | BinaryIO | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     return exchange(method, url, timeout_s, {"x-ms-version": X_MS_VERSION, **(headers or {})}, body)

@@ -17,10 +17,11 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
+from typing import BinaryIO, Literal
 from urllib.parse import quote
 
 from sdgui.core import errors
+from sdgui.core.backends.cancellable_body import body_for
 from sdgui.core.backends.resumable_uploads import NewUpload, OpenUpload, PartChecksum, UploadedPart
 from sdgui.core.backends.service_errors import ServiceFailure, to_error
 
@@ -79,7 +80,14 @@ class AzureBlockUploads:
         return held
 
     def upload_part(
-        self, key: str, upload_id: str, number: int, data: bytes | memoryview, *, checksum: PartChecksum = "md5"
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: bytes | memoryview,
+        *,
+        checksum: PartChecksum = "md5",
+        cancel_check: Callable[[], None] | None = None,
     ) -> UploadedPart:
         digest = hashlib.md5(data, usedforsecurity=False).digest()
         block_id = _block_id(upload_id, number, digest.hex())
@@ -88,7 +96,7 @@ class AzureBlockUploads:
             "PUT",
             f"comp=block&blockid={quote(block_id, safe='')}",
             {"Content-MD5": base64.b64encode(digest).decode(), "Content-Length": str(len(data))},
-            bytes(data),
+            body_for(data, cancel_check),
         )
         self._raise_for(status, headers, key, f"Put Block {number}")
         return UploadedPart(number, digest.hex(), len(data))
@@ -116,7 +124,7 @@ class AzureBlockUploads:
         method: Literal["GET", "PUT"],
         query: str,
         headers: Mapping[str, str] | None = None,
-        body: bytes | None = None,
+        body: bytes | BinaryIO | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         url = self._signed_url(self._full(key), method, query)
         try:

@@ -38,6 +38,16 @@ def _transport(exc: BaseException) -> Transport | None:
     return None
 
 
+def raise_a_cancel(caught_exception: BaseException | None = None, **_: Any) -> None:
+    """A ``needs-retry`` handler, registered first: a request that failed because its body saw a cancel
+    (``CancellableBody``) is not retried, and its CancelledError is what the call raises. botocore wraps an error
+    raised while the body is sent in an HTTPClientError, which its retry modes take for a transient one."""
+    if isinstance(caught_exception, bx.HTTPClientError):
+        cause = caught_exception.kwargs.get("error")
+        if isinstance(cause, errors.CancelledError):
+            raise cause
+
+
 def parse(exc: bx.BotoCoreError | bx.ClientError) -> ServiceFailure:
     """Read one botocore exception into its fields."""
     if isinstance(exc, bx.ClientError):

@@ -21,7 +21,9 @@ class PumpedReader(io.RawIOBase):
 
     Draining in another thread matters: ``chunks`` may come from another obstore stream, and calling
     obstore from inside obstore's reader callback panics. An exception raised by ``chunks`` (a cancel, a
-    failed verification) is re-raised inside ``read``, which makes obstore abort the multipart upload.
+    failed verification) is re-raised inside the next ``read``, ahead of the chunks still queued, which makes
+    obstore abort the multipart upload. Ahead matters: obstore reads a part only when a part in flight is done,
+    so every queued chunk drained first would cost a cancel the time of another part.
     """
 
     def __init__(self, chunks: Iterable[bytes], before_commit: BeforeCommit | None) -> None:
@@ -31,6 +33,7 @@ class PumpedReader(io.RawIOBase):
         self._before_commit = before_commit
         self._buffer = memoryview(b"")
         self._done = False
+        self._failure: BaseException | None = None
         self.error: BaseException | None = None
         self.bytes_read = 0
         self._thread = threading.Thread(target=self._pump, args=(chunks,), name="sdgui-upload-pump", daemon=True)
@@ -53,7 +56,8 @@ class PumpedReader(io.RawIOBase):
                     return
             self._offer(None)
         except BaseException as exc:  # handed to the reader, which raises it inside obstore
-            self._offer(exc)
+            self._failure = exc
+            self._offer(exc)  # wakes a reader waiting for the next chunk
         finally:
             close = getattr(iterator, "close", None)
             if close is not None:
@@ -73,6 +77,8 @@ class PumpedReader(io.RawIOBase):
         return len(data)
 
     def _read(self, size: int) -> bytes:
+        if self._failure is not None:
+            raise self._failure
         while not self._buffer and not self._done:
             item = self._queue.get()
             if item is None:

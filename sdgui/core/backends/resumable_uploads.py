@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -86,9 +86,17 @@ class ResumableUploads(Protocol):
         ...
 
     def upload_part(
-        self, key: str, upload_id: str, number: int, data: bytes | memoryview, *, checksum: PartChecksum = "md5"
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: bytes | memoryview,
+        *,
+        checksum: PartChecksum = "md5",
+        cancel_check: Callable[[], None] | None = None,
     ) -> UploadedPart:
-        """Send part ``number``; the server checks it against its SHA-256 or Content-MD5."""
+        """Send part ``number``; the server checks it against its SHA-256 or Content-MD5. ``cancel_check`` is
+        called between the blocks sent: its CancelledError stops the part mid-send."""
         ...
 
     def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart], metadata: Mapping[str, str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,20 @@ class CountingClient:
         return self.inner.list_parts(key, upload_id)
 
     def upload_part(
-        self, key: str, upload_id: str, number: int, data: bytes | memoryview, *, checksum: Any = "md5"
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: bytes | memoryview,
+        *,
+        checksum: Any = "md5",
+        cancel_check: Callable[[], None] | None = None,
     ) -> UploadedPart:
         with self._lock:
             if self.crash_after is not None and len(self.uploaded) >= self.crash_after:
                 raise Crash(f"crashed before part {number}")
             self.uploaded.append(number)
-        return self.inner.upload_part(key, upload_id, number, data, checksum=checksum)
+        return self.inner.upload_part(key, upload_id, number, data, checksum=checksum, cancel_check=cancel_check)
 
     def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart], metadata: Mapping[str, str]) -> str:
         return self.inner.complete(key, upload_id, parts, metadata)

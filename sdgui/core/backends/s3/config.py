@@ -161,6 +161,8 @@ class S3Config:
         """A botocore S3 client (untyped: botocore has no stubs); ConfigError when the environment breaks it."""
         import botocore.session
 
+        from sdgui.core.backends.botocore_errors import raise_a_cancel
+
         # botocore logs every event handler at DEBUG; keep SDGUI_DEBUG=1 output about sdgui.
         if logging.getLogger("botocore").level == logging.NOTSET:
             logging.getLogger("botocore").setLevel(logging.INFO)
@@ -170,11 +172,15 @@ class S3Config:
         try:
             # A profile's session carries its refreshing credentials; obstore's provider reads the same ones.
             session = self.aws_profile.session if self.aws_profile else botocore.session.Session()
-            return session.create_client("s3", endpoint_url=self.endpoint, config=self.botocore_config(), **credentials)
+            client = session.create_client(
+                "s3", endpoint_url=self.endpoint, config=self.botocore_config(), **credentials
+            )
         except Exception as exc:  # bad profile in the environment, malformed endpoint...
             raise errors.ConfigError(
                 f"cannot configure the S3 client: {type(exc).__name__}", volume=self.volume
             ) from None
+        client.meta.events.register_first("needs-retry.s3.UploadPart", raise_a_cancel)
+        return client
 
 
 def _check_profile_endpoint(config: VolumeConfig, endpoint: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from sdgui.core import errors
 from sdgui.core.backends.base import RangeNotSupportedError
 from sdgui.core.backends.botocore_errors import error_code, translated
+from sdgui.core.backends.cancellable_body import body_for
 from sdgui.core.backends.resumable_uploads import NewUpload, OpenUpload, PartChecksum, UploadedPart, sha256_b64
 from sdgui.core.backends.s3.config import S3Config
 from sdgui.core.backends.s3.properties import cannot_edit, replace_request
@@ -302,15 +303,24 @@ class S3MultipartClient:
                 request["PartNumberMarker"] = marker
 
     def upload_part(
-        self, key: str, upload_id: str, number: int, data: bytes | memoryview, *, checksum: PartChecksum = "md5"
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: bytes | memoryview,
+        *,
+        checksum: PartChecksum = "md5",
+        cancel_check: Callable[[], None] | None = None,
     ) -> UploadedPart:
-        """Upload part ``number`` with its SHA-256 (sha256 uploads) or its Content-MD5: the server checks it."""
+        """Upload part ``number`` with its SHA-256 (sha256 uploads) or its Content-MD5: the server checks it.
+        A file-like body (what ``cancel_check`` needs) makes botocore send ``Expect: 100-continue``, as the AWS
+        CLI's uploads do: the server can refuse the part before its bytes are sent."""
         request: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": self._full(key),
             "UploadId": upload_id,
             "PartNumber": number,
-            "Body": bytes(data),
+            "Body": body_for(data, cancel_check),
             "ContentLength": len(data),
         }
         sha256 = sha256_b64(data) if checksum == "sha256" else None

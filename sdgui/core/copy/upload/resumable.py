@@ -270,7 +270,17 @@ def _send_parts(
                 listed = held.get(number)
                 if listed is None:
                     upload = client.upload_part
-                    pending.add(pool.submit(upload, token.key, token.upload_id, number, data, checksum=token.checksum))
+                    # The cancel reaches into the part's request: a cancelled part stops mid-send, not at its end.
+                    part = pool.submit(
+                        upload,
+                        token.key,
+                        token.upload_id,
+                        number,
+                        data,
+                        checksum=token.checksum,
+                        cancel_check=cancel_check,
+                    )
+                    pending.add(part)
                 elif listed.matches(data):
                     sha256 = sha256_b64(data) if token.checksum == "sha256" and listed.sha256 is None else listed.sha256
                     record(UploadedPart(number, listed.etag, listed.size, sha256), reused=True)
