@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import queue
 import signal
 import sys
 import threading
@@ -21,6 +23,8 @@ from sdgui.core.copy.events import JobEvent
 from sdgui.core.copy.job import FileCopyJob
 from sdgui.core.journal import Journal, JournalError
 from sdgui.core.volumes import VolumeRegistry
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     # The delete job is imported by what runs one (rm, resuming a delete), so that a copy does not pay for it.
@@ -121,47 +125,69 @@ def jobs_discard(args: argparse.Namespace) -> int:
 def run_cancellable(
     job: CancellableJob, sink: Callable[[JobEvent], None], *, on_cancel: Callable[[str], None] = error_line
 ) -> JobEvent:
-    """Run ``job`` in a worker thread while this (main) thread turns SIGINT/SIGTERM into ``job.cancel()``.
+    """Run ``job`` in a worker thread while this (main) thread shows its events and turns SIGINT/SIGTERM into
+    ``job.cancel()``.
 
-    The first signal cancels and waits for the job to clean up; a later one waits at most CLEANUP_GRACE_S more.
+    The job's threads only queue their events; ``sink`` runs here, one event at a time. Printing from the copy
+    workers made them queue for the printer's lock while holding a Python slot (``core.python_slots``): with
+    1,000 small files a quarter of the slots' time went to that wait. The first signal cancels and waits for the
+    job to clean up; a later one waits at most CLEANUP_GRACE_S more.
     """
     outcome: list[JobEvent] = []
     failure: list[BaseException] = []
+    events: queue.SimpleQueue[JobEvent | None] = queue.SimpleQueue()
 
     def work() -> None:
         try:
-            outcome.append(job.run(sink))
+            outcome.append(job.run(events.put))
         except BaseException as exc:  # handed to the main thread
             failure.append(exc)
+        finally:
+            events.put(None)
 
     signals = 0
     deadline: float | None = None
+    notes: list[str] = []  # said between events: a signal may arrive while ``sink`` holds the printer's lock
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         nonlocal signals, deadline
         signals += 1
         job.cancel()
         if signals == 1:
-            on_cancel("cancelling: removing partial files and unfinished uploads (Ctrl-C again: wait 10 s at most)")
+            notes.append("cancelling: removing partial files and unfinished uploads (Ctrl-C again: wait 10 s at most)")
         elif deadline is None:
             deadline = time.monotonic() + CLEANUP_GRACE_S
-            on_cancel(f"still cleaning up; waiting at most {CLEANUP_GRACE_S:.0f} s more")
+            notes.append(f"still cleaning up; waiting at most {CLEANUP_GRACE_S:.0f} s more")
 
     worker = threading.Thread(target=work, name="sdgui-job", daemon=True)
     in_main = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
     try:
         worker.start()
-        while worker.is_alive():
-            worker.join(0.1)
+        while True:
+            while notes:
+                on_cancel(notes.pop(0))
             if deadline is not None and time.monotonic() > deadline and worker.is_alive():
                 error_line("the job did not finish cleaning up in time; an unfinished upload may remain")
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(EXIT_CANCELLED)  # the job's threads cannot be stopped; exiting normally would wait for them
+            try:
+                event = events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if event is None:
+                break
+            try:
+                sink(event)
+            except Exception:  # a broken listener must not break the copy
+                log.exception("event listener failed")
+        worker.join()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    while notes:
+        on_cancel(notes.pop(0))
     if failure:
         raise failure[0]
     return outcome[0]
