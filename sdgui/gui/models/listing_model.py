@@ -24,15 +24,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QMimeData,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
@@ -43,6 +40,7 @@ from sdgui.core.errors import SdError
 from sdgui.core.paths import SdPath
 from sdgui.gui.jobs.worker import Task, run_stream
 from sdgui.gui.models.entry_look import PARENT_NAME, EntryLook
+from sdgui.gui.models.listing_drag_drop import AnyIndex, ListingDragDrop
 from sdgui.gui.models.listing_filter import FoldedNames, matching, new_rows
 from sdgui.gui.models.listing_order import (
     HEADERS,
@@ -56,7 +54,7 @@ from sdgui.gui.models.listing_order import (
     order_key,
 )
 from sdgui.gui.models.listing_reader import BackendSource, read_listing
-from sdgui.gui.models.path_mime import PATHS_MIME, URI_LIST_MIME, drop_plan, mime_for_paths, paths_from_mime
+from sdgui.gui.models.path_mime import PATHS_MIME, URI_LIST_MIME, paths_from_mime
 
 __all__ = ["PARENT_NAME", "PATHS_MIME", "URI_LIST_MIME", "Column", "ListingModel", "paths_from_mime"]
 
@@ -66,14 +64,9 @@ DEFAULT_PAGE_SIZE = 1000
 FLUSH_INTERVAL_MS = 150
 """How often arrived pages become rows: often enough to feel live, rarely enough that 100,000 entries are a few
 dozen insertions."""
-AnyIndex = QModelIndex | QPersistentModelIndex
-_DROP = Qt.ItemFlag.ItemIsDropEnabled
-_PARENT_FLAGS = Qt.ItemFlag.ItemIsEnabled | _DROP
-_FILE_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-_FOLDER_FLAGS = _FILE_FLAGS | _DROP
 
 
-class ListingModel(QAbstractTableModel):
+class ListingModel(ListingDragDrop, QAbstractTableModel):
     """The entries of one directory, read in the background and appended in timed batches as pages arrive."""
 
     loading_changed = Signal(bool)
@@ -458,65 +451,5 @@ class ListingModel(QAbstractTableModel):
             return f"Up to {self._location.parent()}"
         return self._look.parent_data(column, role)
 
-    # -- drag and drop ----------------------------------------------------------
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        # Qt asks this for every selected cell (Ctrl+A on 100,000 rows): no enum arithmetic, no checks per call.
-        if not index.isValid():
-            return _DROP
-        row = index.row() - self.first_entry_row
-        if row < 0:  # "..": a cursor can stand on it; nothing selects or drags it
-            return _PARENT_FLAGS
-        if row < len(self._rows) and self._rows[row].is_dir:
-            return _FOLDER_FLAGS
-        return _FILE_FLAGS
-
-    def mimeTypes(self) -> list[str]:
-        return [PATHS_MIME, URI_LIST_MIME]
-
-    def supportedDragActions(self) -> Qt.DropAction:
-        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
-
-    def supportedDropActions(self) -> Qt.DropAction:
-        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
-
-    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        rows = sorted({index.row() for index in indexes if index.isValid() and self.entry_row(index.row())})
-        paths: list[SdPath] = []
-        for row in rows:
-            try:
-                paths.append(self.path_for(row))
-            except SdError as exc:  # a key no SdPath can name (e.g. a ".." segment): it cannot be copied either
-                log.warning("not dragging %r: %s", self._rows[row - self.first_entry_row].key, exc)
-        return mime_for_paths(paths)
-
-    def entry_row(self, row: int) -> bool:
-        """Whether ``row`` shows an entry (not "..", not past the end)."""
-        return self.first_entry_row <= row < self.rowCount()
-
-    def drop_destination(self, parent: AnyIndex) -> SdPath | None:
-        """Where a drop lands: the folder row it was dropped on, the parent folder on "..", else the location."""
-        if parent.isValid() and self._location is not None and self.flags(parent) & _DROP:
-            return self._location.parent() if self.is_parent_row(parent.row()) else self.path_for(parent.row())
-        return self._location
-
-    def _drop_plan(
-        self, data: QMimeData, action: Qt.DropAction, parent: AnyIndex
-    ) -> tuple[list[SdPath], SdPath] | None:
-        try:
-            destination = self.drop_destination(parent)
-        except SdError:
-            return None
-        sources = drop_plan(data, action, destination)
-        return None if sources is None or destination is None else (sources, destination)
-
-    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex) -> bool:
-        return self._drop_plan(data, action, parent) is not None
-
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex) -> bool:
-        """Nothing is copied here: the window turns ``drop_requested`` into a copy job."""
-        plan = self._drop_plan(data, action, parent)
-        if plan is None:
-            return False
-        sources, destination = plan
-        self.drop_requested.emit(sources, destination, action == Qt.DropAction.MoveAction)
-        return True
+    def _emit_drop(self, sources: list[SdPath], destination: SdPath, move: bool) -> None:
+        self.drop_requested.emit(sources, destination, move)
