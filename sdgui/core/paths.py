@@ -6,7 +6,6 @@ import dataclasses
 import os
 import pathlib
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +34,13 @@ def is_valid_volume_name(name: str) -> bool:
     return VOLUME_NAME_RE.fullmatch(name) is not None
 
 
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Unicode's category Cc, which is fixed: C0 (NUL included), DEL and C1."""
+
+
 def _has_control_char(text: str) -> bool:
-    # Category Cc covers C0 (including NUL), DEL and C1; such keys cannot be typed, shown or safely logged.
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
+    # Such keys cannot be typed, shown or safely logged.
+    return _CONTROL_RE.search(text) is not None
 
 
 def normalise_key(key: str, *, quoted: str | None = None) -> tuple[str, bool]:

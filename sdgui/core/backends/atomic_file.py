@@ -27,26 +27,37 @@ class AtomicFile:
     interrupted by a crash can carry on from the bytes it holds.
     """
 
-    def __init__(self, target: Path, *, volume: str | None, key: str, tag: str | None = None) -> None:
-        self.target = target
+    def __init__(self, target: str | os.PathLike[str], *, volume: str | None, key: str, tag: str | None = None) -> None:
+        self._target = os.fspath(target)  # strings all the way: a Path per file costs more than the file's GET
+        self._folder, name = os.path.split(self._target)
+        self._temp = os.path.join(self._folder, f".{name[:180]}.sdgui-{tag or os.urandom(4).hex()}.part")
         self.volume = volume
         self.key = key
-        self.temp = target.with_name(f".{target.name[:180]}.sdgui-{tag or os.urandom(4).hex()}.part")
         flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | (0 if tag else os.O_EXCL)
         try:
             try:
-                self.fd = os.open(self.temp, flags, 0o666)  # the folder is usually there: one call, no stats
+                self.fd = os.open(self._temp, flags, 0o666)  # the folder is usually there: one call, no stats
             except (FileNotFoundError, NotADirectoryError):
-                blocking = file_in_the_way(target.parent)
+                folder = Path(self._folder)
+                blocking = file_in_the_way(folder)
                 if blocking is not None:  # mkdir would say "exists", which reads as if the file itself were there
                     raise errors.InvalidPathError(
                         f"{blocking} is a file, not a folder", volume=volume, path=key
                     ) from None
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self.fd = os.open(self.temp, flags, 0o666)
+                folder.mkdir(parents=True, exist_ok=True)
+                self.fd = os.open(self._temp, flags, 0o666)
         except OSError as exc:
             raise os_error(exc, volume=volume, path=key) from None
         self.closed = False
+
+    @property
+    def target(self) -> Path:
+        return Path(self._target)
+
+    @property
+    def temp(self) -> Path:
+        """The temporary file's path."""
+        return Path(self._temp)
 
     @property
     def size(self) -> int:
@@ -91,15 +102,15 @@ class AtomicFile:
             os.close(self.fd)
             self.closed = True
             if mtime is not None:
-                os.utime(self.temp, (mtime, mtime))
-            os.replace(self.temp, self.target)
+                os.utime(self._temp, (mtime, mtime))
+            os.replace(self._temp, self._target)
             if later is None:
-                _fsync_dir(self.target.parent)
+                _fsync_dir(self._folder)
         except OSError as exc:
             self.discard()
             raise os_error(exc, volume=self.volume, path=self.key) from None
         if later is not None:
-            later.add(self.target, volume=self.volume, key=self.key)
+            later.add(self._target, volume=self.volume, key=self.key)
 
     def discard(self) -> None:
         """Close and remove the temporary file; safe to call twice."""
@@ -108,10 +119,10 @@ class AtomicFile:
             with contextlib.suppress(OSError):
                 os.close(self.fd)
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.temp)
+            os.unlink(self._temp)
 
 
-def _fsync_dir(directory: Path) -> None:
+def _fsync_dir(directory: str) -> None:
     if os.name == "nt":
         return
     fd = os.open(directory, os.O_RDONLY)
@@ -130,9 +141,9 @@ class DeferredSync:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
-        self._pending: list[tuple[Path, str | None, str]] = []
+        self._pending: list[tuple[str, str | None, str]] = []
 
-    def add(self, path: Path, *, volume: str | None, key: str) -> None:
+    def add(self, path: str, *, volume: str | None, key: str) -> None:
         with self._lock:
             self._pending.append((path, volume, key))
             due = len(self._pending) >= FLUSH_FILES
@@ -145,21 +156,25 @@ class DeferredSync:
             with self._lock:
                 pending, self._pending = self._pending, []
             synced: set[int] = set()
+            folder_synced: dict[str, bool] = {}  # a batch's files mostly share a few folders: one look at each
             for path, volume, key in pending:
+                folder = os.path.dirname(path)
                 try:
-                    device = os.stat(path.parent).st_dev
-                    if device in synced:
-                        continue
-                    if _syncfs(path.parent):
-                        synced.add(device)
-                    else:
+                    done = folder_synced.get(folder)
+                    if done is None:
+                        device = os.stat(folder).st_dev
+                        done = device in synced or _syncfs(folder)
+                        if done:
+                            synced.add(device)
+                        folder_synced[folder] = done
+                    if not done:
                         _fsync_path(path)
-                        _fsync_dir(path.parent)
+                        _fsync_dir(folder)
                 except OSError as exc:
                     raise os_error(exc, volume=volume, path=key) from None
 
 
-def _fsync_path(path: Path) -> None:
+def _fsync_path(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -167,7 +182,7 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _syncfs(directory: Path) -> bool:
+def _syncfs(directory: str) -> bool:
     """syncfs(2) on the filesystem holding ``directory``; False where there is none (not Linux/glibc)."""
     call = getattr(_LIBC, "syncfs", None) if _LIBC is not None else None
     if call is None:

@@ -42,10 +42,14 @@ class LocalBackend(VolumeBackend):
 
     def path(self, key: str) -> Path:
         """The filesystem path of ``key``, refusing anything that would leave ``root``."""
+        return Path(self._joined(key))
+
+    def _joined(self, key: str) -> str:
+        """``path`` as a string."""
         joined = os.path.normpath(os.path.join(self._root, key.strip("/")))
         if joined != self._root and not joined.startswith(self._inside):  # lexical, as normpath leaves it
             raise errors.InvalidPathError("the path leaves the volume", volume=self.error_volume, path=key)
-        return Path(joined)
+        return joined
 
     def key_of(self, path: Path) -> str:
         relative = os.path.relpath(path, self.root)
@@ -58,7 +62,7 @@ class LocalBackend(VolumeBackend):
         return self.key_of(path)
 
     def _where(self, key: str) -> str:
-        return str(self.path(key)) if self.volume == "local" else key
+        return self._joined(key) if self.volume == "local" else key
 
     def _entry(self, key: str, st: os.stat_result) -> Entry:
         is_dir = stat_mod.S_ISDIR(st.st_mode)
@@ -141,7 +145,9 @@ class LocalBackend(VolumeBackend):
 
     def open_atomic(self, key: str, *, tag: str | None = None) -> AtomicFile:
         """A temporary file that replaces ``key`` on commit; ``tag`` fixes its name and keeps what it holds."""
-        return AtomicFile(self.path(key), volume=self.error_volume, key=self._where(key), tag=tag)
+        joined = self._joined(key)
+        where = joined if self.volume == "local" else key
+        return AtomicFile(joined, volume=self.error_volume, key=where, tag=tag)
 
     def write(
         self,
