@@ -127,7 +127,7 @@ class LocalBackend(VolumeBackend):
 
     def read_range(self, key: str, start: int, end: int | None, *, if_match: str | None = None) -> Iterator[bytes]:
         try:
-            with open(self.path(key), "rb", buffering=0) as handle:
+            with open(self._joined(key), "rb", buffering=0) as handle:
                 handle.seek(start)
                 size = os.fstat(handle.fileno()).st_size
                 position = start
