@@ -365,6 +365,7 @@ def ls(args: argparse.Namespace) -> int:
     """List a directory or prefix page by page (not recursive), or show the one file ``target`` names."""
     from sdgui.core.backends.factory import BackendCache
     from sdgui.core.paths import SdPath
+    from sdgui.core.read_ahead import read_ahead
     from sdgui.core.volumes import VolumeRegistry
 
     path = SdPath.parse(args.target)
@@ -383,7 +384,7 @@ def ls(args: argparse.Namespace) -> int:
                     _print_entries([entry], str(path), args.json)
                     return EXIT_OK
         shown = 0
-        for page in backend.list(key):
+        for page in read_ahead(backend.list(key)):  # the next page is on its way while this one prints
             _print_entries(sorted(page, key=lambda e: e.name), str(path), args.json)
             shown += len(page)
         if not shown and key and not backend.capabilities.is_local:
@@ -394,13 +395,13 @@ def ls(args: argparse.Namespace) -> int:
 
 
 def _print_entries(entries: list[Entry], location: str, as_json: bool) -> None:
-    from sdgui.cli_lines import entry_dict, entry_line, one_line, print_json
+    from sdgui.cli_lines import entry_dict, entry_line, one_lines, print_json
 
-    for entry in entries:
-        if as_json:
+    if as_json:
+        for entry in entries:
             print_json(entry_dict(entry, location))
-        else:
-            print(one_line(entry_line(entry)))
+    elif entries:
+        sys.stdout.write("\n".join(one_lines([entry_line(entry) for entry in entries])) + "\n")  # a page at once
     sys.stdout.flush()
 
 

@@ -23,6 +23,15 @@ def one_line(text: str) -> str:
     return " ".join(redact(text).split())
 
 
+def one_lines(texts: list[str]) -> list[str]:
+    """``one_line`` of each of ``texts``: one redaction pass over them all where it finds nothing to hide (the
+    usual case; whatever would match in one text matches in the lot), else text by text."""
+    block = "\n".join(texts)
+    if redact(block) != block:
+        return [one_line(text) for text in texts]
+    return [" ".join(text.split()) for text in texts]
+
+
 def error_line(message: str) -> None:
     """Print ``sdgui: <message>`` as one line on stderr."""
     print(f"sdgui: {one_line(message)}", file=sys.stderr, flush=True)
