@@ -40,6 +40,8 @@ class CancellableJob(Protocol):
 
 
 CLEANUP_GRACE_S = 10.0
+BATCH_S = 0.02
+"""How often a job's events are shown while they stream (the first after a quiet spell at once)."""
 """After a second Ctrl-C, how long the command still waits for the job to clean up."""
 
 
@@ -130,12 +132,15 @@ def run_cancellable(
 
     The job's threads only queue their events; ``sink`` runs here, one event at a time. Printing from the copy
     workers made them queue for the printer's lock while holding a Python slot (``core.python_slots``): with
-    1,000 small files a quarter of the slots' time went to that wait. The first signal cancels and waits for the
-    job to clean up; a later one waits at most CLEANUP_GRACE_S more.
+    1,000 small files a quarter of the slots' time went to that wait. The first event after a quiet spell is shown
+    at once, the ones that follow it every BATCH_S: a wake of this thread per event cost a context switch each.
+    The first signal cancels and waits for the job to clean up; a later one waits at most CLEANUP_GRACE_S more.
     """
     outcome: list[JobEvent] = []
     failure: list[BaseException] = []
     events: queue.SimpleQueue[JobEvent | None] = queue.SimpleQueue()
+
+    finished = threading.Event()
 
     def work() -> None:
         try:
@@ -144,6 +149,7 @@ def run_cancellable(
             failure.append(exc)
         finally:
             events.put(None)
+            finished.set()
 
     signals = 0
     deadline: float | None = None
@@ -164,7 +170,8 @@ def run_cancellable(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
     try:
         worker.start()
-        while True:
+        running = True
+        while running:
             while notes:
                 on_cancel(notes.pop(0))
             if deadline is not None and time.monotonic() > deadline and worker.is_alive():
@@ -173,15 +180,25 @@ def run_cancellable(
                 sys.stderr.flush()
                 os._exit(EXIT_CANCELLED)  # the job's threads cannot be stopped; exiting normally would wait for them
             try:
-                event = events.get(timeout=0.1)
+                batch = [events.get(timeout=0.1)]  # the first event after a quiet spell shows at once...
             except queue.Empty:
                 continue
-            if event is None:
-                break
-            try:
-                sink(event)
-            except Exception:  # a broken listener must not break the copy
-                log.exception("event listener failed")
+            while True:
+                try:
+                    batch.append(events.get_nowait())
+                except queue.Empty:
+                    break
+            for event in batch:
+                if event is None:
+                    running = False
+                    break
+                try:
+                    sink(event)
+                except Exception:  # a broken listener must not break the copy
+                    log.exception("event listener failed")
+            sys.stdout.flush()
+            if running:
+                finished.wait(BATCH_S)  # ...and a stream of them is shown in batches, not a wake per event
         worker.join()
     finally:
         for sig, handler in previous.items():

@@ -57,7 +57,7 @@ def entry_line(entry: Entry) -> str:
     return f"{'dir' if entry.is_dir else 'file':4}  {size:>10}  {modified:16}  {name}"
 
 
-def print_json(data: dict[str, Any]) -> None:
+def print_json(data: dict[str, Any], *, flush: bool = True) -> None:
     import json  # here: only --json prints any, and every command imports this module
 
-    print(json.dumps(data, ensure_ascii=False, default=str), flush=True)
+    print(json.dumps(data, ensure_ascii=False, default=str), flush=flush)

@@ -150,10 +150,11 @@ class JobReporter:
 
 
 class JsonReporter(JobReporter):
-    """Every event as one JSON object per line on stdout, flushed at once; errors also as a line on stderr."""
+    """Every event as one JSON object per line on stdout (flushed by ``run_cancellable`` after each batch of
+    events); errors also as a line on stderr."""
 
     def show(self, event: JobEvent) -> None:
-        print_json(event.to_dict())
+        print_json(event.to_dict(), flush=False)
 
     def finish(self, final: JobEvent) -> int:
         if isinstance(final, JobFinished):

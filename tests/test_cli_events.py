@@ -77,3 +77,38 @@ def test_a_job_that_raises_raises_here_after_its_events() -> None:
     with pytest.raises(RuntimeError, match="the job broke"):
         run_cancellable(Failing(), shown.append)
     assert [e.type for e in shown] == ["job_cancelled"]
+
+
+class WaitsToBeSeen:
+    """Emits one event and waits until the runner has shown it, then a burst of events and the end."""
+
+    def __init__(self, seen: threading.Event) -> None:
+        self.seen = seen
+        self.waited = False
+
+    def run(self, sink: Callable[[JobEvent], None]) -> JobEvent:
+        sink(_progress(0, 0))
+        self.waited = self.seen.wait(5.0)  # shown while the job still runs, not held for a batch
+        for n in range(1, EACH):
+            sink(_progress(0, n))
+        final = JobFinished("job", EACH, 0, 0, 0.0, 0, 0, 0)
+        sink(final)
+        return final
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_the_first_event_shows_at_once_and_a_burst_follows_in_order() -> None:
+    seen = threading.Event()
+    shown: list[JobEvent] = []
+
+    def sink(event: JobEvent) -> None:
+        shown.append(event)
+        seen.set()
+
+    job = WaitsToBeSeen(seen)
+    final = run_cancellable(job, sink)
+    assert job.waited
+    assert [e.bytes_done for e in shown if isinstance(e, Progress)] == list(range(EACH))
+    assert shown[-1] is final
