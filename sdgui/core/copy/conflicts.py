@@ -57,10 +57,14 @@ class DestinationIndex:
             return local.exists()
         return key in self._dir_keys(key.rpartition("/")[0])
 
+    def needs_no_lookup(self, policy: ConflictPolicy) -> bool:
+        """Whether ``resolve`` gives every key back as it is, asking nothing of the destination."""
+        return policy == "overwrite" and not self.remember_claims
+
     def resolve(self, key: str, policy: ConflictPolicy, *, where: str) -> str | None:
         """The key to write, None to skip; ConflictError when the policy is ``fail``. Waits for the lock without
         the worker's Python slot: the thread holding the lock may be listing, and takes a slot when it returns."""
-        if policy == "overwrite" and not self.remember_claims:
+        if self.needs_no_lookup(policy):
             return key  # every target is distinct and replaced if there: nothing to look up
         with SLOTS.released(), self._lock:
             if not self.exists(key):

@@ -290,9 +290,12 @@ class FileCopyJob:
                 self._emit(FileSkipped(self.job_id, item.source_label, item.destination_label, "copied-before"))
                 return
             options = self.action.options
-            chosen = retrier.run(
-                lambda: index.resolve(item.dst_key, options.on_conflict, where=item.destination_label), item, tries
-            )
+            if index.needs_no_lookup(options.on_conflict):
+                chosen: str | None = item.dst_key  # nothing asked of the destination: nothing to retry or gate
+            else:
+                chosen = retrier.run(
+                    lambda: index.resolve(item.dst_key, options.on_conflict, where=item.destination_label), item, tries
+                )
             if chosen is None:
                 tries.progress.confirm()
                 self._emit(FileSkipped(self.job_id, item.source_label, item.destination_label, "exists"))
