@@ -399,7 +399,7 @@ def _print_entries(entries: list[Entry], location: str, as_json: bool) -> None:
 
     if as_json:
         for entry in entries:
-            print_json(entry_dict(entry, location))
+            print_json(entry_dict(entry, location), flush=False)  # flushed with the page, below
     elif entries:
         sys.stdout.write("\n".join(one_lines([entry_line(entry) for entry in entries])) + "\n")  # a page at once
     sys.stdout.flush()
