@@ -14,9 +14,10 @@ _END = object()
 
 
 def read_ahead(items: Iterable[T], *, depth: int = 1, name: str = "sdgui-read-ahead") -> Iterator[T]:
-    """``items`` in order, produced by a thread that keeps up to ``depth`` of them ready. An exception the producer
-    meets is raised here, after the items before it. Closing the generator early does not wait: the producer stops
-    when the step it is in ends (a page in flight is let finish, not awaited)."""
+    """``items`` in order: the first from the caller's own thread, the rest from a thread that keeps up to ``depth``
+    of them ready. An exception the producer meets is raised here, after the items before it. Closing the
+    generator early does not wait: the producer stops when the step it is in ends (a page in flight is let finish,
+    not awaited)."""
     ready: queue.Queue[object] = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
 
@@ -29,8 +30,12 @@ def read_ahead(items: Iterable[T], *, depth: int = 1, name: str = "sdgui-read-ah
                 continue
         return False
 
+    source = iter(items)
+    first = next(source, _END)  # in the caller's thread: the first item comes without a hand-over
+    if first is _END:
+        return
+
     def produce() -> None:
-        source = iter(items)
         try:
             for item in source:
                 if not offer(item):
@@ -45,8 +50,9 @@ def read_ahead(items: Iterable[T], *, depth: int = 1, name: str = "sdgui-read-ah
                 close()  # here, in the thread that ran it: a listing's own cleanup runs now, not at collection
 
     producer = threading.Thread(target=produce, name=name, daemon=True)
-    producer.start()
+    producer.start()  # the second item is on its way while the caller takes the first
     try:
+        yield first  # type: ignore[misc]
         while True:
             got = ready.get()
             if got is _END:

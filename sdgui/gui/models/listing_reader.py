@@ -6,7 +6,6 @@ from collections.abc import Callable, Generator
 
 from sdgui.core.backends.base import Entry, VolumeBackend
 from sdgui.core.paths import SdPath
-from sdgui.core.read_ahead import read_ahead
 
 BackendSource = VolumeBackend | Callable[[], VolumeBackend]
 """A backend, or a callable that opens one (called on the worker's thread: it may ask the keyring)."""
@@ -17,8 +16,7 @@ ListingItem = VolumeBackend | list[Entry]
 
 
 def read_listing(source: BackendSource, location: SdPath, page_size: int) -> Generator[ListingItem, None, None]:
-    """Yield the opened backend, then ``backend.list(location)`` page by page (a worker stops between pages),
-    the next page asked for while the model takes the last."""
+    """Yield the opened backend, then ``backend.list(location)`` page by page (a worker stops between pages)."""
     backend = source if isinstance(source, VolumeBackend) else source()
     yield backend
-    yield from read_ahead(backend.list(location.backend_key, page_size=page_size), name="sdgui-listing")
+    yield from backend.list(location.backend_key, page_size=page_size)
