@@ -11,6 +11,8 @@ import pytest
 from sdgui.core.backends import atomic_file
 from sdgui.core.backends.atomic_file import AtomicFile, DeferredSync
 
+pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names an fd through /proc")
+
 
 def _batch(tmp_path: Path, later: DeferredSync) -> dict[Path, bytes]:
     written = {}
@@ -39,23 +41,25 @@ def _count_syncs(monkeypatch: pytest.MonkeyPatch, *, syncfs_works: bool) -> tupl
     return syncfs_calls, fsynced
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names an fd through /proc")
-def test_one_filesystem_sync_for_a_batch_over_two_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _flushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, syncfs_works: bool
+) -> tuple[DeferredSync, list[str], list[str], dict[Path, bytes]]:
     later = DeferredSync()
-    syncfs_calls, fsynced = _count_syncs(monkeypatch, syncfs_works=True)
+    syncfs_calls, fsynced = _count_syncs(monkeypatch, syncfs_works=syncfs_works)
     written = _batch(tmp_path, later)
     later.flush()
+    return later, syncfs_calls, fsynced, written
+
+
+def test_one_filesystem_sync_for_a_batch_over_two_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, syncfs_calls, fsynced, written = _flushed(tmp_path, monkeypatch, syncfs_works=True)
     assert syncfs_calls == [str(tmp_path / "a")]  # the second folder is on the device already synced
     assert fsynced == []
     assert all(path.read_bytes() == body for path, body in written.items())
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names an fd through /proc")
 def test_without_syncfs_every_file_and_its_folder_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    later = DeferredSync()
-    syncfs_calls, fsynced = _count_syncs(monkeypatch, syncfs_works=False)
-    written = _batch(tmp_path, later)
-    later.flush()
+    later, syncfs_calls, fsynced, written = _flushed(tmp_path, monkeypatch, syncfs_works=False)
     assert syncfs_calls == [str(tmp_path / "a"), str(tmp_path / "b")]  # tried once per folder, not per file
     assert sorted(p for p in fsynced if p.endswith(".bin")) == sorted(str(p) for p in written)
     assert fsynced.count(str(tmp_path / "a")) == 3 and fsynced.count(str(tmp_path / "b")) == 3
