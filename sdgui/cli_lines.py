@@ -11,6 +11,8 @@ from sdgui.core.redaction import redact
 from sdgui.core.units import format_size
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sdgui.core.backends.base import Entry
 
 EXIT_OK = 0
@@ -52,9 +54,23 @@ def entry_dict(entry: Entry, location: str) -> dict[str, Any]:
 def entry_line(entry: Entry) -> str:
     """One ``ls`` row: kind, size, modified (local time), name; a directory's name ends in ``/``."""
     size = "-" if entry.is_dir else format_size(entry.size)
-    modified = entry.modified.astimezone().strftime("%Y-%m-%d %H:%M") if entry.modified else "-"
+    modified = _local_minute(entry.modified) if entry.modified else "-"
     name = entry.name + "/" if entry.is_dir else entry.name
     return f"{'dir' if entry.is_dir else 'file':4}  {size:>10}  {modified:16}  {name}"
+
+
+_LOCAL_MINUTES: dict[datetime, str] = {}
+"""Each moment already shown, as shown: a listing's objects often share their second (a bulk upload's do), and
+converting to local time and formatting costs 2 us an entry, a fifth of an ``ls`` of 100,000."""
+
+
+def _local_minute(moment: datetime) -> str:
+    shown = _LOCAL_MINUTES.get(moment)
+    if shown is None:
+        if len(_LOCAL_MINUTES) >= 4096:
+            _LOCAL_MINUTES.clear()
+        shown = _LOCAL_MINUTES[moment] = moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    return shown
 
 
 def print_json(data: dict[str, Any], *, flush: bool = True) -> None:

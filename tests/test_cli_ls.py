@@ -3,6 +3,8 @@ registered secret redacted while the rest of its page prints as it is."""
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,16 @@ def test_a_name_holding_a_secret_is_redacted_and_the_rest_of_its_page_is_not(
     assert out.splitlines()[0].endswith(" a.txt")
     assert out.splitlines()[1].endswith(" b-***.txt")
     assert out.splitlines()[2].endswith("c two spaces.txt")  # one line, whitespace folded as before
+
+
+def test_each_row_shows_its_own_local_time(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    moments = [1_700_000_000, 1_700_000_000, 1_700_000_061, 1_600_000_000]  # two alike, one a minute on, one apart
+    for i, moment in enumerate(moments):
+        path = tmp_path / f"f{i}.txt"
+        path.write_bytes(b"x")
+        os.utime(path, (moment, moment))
+    assert main(["ls", str(tmp_path)]) == 0
+    rows = {line.split()[-1]: line for line in capsys.readouterr().out.splitlines()}
+    for i, moment in enumerate(moments):
+        shown = datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M")
+        assert shown in rows[f"f{i}.txt"]
