@@ -40,9 +40,9 @@ class CancellableJob(Protocol):
 
 
 CLEANUP_GRACE_S = 10.0
+"""After a second Ctrl-C, how long the command still waits for the job to clean up."""
 BATCH_S = 0.02
 """How often a job's events are shown while they stream (the first after a quiet spell at once)."""
-"""After a second Ctrl-C, how long the command still waits for the job to clean up."""
 
 
 def run_copy(

@@ -4,6 +4,7 @@ every command, ``--version`` too, to import)."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -59,18 +60,11 @@ def entry_line(entry: Entry) -> str:
     return f"{'dir' if entry.is_dir else 'file':4}  {size:>10}  {modified:16}  {name}"
 
 
-_LOCAL_MINUTES: dict[datetime, str] = {}
-"""Each moment already shown, as shown: a listing's objects often share their second (a bulk upload's do), and
-converting to local time and formatting costs 2 us an entry, a fifth of an ``ls`` of 100,000."""
-
-
+@functools.lru_cache(maxsize=4096)
 def _local_minute(moment: datetime) -> str:
-    shown = _LOCAL_MINUTES.get(moment)
-    if shown is None:
-        if len(_LOCAL_MINUTES) >= 4096:
-            _LOCAL_MINUTES.clear()
-        shown = _LOCAL_MINUTES[moment] = moment.astimezone().strftime("%Y-%m-%d %H:%M")
-    return shown
+    """``moment`` in local time to the minute, once per moment: a listing's objects often share their second (a
+    bulk upload's do), and converting and formatting costs 2 us an entry, a fifth of an ``ls`` of 100,000."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def print_json(data: dict[str, Any], *, flush: bool = True) -> None:

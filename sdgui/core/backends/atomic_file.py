@@ -51,10 +51,6 @@ class AtomicFile:
         self.closed = False
 
     @property
-    def target(self) -> Path:
-        return Path(self._target)
-
-    @property
     def temp(self) -> Path:
         """The temporary file's path."""
         return Path(self._temp)
