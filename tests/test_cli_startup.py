@@ -151,3 +151,26 @@ def test_a_command_line_parses_the_same_with_only_its_command_built(argv: list[s
     from sdgui.cli import build_parser
 
     assert vars(build_parser(argv).parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("command", ["ls", "copy", "volume"])
+def test_the_cycle_collector_runs_again_once_the_command_is_imported(command: str, tmp_path: Path) -> None:
+    """`entry` stops the collector while the command's modules are imported; the command itself runs with it (a
+    job over many files makes cycles), and the modules' objects are left out of its passes (frozen)."""
+    source = tmp_path / "a.txt"
+    source.write_bytes(b"hello")
+    argv = {
+        "ls": ["sdgui", "ls", str(tmp_path)],
+        "copy": ["sdgui", "copy", str(source), str(tmp_path / "b.txt")],
+        "volume": ["sdgui", "volume", "list"],
+    }[command]
+    outcome = imported_after(
+        "import contextlib, gc, io\nfrom sdgui import cli\n"
+        f"sys.argv = {argv!r}\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    code = cli.entry()\n"
+        "result = [code, gc.isenabled(), gc.get_freeze_count() > 0]",
+        (),
+    )
+    assert outcome["result"] == [0, True, True]
+    if command == "copy":
+        assert (tmp_path / "b.txt").read_bytes() == b"hello"
