@@ -1,21 +1,18 @@
-"""The sdgui command against real S3 servers: volumes, ls, copy and move, conflicts, Ctrl-C and the demo."""
+"""The sdgui command against real S3 servers: volumes, ls, copy and move, conflicts (Ctrl-C: test_cli_signals.py;
+the window and the demo: test_cli_window.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import queue
-import select
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +22,8 @@ from botocore.exceptions import ClientError
 from keyring.backends import fail
 
 from sdgui.cli import main
-from sdgui.core.volumes import data_dir
 from tests.keyrings import MemoryKeyring
-from tests.servers import LOOPBACK, S3Server
+from tests.servers import S3Server
 
 MiB = 1024 * 1024
 SECRET_ENV = "SDGUI_TEST_SECRET"
@@ -505,251 +501,3 @@ def test_many_short_runs_exit_0(monkeypatch: pytest.MonkeyPatch, moto_s3: S3Serv
             assert events(out)[-1]["type"] == "job_finished"
     finally:
         moto_s3.delete_bucket(bucket)
-
-
-# -- Ctrl-C ---------------------------------------------------------------------------------------------------
-
-
-class ThrottlingProxy:
-    """A TCP proxy on loopback passing at most ``rate`` bytes/s (both directions, all connections together).
-
-    It makes a loopback server behave like a slow link, so a transfer is still running when the signal comes.
-    (rclone's --bwlimit does not help for uploads: it accepts parts at full speed and throttles completion.)
-    """
-
-    def __init__(self, upstream: str, rate: int) -> None:
-        self.upstream = (LOOPBACK, int(upstream.rsplit(":", 1)[1]))
-        self.rate = rate
-        self.listener = socket.create_server((LOOPBACK, 0))
-        self.listener.settimeout(0.2)
-        self.endpoint = f"http://{LOOPBACK}:{self.listener.getsockname()[1]}"
-        self._lock = threading.Lock()
-        self._next_slot = time.monotonic()
-        self._closed = threading.Event()
-        self._sockets: list[socket.socket] = []
-        self._threads = [threading.Thread(target=self._accept, daemon=True)]
-        self._threads[0].start()
-
-    def _accept(self) -> None:
-        while not self._closed.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.upstream)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._sockets += [client, server]
-            for source, target in ((client, server), (server, client)):
-                thread = threading.Thread(target=self._pipe, args=(source, target), daemon=True)
-                self._threads.append(thread)
-                thread.start()
-
-    def _pipe(self, source: socket.socket, target: socket.socket) -> None:
-        try:
-            while chunk := source.recv(64 * 1024):
-                with self._lock:
-                    self._next_slot = max(self._next_slot, time.monotonic()) + len(chunk) / self.rate
-                    release_at = self._next_slot
-                time.sleep(max(0.0, release_at - time.monotonic()))  # rate limiting, not synchronisation
-                target.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, target):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        self._closed.set()
-        self.listener.close()
-        with self._lock:
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv, which close() would not
-                sock.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-
-@pytest.fixture
-def slow_link(rclone_s3: S3Server) -> Iterator[ThrottlingProxy]:
-    """rclone_s3 behind a 16 MB/s link."""
-    rclone_s3.ensure_running()
-    proxy = ThrottlingProxy(rclone_s3.endpoint, rate=16 * 1000 * 1000)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def slow_volume(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, rclone_s3: S3Server, slow_link: ThrottlingProxy
-) -> Iterator[str]:
-    """Volume "cloud" on a fresh bucket of rclone_s3, reached over the slow link; yields the bucket."""
-    bucket = rclone_s3.new_bucket()
-    add_volume(capsys, monkeypatch, rclone_s3, bucket, endpoint=slow_link.endpoint)
-    yield bucket
-    rclone_s3.delete_bucket(bucket)
-
-
-@pytest.fixture(scope="module")
-def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """128 MiB: well over what an upload reads ahead (obstore's parts in flight plus the pump's queue, ~60 MiB)."""
-    path = tmp_path_factory.mktemp("big") / "big.bin"
-    path.write_bytes(os.urandom(128 * MiB))
-    return path
-
-
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_mid_upload_leaves_nothing(
-    rclone_s3: S3Server, slow_volume: str, big_file: Path, signum: signal.Signals
-) -> None:
-    lines = JsonLines(sdgui("copy", str(big_file), "cloud:big.bin", "--json"))
-    lines.wait_for(started_transfer)
-    assert rclone_s3.open_multipart_uploads(slow_volume)  # mid-upload: parts are on the server
-    lines.process.send_signal(signum)
-    code, seen, err = lines.finish()
-    assert code == 130, err
-    assert seen[-1]["type"] == "job_cancelled"
-    assert of_type(seen, "file_done") == []
-    assert "cancel" in err and "Traceback" not in err
-    assert rclone_s3.open_multipart_uploads(slow_volume) == []
-    assert not exists(rclone_s3, slow_volume, "big.bin")
-    assert keys(rclone_s3, slow_volume) == []
-
-
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_mid_download_leaves_nothing(
-    rclone_s3: S3Server, slow_volume: str, tmp_path: Path, signum: signal.Signals
-) -> None:
-    assert rclone_s3.data_dir is not None
-    # rclone serves files from disk: placing one there is quicker than uploading it over the slow link.
-    (rclone_s3.data_dir / slow_volume / "big.bin").write_bytes(os.urandom(64 * MiB))
-    destination = tmp_path / "down"
-    destination.mkdir()
-    lines = JsonLines(sdgui("copy", "cloud:big.bin", str(destination) + "/", "--json"))
-    lines.wait_for(started_transfer)
-    partial = [path.name for path in destination.iterdir()]
-    assert len(partial) == 1 and partial[0].endswith(".part")  # the download is under way
-    lines.process.send_signal(signum)
-    code, seen, err = lines.finish()
-    assert code == 130, err
-    assert seen[-1]["type"] == "job_cancelled"
-    assert list(destination.iterdir()) == []
-
-
-def test_second_sigint_still_waits_for_cleanup(rclone_s3: S3Server, slow_volume: str, big_file: Path) -> None:
-    lines = JsonLines(sdgui("copy", str(big_file), "cloud:", "--json"))
-    lines.wait_for(started_transfer)
-    lines.process.send_signal(signal.SIGINT)
-    lines.process.send_signal(signal.SIGINT)
-    code, seen, err = lines.finish()
-    assert code == 130, err
-    assert seen[-1]["type"] == "job_cancelled"  # it waited for the job to end, not just for the signal
-    assert rclone_s3.open_multipart_uploads(slow_volume) == []
-    assert keys(rclone_s3, slow_volume) == []
-
-
-# -- the window and the demo ----------------------------------------------------------------------------------
-
-
-def test_no_window_without_gui(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "sdgui.gui.app", None)  # makes the import fail as if it were missing
-    code, out, err = run(capsys)
-    assert (code, out) == (1, "")
-    assert len(err.splitlines()) == 1 and "window is not available" in err
-
-
-def test_demo_without_gui_falls_back_to_headless(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "sdgui.gui.app", None)
-    calls: list[str] = []
-
-    def headless_demo() -> int:
-        calls.append("demo")
-        return 0
-
-    monkeypatch.setattr("sdgui.demo.run_headless_demo", headless_demo)
-    code, out, _ = run(capsys, "--demo")
-    assert code == 0 and calls == ["demo"]
-    assert "headless demo" in out
-
-
-def test_headless_demo_end_to_end() -> None:
-    process = subprocess.run(
-        [sys.executable, "-c", "from sdgui.demo import run_headless_demo; raise SystemExit(run_headless_demo())"],
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        env=os.environ.copy(),
-        check=False,
-    )
-    assert process.returncode == 0, process.stderr
-    root = data_dir()
-    sample, download = root / "demo-sample", root / "demo-download" / "sample"
-    copied = sorted(p.relative_to(sample) for p in sample.rglob("*") if p.is_file())
-    assert len(copied) == 4
-    for rel in copied:
-        assert (download / rel).read_bytes() == (sample / rel).read_bytes()
-        assert (root / "demo-s3" / "demo" / "sample" / rel).read_bytes() == (sample / rel).read_bytes()
-    assert (sample / "random.bin").stat().st_size == 20 * MiB
-    assert str(download) in process.stdout
-
-    config = tomllib.loads((Path(os.environ["SDGUI_CONFIG_DIR"]) / "volumes.toml").read_text())
-    demo = config["volumes"]["demo"]
-    assert demo["secret_env"] == "SDGUI_DEMO_SECRET" and demo["allow_http"] is True
-    port = int(demo["endpoint"].rsplit(":", 1)[1])
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0  # the server was stopped
-
-
-def test_unexpected_error_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(args: object) -> int:
-        raise RuntimeError("something odd")
-
-    monkeypatch.setattr("sdgui.cli.ls", boom)
-    code, _, err = run(capsys, "ls", "/")
-    assert code == 1
-    assert err == "sdgui: unexpected error: RuntimeError: something odd (run with --verbose for details)\n"
-
-
-def test_window_without_a_display_says_so(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    result = subprocess.run([sys.executable, "-m", "sdgui"], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1
-    assert "no display" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_demo_window_closes_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    env.update(SDGUI_CONFIG_DIR=str(tmp_path / "config"), SDGUI_DATA_DIR=str(tmp_path / "data"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sdgui", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        deadline = time.monotonic() + 60
-        ready = ""
-        while "close the window or press Ctrl-C" not in ready:  # printed once the window is shown
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the demo window did not open"
-            readable, _, _ = select.select([process.stdout], [], [], 0.5)
-            if readable:
-                ready += process.stdout.readline()
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, err
-    assert "Traceback" not in err and "unexpected error" not in err
-    log = (tmp_path / "data" / "demo-s3.log").read_text()
-    assert "Starting s3 server" in log

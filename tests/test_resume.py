@@ -28,7 +28,8 @@ from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeRegistry, data_dir
 from tests.copying import add_volume as register_volume
 from tests.servers import S3Server
-from tests.test_cli import SUBPROCESS_TIMEOUT, JsonLines, ThrottlingProxy, add_volume, events, of_type, run, sdgui
+from tests.test_cli import SUBPROCESS_TIMEOUT, JsonLines, add_volume, events, of_type, run, sdgui
+from tests.throttling_proxy import ThrottlingProxy
 
 MiB = 1024 * 1024
 

@@ -26,8 +26,9 @@ from sdgui.gui.models.transfers_model import Column
 from tests.copying import add_volume, read_object, write_tree
 from tests.gui._unfinished import leave_cancelled_job
 from tests.servers import S3Server
-from tests.test_cli import JsonLines, ThrottlingProxy, sdgui
+from tests.test_cli import JsonLines, sdgui
 from tests.test_resume import file_blake3, partials, past, put_with_blake3
+from tests.throttling_proxy import ThrottlingProxy
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("settings_dir")]
 

@@ -19,8 +19,9 @@ from sdgui.core.settings import MiB
 from tests.cloud_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, GcsXml, azurite_account_sas
 from tests.copying import add_azure_volume, add_gcs_volume
 from tests.gcs_xml_server import StoredObject
-from tests.test_cli import JsonLines, ThrottlingProxy, of_type, sdgui
+from tests.test_cli import JsonLines, of_type, sdgui
 from tests.test_resume import kill_when, partials, past, resume
+from tests.throttling_proxy import ThrottlingProxy
 
 SIZE = 24 * MiB  # above the single-GET threshold: the ranged, resumable path
 RATE = 8 * 1000 * 1000
