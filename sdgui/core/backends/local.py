@@ -61,8 +61,11 @@ class LocalBackend(VolumeBackend):
     def key_of_local(self, path: Path) -> str:
         return self.key_of(path)
 
-    def _where(self, key: str) -> str:
-        return self._joined(key) if self.volume == "local" else key
+    def _where(self, key: str, joined: str | None = None) -> str:
+        """How an error names ``key``: its full path on the "local" volume (``joined``, when already made)."""
+        if self.volume != "local":
+            return key
+        return joined if joined is not None else self._joined(key)
 
     def _entry(self, key: str, st: os.stat_result) -> Entry:
         is_dir = stat_mod.S_ISDIR(st.st_mode)
@@ -146,8 +149,7 @@ class LocalBackend(VolumeBackend):
     def open_atomic(self, key: str, *, tag: str | None = None) -> AtomicFile:
         """A temporary file that replaces ``key`` on commit; ``tag`` fixes its name and keeps what it holds."""
         joined = self._joined(key)
-        where = joined if self.volume == "local" else key
-        return AtomicFile(joined, volume=self.error_volume, key=where, tag=tag)
+        return AtomicFile(joined, volume=self.error_volume, key=self._where(key, joined), tag=tag)
 
     def write(
         self,
