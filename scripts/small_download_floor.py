@@ -92,10 +92,12 @@ def main() -> int:
         secret = (server.access_key, server.secret_key)
 
         def commands(out: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
-            proto = [python, "-c", PROTOTYPE, "", server.endpoint, *secret, str(args.files), str(out)]
+            def prototype(mode: str) -> list[str]:
+                return [python, "-c", PROTOTYPE, mode, server.endpoint, *secret, str(args.files), str(out)]
+
             return {
-                "prototype, 64 threads": ([*proto[:3], "threads", *proto[4:]], sdgui.env),
-                "prototype, asyncio": ([*proto[:3], "async", *proto[4:]], sdgui.env),
+                "prototype, 64 threads": (prototype("threads"), sdgui.env),
+                "prototype, asyncio": (prototype("async"), sdgui.env),
                 "sdgui copy": (sdgui.download_dir(vol, PREFIX, out), sdgui.env),
                 "s5cmd cp": (s5cmd.download_dir(vol, PREFIX, out), s5cmd.env_for(vol)),
             }

@@ -228,8 +228,8 @@ def entry() -> int:
 def _imported() -> None:
     """The command's modules are imported: the cycle collector runs again, over what is made from now on (the
     modules' objects, which live as long as the process, are left out of it). Collecting while the modules were
-    imported cost ~10 ms of every start. Nothing where ``entry`` did not stop it (``main`` called in a process
-    of its own)."""
+    imported cost ~10 ms of every start. Nothing where ``entry`` did not stop it (``main`` called by tests or
+    by another program)."""
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
