@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sdgui.core.backends.atomic_file import AtomicFile, DeferredSync
+from sdgui.core.backends.part_checksums import crc64nvme_model, part_checksum_b64
 from sdgui.core.backends.resumable_uploads import (
     MAX_PARTS,
     MIN_PART_SIZE,
@@ -43,6 +44,8 @@ __all__ = [
     "UploadedPart",
     "VolumeBackend",
     "WriteResult",
+    "crc64nvme_model",
+    "part_checksum_b64",
     "sha256_b64",
 ]
 

@@ -6,21 +6,29 @@ keys are relative to the volume root, as everywhere else.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 
+from sdgui.core.backends.part_checksums import PartChecksum, part_checksum_b64, sha256_b64
 from sdgui.core.settings import MiB
+
+__all__ = [
+    "MAX_PARTS",
+    "MIN_PART_SIZE",
+    "NewUpload",
+    "OpenUpload",
+    "PartChecksum",
+    "ResumableUploads",
+    "UploadedPart",
+    "sha256_b64",
+]
 
 MIN_PART_SIZE = 5 * MiB
 """S3 refuses smaller parts, except the last one."""
 MAX_PARTS = 10_000
-
-PartChecksum = Literal["sha256", "md5"]
-"""How the server validates each part: x-amz-checksum-sha256, or Content-MD5 where that is not supported."""
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
@@ -40,18 +48,20 @@ class OpenUpload:
 
 @dataclass(frozen=True)
 class UploadedPart:
-    """A part the server holds: its number, ETag (unquoted), size and, for sha256 uploads, its checksum."""
+    """A part the server holds: its number, ETag (unquoted), size and, for crc64nvme and sha256 uploads, its
+    checksum (base64) in ``algorithm``."""
 
     number: int
     etag: str
     size: int
-    sha256: str | None = None
+    checksum: str | None = None
+    algorithm: PartChecksum = "md5"
 
     def matches(self, data: bytes | memoryview) -> bool:
-        """True when ``data`` are provably the bytes of this part (same size, and its MD5 ETag or SHA-256)."""
+        """True when ``data`` are provably the bytes of this part (same size, and its checksum or MD5 ETag)."""
         if len(data) != self.size:
             return False
-        if self.sha256 is not None and self.sha256 == sha256_b64(data):
+        if self.checksum is not None and self.checksum == part_checksum_b64(self.algorithm, data):
             return True
         # The ETag of a part is the MD5 of its bytes on S3 without SSE-KMS/SSE-C; elsewhere it cannot prove anything.
         import hashlib  # here, as in sha256_b64: a listing, which imports this module, hashes nothing
@@ -65,13 +75,6 @@ class NewUpload:
 
     upload_id: str
     checksum: PartChecksum
-
-
-def sha256_b64(data: bytes | memoryview) -> str:
-    """The base64 SHA-256 of ``data``, as S3's x-amz-checksum-sha256 carries it."""
-    import hashlib
-
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
 class ResumableUploads(Protocol):
@@ -95,8 +98,8 @@ class ResumableUploads(Protocol):
         checksum: PartChecksum = "md5",
         cancel_check: Callable[[], None] | None = None,
     ) -> UploadedPart:
-        """Send part ``number``; the server checks it against its SHA-256 or Content-MD5. ``cancel_check`` is
-        called between the blocks sent: its CancelledError stops the part mid-send."""
+        """Send part ``number``; the server checks it against its ``checksum`` (CRC64NVME, SHA-256 or Content-MD5).
+        ``cancel_check`` is called between the blocks sent: its CancelledError stops the part mid-send."""
         ...
 
     def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart], metadata: Mapping[str, str]) -> str:

@@ -7,21 +7,17 @@ are compared. ``file_done`` then names the check that proved the bytes.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from blake3 import blake3
 
-from sdgui.core.backends.base import CompositeChecksum, Entry
-
-if TYPE_CHECKING:
-    import anycrc
+from sdgui.core.backends.base import CompositeChecksum, Entry, crc64nvme_model
 
 BLAKE3 = "blake3"
 PROVIDER_CHECKS: tuple[str, ...] = ("sha256", "sha1", "md5", "crc64nvme", "crc32c", "crc32")
@@ -39,13 +35,6 @@ class Digest(Protocol):
     def hexdigest(self) -> str: ...
 
 
-@functools.cache
-def _crc64nvme() -> anycrc.Model:
-    import anycrc
-
-    return anycrc.Model("CRC64-NVME")
-
-
 class _Crc:
     """A running CRC (zlib's CRC32, the crc32c package's hardware CRC32C, anycrc's CRC64NVME), as big-endian hex."""
 
@@ -61,7 +50,7 @@ class _Crc:
 
             self._crc32c = crc32c.crc32c
         elif name == "crc64nvme":
-            self._crc64nvme = _crc64nvme()
+            self._crc64nvme = crc64nvme_model()
 
     def update(self, data: bytes | memoryview, /) -> None:
         if self._name == "crc32":

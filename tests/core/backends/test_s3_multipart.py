@@ -3,6 +3,7 @@ sdgui's terms (resuming, cancelling and a changed file: test_s3_resumable_upload
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from sdgui.core import errors
 from sdgui.core.backends.botocore_errors import classify
 from sdgui.core.backends.local import LocalBackend
+from sdgui.core.backends.part_checksums import crc64nvme_b64, crc64nvme_model
+from sdgui.core.backends.resumable_uploads import MIN_PART_SIZE
 from sdgui.core.backends.s3.multipart import S3MultipartClient
 from sdgui.core.copy.upload.resumable import supports_resumable_upload
 from sdgui.core.volumes import VolumeConfig
@@ -52,22 +55,73 @@ def test_a_volume_prefix_is_added_and_stripped(s3_server: S3Server, bucket: str)
     assert [k for k, _ in s3_server.open_multipart_uploads(bucket)] == ["other/y.iso"]
 
 
-def test_sha256_part_checksums_where_the_server_has_them(client: S3MultipartClient, s3_server: S3Server) -> None:
+def test_crc64nvme_part_checksums_where_the_server_has_them(client: S3MultipartClient, s3_server: S3Server) -> None:
     started = client.start("probe", {"k": "v"})
     try:
         # moto and SeaweedFS echo ChecksumAlgorithm; rclone serve s3 ignores it, so its parts rely on Content-MD5
         # (which it checks).
-        assert started.checksum == ("md5" if s3_server.name == "rclone" else "sha256")
+        assert started.checksum == ("md5" if s3_server.name == "rclone" else "crc64nvme")
         part = client.upload_part("probe", started.upload_id, 1, b"abc", checksum=started.checksum)
-        assert (part.sha256 is not None) == (started.checksum == "sha256")
-        assert client.list_parts("probe", started.upload_id)[1].etag == part.etag
+        assert part.algorithm == started.checksum
+        assert part.checksum == (None if started.checksum == "md5" else crc64nvme_b64(crc64nvme_model().calc(b"abc")))
+        listed = client.list_parts("probe", started.upload_id)[1]
+        assert listed.etag == part.etag
+        assert listed.matches(b"abc") and not listed.matches(b"abd")
     finally:
         client.abort("probe", started.upload_id)
 
 
+def test_a_multipart_object_carries_the_full_object_crc64nvme(
+    client: S3MultipartClient, s3_server: S3Server, bucket: str
+) -> None:
+    """Completion says the whole object's CRC64NVME, combined from the parts': SeaweedFS checks it and keeps it as
+    the object's checksum, which any tool can check after a download."""
+    if s3_server.name != "seaweedfs":
+        pytest.skip("rclone serve s3 keeps no checksums; moto keeps a 4-byte value for a CRC64NVME")
+    first, second = os.urandom(MIN_PART_SIZE), os.urandom(1000)
+    started = client.start("whole.bin", {})
+    parts = [
+        client.upload_part("whole.bin", started.upload_id, n, data, checksum=started.checksum)
+        for n, data in ((1, first), (2, second))
+    ]
+    client.complete("whole.bin", started.upload_id, parts, {})
+    head = s3_server.client().head_object(Bucket=bucket, Key="whole.bin", ChecksumMode="ENABLED")
+    assert head["ChecksumType"] == "FULL_OBJECT"
+    assert head["ChecksumCRC64NVME"] == crc64nvme_b64(crc64nvme_model().calc(first + second))
+
+
+def test_completion_sends_the_whole_objects_crc64nvme_and_the_server_checks_it(
+    client: S3MultipartClient, s3_server: S3Server, bucket: str
+) -> None:
+    """Completion names the whole object's CRC64NVME, combined from the parts'. A value damaged on its way is
+    refused by the server, and no object appears."""
+    if s3_server.name != "seaweedfs":
+        pytest.skip("only SeaweedFS checks the full-object checksum here")
+    first, second = os.urandom(MIN_PART_SIZE), os.urandom(1000)
+    sent: list[str] = []
+
+    def damage(params: dict[str, Any], **_: Any) -> None:
+        sent.append(params["ChecksumCRC64NVME"])
+        params["ChecksumCRC64NVME"] = crc64nvme_b64(crc64nvme_model().calc(first + second) ^ 1)
+
+    client.client.meta.events.register("provide-client-params.s3.CompleteMultipartUpload", damage)
+    started = client.start("wrong.bin", {})
+    try:
+        parts = [
+            client.upload_part("wrong.bin", started.upload_id, n, data, checksum=started.checksum)
+            for n, data in ((1, first), (2, second))
+        ]
+        with pytest.raises(errors.ChecksumMismatchError):
+            client.complete("wrong.bin", started.upload_id, parts, {})
+    finally:
+        client.abort("wrong.bin", started.upload_id)
+    assert sent == [crc64nvme_b64(crc64nvme_model().calc(first + second))]
+    assert s3_server.client().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
 def test_a_part_damaged_on_the_way_is_refused(client: S3MultipartClient, s3_server: S3Server) -> None:
     if s3_server.name == "moto":
-        pytest.skip("moto_server checks neither Content-MD5 nor x-amz-checksum-sha256")
+        pytest.skip("moto_server checks neither Content-MD5 nor the parts' checksums")
     started = client.start("damaged", {})
     try:
         real = client.client.upload_part

@@ -42,6 +42,9 @@ _CHECKSUM_FIELDS = {
     "ChecksumCRC32": "crc32",
 }
 """HeadObject's additional checksums (base64 of the digest; a composite multipart one ends in -N)."""
+_DIGEST_BYTES = {"crc64nvme": 8, "sha256": 32, "sha1": 20, "crc32c": 4, "crc32": 4}
+"""How long each checksum's digest is: a value of another length is no checksum (moto answers HEAD with a 4-byte
+CRC64NVME)."""
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _FEW_EMPTY = 8
 """Up to this many zero-byte objects in a listed page are told from folder markers by HEADs; more by one listing."""
@@ -89,7 +92,7 @@ class S3Backend(ObjectStoreBackend):
             S3_CAPABILITIES,
             prefix=config.prefix,
             settings=settings,
-            provider_checked=True,  # checksum_algorithm sha256: the service checks every PUT and part
+            provider_checked=True,  # CRC64NVME on every PUT and part (multipart.py too): the service checks each
         )
         self.config = config
         self._multipart: S3MultipartClient | None = None
@@ -209,7 +212,13 @@ class S3Backend(ObjectStoreBackend):
             value = head.get(field)
             if not isinstance(value, str):
                 continue
-            digest = base64.b64decode(value.split("-", 1)[0]).hex()
+            try:
+                raw = base64.b64decode(value.split("-", 1)[0], validate=True)
+            except ValueError:
+                continue
+            if len(raw) != _DIGEST_BYTES[name]:
+                continue
+            digest = raw.hex()
             # A multipart object's checksum is composite unless the service says it covers the whole object (a
             # CRC64NVME always does); moto says nothing and leaves off the "-N".
             if head.get("ChecksumType") == "FULL_OBJECT" or name == "crc64nvme" or (parts is None and "-" not in value):

@@ -101,7 +101,7 @@ class S3Config:
 
     # -- obstore ----------------------------------------------------------------------------------------------
     def obstore_config(self) -> ObstoreS3Config:
-        """obstore's S3 settings: every PUT and part carries a SHA-256 the server checks."""
+        """obstore's S3 settings: every PUT and part carries a CRC64NVME the server checks."""
         config: ObstoreS3Config = {
             "checksum_algorithm": "crc64nvme",
             "virtual_hosted_style_request": not self.path_style,
@@ -138,9 +138,9 @@ class S3Config:
             "region_name": self.region,
             "s3": {
                 "addressing_style": "path" if self.path_style else "virtual",
-                # Every part carries its own checksum (SHA-256 or Content-MD5) that the server checks, so hashing
-                # the body a second time for the signature only costs CPU; skip it where nobody can alter the
-                # bytes on the way (TLS, or loopback), as obstore's unsigned_payload does.
+                # Every part carries its own checksum (CRC64NVME, SHA-256 or Content-MD5) that the server checks, so
+                # hashing the body a second time for the signature only costs CPU; skip it where nobody can alter
+                # the bytes on the way (TLS, or loopback), as obstore's unsigned_payload does.
                 "payload_signing_enabled": not self.private_channel,
             },
             "retries": {"mode": "standard", "total_max_attempts": self.http.total_attempts},

@@ -18,7 +18,8 @@ from sdgui.core import errors
 from sdgui.core.backends.base import RangeNotSupportedError
 from sdgui.core.backends.botocore_errors import error_code, translated
 from sdgui.core.backends.cancellable_body import body_for
-from sdgui.core.backends.resumable_uploads import NewUpload, OpenUpload, PartChecksum, UploadedPart, sha256_b64
+from sdgui.core.backends.part_checksums import full_object_crc64nvme, part_checksum_b64
+from sdgui.core.backends.resumable_uploads import NewUpload, OpenUpload, PartChecksum, UploadedPart
 from sdgui.core.backends.s3.config import S3Config
 from sdgui.core.backends.s3.properties import cannot_edit, replace_request
 from sdgui.core.cancel import CancelToken
@@ -26,6 +27,9 @@ from sdgui.core.cancel import CancelToken
 log = logging.getLogger(__name__)
 
 _CHECKSUM_REFUSED = frozenset({"InvalidArgument", "InvalidRequest", "NotImplemented"})
+_PART_CHECKSUMS: tuple[tuple[PartChecksum, str], ...] = (("crc64nvme", "CRC64NVME"), ("sha256", "SHA256"))
+"""The part checksums asked for, best first, with botocore's name for each."""
+_CHECKSUM_MEMBER: dict[PartChecksum, str] = {"crc64nvme": "ChecksumCRC64NVME", "sha256": "ChecksumSHA256"}
 RANGE_CHUNK = 256 * 1024
 """What one read of a ranged answer takes: small enough that a cancel is seen within a fraction of a second."""
 
@@ -48,7 +52,8 @@ class S3MultipartClient:
         self.prefix = config.prefix
         self._lock = threading.Lock()
         self._client: Any = None
-        self._sha256: bool | None = None  # learned from the first CreateMultipartUpload
+        self._refused: set[PartChecksum] = set()
+        """Part checksums the server refused on CreateMultipartUpload: not asked for again."""
 
     # -- the botocore client ----------------------------------------------------------------------------------
     @property
@@ -267,21 +272,25 @@ class S3MultipartClient:
 
     # -- one resumable upload ---------------------------------------------------------------------------------
     def start(self, key: str, metadata: Mapping[str, str]) -> NewUpload:
-        """CreateMultipartUpload with ``metadata`` as x-amz-meta-*; SHA-256 part checksums where the server has them."""
+        """CreateMultipartUpload with ``metadata`` as x-amz-meta-*, asking for CRC64NVME part checksums (the object
+        then carries a full-object CRC64NVME), or SHA-256 where the server refuses that, or neither."""
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._full(key), "Metadata": dict(metadata)}
         with self._translated(key):
-            if self._sha256 is not False:
+            for checksum, algorithm in _PART_CHECKSUMS:
+                if checksum in self._refused:
+                    continue
                 try:
-                    answer = self.client.create_multipart_upload(**request, ChecksumAlgorithm="SHA256")
+                    answer = self.client.create_multipart_upload(**request, ChecksumAlgorithm=algorithm)
                 except Exception as exc:
                     if error_code(exc) not in _CHECKSUM_REFUSED:
                         raise
-                    log.debug("%s refuses SHA-256 part checksums (%s); using Content-MD5", self.volume, exc)
-                    self._sha256 = False
-                else:
-                    # A server without flexible checksums (rclone serve s3) ignores the request: it does not echo it.
-                    self._sha256 = answer.get("ChecksumAlgorithm") == "SHA256"
-                    return NewUpload(answer["UploadId"], "sha256" if self._sha256 else "md5")
+                    log.debug("%s refuses %s part checksums (%s)", self.volume, algorithm, exc)
+                    self._refused.add(checksum)
+                    continue
+                # A server without flexible checksums (rclone serve s3) ignores the request: it does not echo it,
+                # and its parts rely on Content-MD5 (which it checks).
+                echoed = answer.get("ChecksumAlgorithm") == algorithm
+                return NewUpload(answer["UploadId"], checksum if echoed else "md5")
             answer = self.client.create_multipart_upload(**request)
         return NewUpload(answer["UploadId"], "md5")
 
@@ -294,9 +303,12 @@ class S3MultipartClient:
                 page = self.client.list_parts(**request)
                 for part in page.get("Parts", []):
                     number = int(part["PartNumber"])
-                    parts[number] = UploadedPart(
-                        number, _unquoted(part.get("ETag")), int(part.get("Size", 0)), part.get("ChecksumSHA256")
-                    )
+                    etag, size = _unquoted(part.get("ETag")), int(part.get("Size", 0))
+                    parts[number] = UploadedPart(number, etag, size)
+                    for checksum, member in _CHECKSUM_MEMBER.items():
+                        if isinstance(part.get(member), str):
+                            parts[number] = UploadedPart(number, etag, size, part[member], checksum)
+                            break
                 marker = page.get("NextPartNumberMarker")
                 if not page.get("IsTruncated") or not marker or marker == request.get("PartNumberMarker"):
                     return parts
@@ -312,7 +324,8 @@ class S3MultipartClient:
         checksum: PartChecksum = "md5",
         cancel_check: Callable[[], None] | None = None,
     ) -> UploadedPart:
-        """Upload part ``number`` with its SHA-256 (sha256 uploads) or its Content-MD5: the server checks it.
+        """Upload part ``number`` with its CRC64NVME or SHA-256 (as the upload asked), else its Content-MD5: the
+        server checks it.
         A file-like body (what ``cancel_check`` needs) makes botocore send ``Expect: 100-continue``, as the AWS
         CLI's uploads do: the server can refuse the part before its bytes are sent."""
         request: dict[str, Any] = {
@@ -323,26 +336,44 @@ class S3MultipartClient:
             "Body": body_for(data, cancel_check),
             "ContentLength": len(data),
         }
-        sha256 = sha256_b64(data) if checksum == "sha256" else None
-        if sha256 is not None:
-            request["ChecksumSHA256"] = sha256
+        value = part_checksum_b64(checksum, data)
+        if value is not None:
+            request[_CHECKSUM_MEMBER[checksum]] = value
         else:
             # MD5 costs twice SHA-256's CPU here; it is the check of servers without flexible checksums.
             request["ContentMD5"] = base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
         with self._translated(key):
             answer = self.client.upload_part(**request)
-        return UploadedPart(number, _unquoted(answer.get("ETag")), len(data), sha256)
+        return UploadedPart(number, _unquoted(answer.get("ETag")), len(data), value, checksum)
 
     def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart], metadata: Mapping[str, str]) -> str:
-        """CompleteMultipartUpload with the parts in order; returns the object's ETag (unquoted)."""
+        """CompleteMultipartUpload with the parts in order; returns the object's ETag (unquoted). A CRC64NVME
+        upload also says the whole object's CRC64NVME, combined from its parts': the server checks the assembled
+        object against it (a part missing, doubled or out of order is refused)."""
+        ordered = sorted(parts, key=lambda p: p.number)
         listed: list[dict[str, Any]] = []
-        for part in sorted(parts, key=lambda p: p.number):
+        for part in ordered:
             entry: dict[str, Any] = {"PartNumber": part.number, "ETag": f'"{part.etag}"'}
-            if part.sha256 is not None:
-                entry["ChecksumSHA256"] = part.sha256
+            if part.checksum is not None and part.algorithm in _CHECKSUM_MEMBER:
+                entry[_CHECKSUM_MEMBER[part.algorithm]] = part.checksum
             listed.append(entry)
+        request: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self._full(key),
+            "UploadId": upload_id,
+            "MultipartUpload": {"Parts": listed},
+        }
+        if ordered and all(p.algorithm == "crc64nvme" and p.checksum is not None for p in ordered):
+            whole = full_object_crc64nvme((str(p.checksum), p.size) for p in ordered)
+            if whole is not None:
+                request.update(ChecksumCRC64NVME=whole, ChecksumType="FULL_OBJECT")
         with self._translated(key):
-            answer = self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=self._full(key), UploadId=upload_id, MultipartUpload={"Parts": listed}
-            )
+            try:
+                answer = self.client.complete_multipart_upload(**request)
+            except Exception as exc:
+                if "ChecksumType" not in request or error_code(exc) not in _CHECKSUM_REFUSED:
+                    raise
+                log.debug("%s refuses a full-object checksum on completion (%s); completing without", self.volume, exc)
+                del request["ChecksumCRC64NVME"], request["ChecksumType"]
+                answer = self.client.complete_multipart_upload(**request)
         return _unquoted(answer.get("ETag"))

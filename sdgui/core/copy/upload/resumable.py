@@ -29,7 +29,7 @@ from sdgui.core.backends.base import (
     UploadedPart,
     VolumeBackend,
     WriteResult,
-    sha256_b64,
+    part_checksum_b64,
 )
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
 from sdgui.core.settings import MiB
@@ -71,7 +71,7 @@ class ResumeToken:
     def from_json(cls, data: Mapping[str, Any]) -> ResumeToken | None:
         """The token ``data`` describes, or None when it is from another version or malformed."""
         try:
-            if data.get("version") != TOKEN_VERSION or data["checksum"] not in ("sha256", "md5"):
+            if data.get("version") != TOKEN_VERSION or data["checksum"] not in ("crc64nvme", "sha256", "md5"):
                 return None
             return cls(
                 key=str(data["key"]),
@@ -128,7 +128,7 @@ def resumable_upload(
 ) -> str:
     """Upload the file at ``path`` to ``key`` as a multipart upload, resuming the one ``resume_token`` names.
 
-    Parts the server already holds are reused only if their size and their MD5 ETag (or SHA-256) match the local
+    Parts the server already holds are reused only if their size and their checksum (or MD5 ETag) match the local
     bytes; if one does not, the upload starts over (servers like rclone cannot replace a part). ``on_part_done``
     gets the updated token (JSON-able) once the upload exists and after each part. The bytes read are blake3-hashed
     in order and must match ``metadata["sdgui-blake3"]`` before the upload completes. Returns the object's ETag.
@@ -282,8 +282,12 @@ def _send_parts(
                     )
                     pending.add(part)
                 elif listed.matches(data):
-                    sha256 = sha256_b64(data) if token.checksum == "sha256" and listed.sha256 is None else listed.sha256
-                    record(UploadedPart(number, listed.etag, listed.size, sha256), reused=True)
+                    if listed.algorithm != token.checksum or listed.checksum is None:
+                        # completion names each part's checksum in the upload's algorithm; the listing may not
+                        listed = UploadedPart(
+                            number, listed.etag, listed.size, part_checksum_b64(token.checksum, data), token.checksum
+                        )
+                    record(listed, reused=True)
                 else:
                     raise _UnprovenPart(number)
                 collect(block=False)
