@@ -16,10 +16,11 @@ import pytest
 from azure.storage.blob import ContentSettings
 
 from sdgui.core import errors
-from sdgui.core.backends.base import VolumeBackend
+from sdgui.core.backends.base import VolumeBackend, crc64nvme_model
 from sdgui.core.backends.factory import backend_for_config
 from sdgui.core.backends.gcs import GcsBackend
 from sdgui.core.backends.local import LocalBackend
+from sdgui.core.backends.part_checksums import crc64nvme_b64
 from sdgui.core.settings import TransferSettings
 from sdgui.core.volumes import VolumeConfig
 from tests.cloud_servers import Azurite, GcsXml
@@ -34,6 +35,38 @@ def checksum_server(request: pytest.FixtureRequest) -> S3Server:
     server: S3Server = request.getfixturevalue({"moto": "moto_s3", "seaweedfs": "seaweed_s3"}[request.param])
     server.ensure_running()
     return server
+
+
+def test_a_full_object_crc64nvme_is_a_check_and_a_value_of_the_wrong_length_is_none(checksum_server: S3Server) -> None:
+    """A multipart object another tool wrote with CRC64NVME parts: SeaweedFS keeps the whole object's CRC64NVME,
+    which proves a download; moto answers HEAD with a 4-byte value for it, which proves nothing and is left out."""
+    bucket = checksum_server.new_bucket()
+    client = checksum_server.client()
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
+    upload = client.create_multipart_upload(Bucket=bucket, Key="big.bin", ChecksumAlgorithm="CRC64NVME")["UploadId"]
+    listed = []
+    for number, data in enumerate(parts, 1):
+        crc = crc64nvme_b64(crc64nvme_model().calc(data))
+        answer = client.upload_part(
+            Bucket=bucket, Key="big.bin", UploadId=upload, PartNumber=number, Body=data, ChecksumCRC64NVME=crc
+        )
+        listed.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumCRC64NVME": crc})
+    client.complete_multipart_upload(Bucket=bucket, Key="big.bin", UploadId=upload, MultipartUpload={"Parts": listed})
+    add_volume(checksum_server, bucket)
+    backend = open_backend("cloud")
+    try:
+        checksums = backend.stat_with_checksums("big.bin").checksums
+    finally:
+        backend.close()
+    if checksum_server.name == "seaweedfs":
+        assert checksums == {"crc64nvme": f"{crc64nvme_model().calc(b''.join(parts)):016x}"}
+    else:
+        assert (
+            checksum_server.client()
+            .head_object(Bucket=bucket, Key="big.bin", ChecksumMode="ENABLED")
+            .get("ChecksumCRC64NVME")
+        )  # moto's value is there, and 4 bytes long
+        assert checksums == {}
 
 
 @pytest.mark.parametrize("algorithm", ["SHA256", "CRC32"])
