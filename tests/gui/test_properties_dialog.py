@@ -23,6 +23,7 @@ from tests.cloud_servers import Azurite, FakeGcs, GcsXml
 from tests.copying import add_azure_volume, add_gcs_volume
 from tests.core.backends.test_gcs_headers import json_get, json_patch, media
 from tests.core.backends.test_object_properties import adc_backend
+from tests.core.copy.test_multipart_etags import put_in_parts
 from tests.gui.test_main_window import OpenWindow, focus, local_path, select, wait_listed, wait_names
 from tests.gui.test_main_window import local_dir as local_dir
 from tests.gui.test_main_window import open_window as open_window
@@ -92,6 +93,22 @@ def test_an_s3_objects_headers_are_edited_through_the_dialog(
     assert client.get_object(Bucket=cloud, Key="page.html")["Body"].read() == body
     assert dialog.content_type.text() == "text/html; charset=utf-8"  # re-read from the service
     assert f"SHA-256: {hashlib.sha256(body).hexdigest()}" in dialog.text()
+    dialog.close()
+
+
+def test_a_multipart_object_without_checksums_shows_its_etag_as_the_check(
+    qtbot: QtBot, open_window: OpenWindow, moto_s3: S3Server, cloud: str, local_dir: Path
+) -> None:
+    """What s5cmd and older tools write: no checksum, a multipart ETag, which downloads are checked against."""
+    data = os.urandom(11 * 1024 * 1024)
+    put_in_parts(moto_s3, cloud, "video.mp4", data)
+    etag = moto_s3.client().head_object(Bucket=cloud, Key="video.mp4")["ETag"].strip('"')
+    window = open_window(left=local_path(local_dir), right=SdPath.parse("cloud:"))
+    wait_listed(qtbot, window.right, SdPath.parse("cloud:"))
+    dialog = open_properties(qtbot, window, "right", "video.mp4")
+    text = dialog.text()
+    assert f"MD5-composite: {etag.split('-')[0]} (the ETag, over 3 parts)" in text
+    assert "Verification: every download is checked against its md5-composite" in text
     dialog.close()
 
 

@@ -84,10 +84,13 @@ class CompositeChecksum:
     one after another. It proves the bytes only with the part sizes they were uploaded in."""
 
     algorithm: str
-    """"crc32", "crc32c", "sha1" or "sha256"."""
+    """"crc32", "crc32c", "sha1" or "sha256"; "md5" for a multipart ETag (``from_etag``)."""
     value: str
     """Lowercase hex of the checksum of the concatenated part digests."""
     part_sizes: tuple[int, ...]
+    from_etag: bool = False
+    """The value is a multipart ETag, which S3 makes the MD5 of its parts' MD5s (as do MinIO, Ceph and SeaweedFS);
+    a service may make it otherwise, so a mismatch proves nothing until the same bytes arrive twice."""
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,8 @@ class Expected:
     value: str
     part_sizes: tuple[int, ...] = ()
     """For a composite check, the sizes of the parts the object was uploaded in."""
+    from_etag: bool = False
+    """The value is a multipart ETag, which a service may make otherwise than S3: a mismatch alone proves nothing."""
 
 
 def expected_of(entry: Entry) -> Expected | None:
@@ -140,7 +142,9 @@ def expected_of(entry: Entry) -> Expected | None:
 def _composite_check(composite: CompositeChecksum | None) -> Expected | None:
     if composite is None or composite.algorithm not in PROVIDER_CHECKS or not composite.part_sizes:
         return None
-    return Expected(composite.algorithm + COMPOSITE_SUFFIX, composite.value.lower(), composite.part_sizes)
+    return Expected(
+        composite.algorithm + COMPOSITE_SUFFIX, composite.value.lower(), composite.part_sizes, composite.from_etag
+    )
 
 
 def best_provider_check(checksums: Mapping[str, str]) -> Expected | None:

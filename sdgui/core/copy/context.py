@@ -176,6 +176,8 @@ class CopyContext:
     preserve_mtime: bool = True
     range_support: dict[str, bool] = field(default_factory=dict)
     """Per source volume: False once a server answered a ranged GET with the whole object."""
+    etag_parts: dict[str, bool] = field(default_factory=dict)
+    """Per source volume: False once its multipart ETags turned out to be no MD5 of the parts' MD5s."""
     resume_tokens: ResumeTokens | None = None
     """When set, large uploads to s3/r2 volumes keep a resume token here and can resume after a crash."""
     bandwidth: BandwidthLimiter = field(default_factory=BandwidthLimiter)

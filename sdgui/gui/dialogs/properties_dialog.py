@@ -152,7 +152,12 @@ class PropertiesDialog(QDialog):
                 rows.append((label, self._checksum(value)))
         if entry.composite is not None:
             composite = entry.composite
-            shown = f"{composite.value} (composite of {len(composite.part_sizes)} parts)"
+            parts = len(composite.part_sizes)
+            shown = (
+                f"{composite.value} (the ETag, over {parts} parts)"
+                if composite.from_etag
+                else f"{composite.value} (composite of {parts} parts)"
+            )
             rows.append((f"{CHECKSUM_NAMES.get(composite.algorithm, composite.algorithm)}-composite", shown))
         rows.append(("Stored blake3", entry.blake3 or "— (not copied by sdgui)"))
         expected = expected_of(entry)

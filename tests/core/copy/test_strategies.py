@@ -83,26 +83,6 @@ def test_download_of_foreign_object_is_verified_by_its_md5_etag(
     assert (tmp_path / "foreign.bin").read_bytes() == data
 
 
-def test_download_of_a_multipart_foreign_object_is_unverified_but_intact(moto_s3: S3Server, tmp_path: Path) -> None:
-    """A multipart ETag (md5 of the parts' md5s, then -N) proves nothing about the bytes: honest "unverified"."""
-    bucket = moto_s3.new_bucket()
-    add_volume(moto_s3, bucket)
-    client = moto_s3.client()
-    data = os.urandom(6 * MiB)
-    upload = client.create_multipart_upload(Bucket=bucket, Key="parts.bin")["UploadId"]
-    parts = []
-    for number, start in ((1, 0), (2, 5 * MiB)):
-        body = data[start : start + 5 * MiB]
-        answer = client.upload_part(Bucket=bucket, Key="parts.bin", UploadId=upload, PartNumber=number, Body=body)
-        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-    client.complete_multipart_upload(Bucket=bucket, Key="parts.bin", UploadId=upload, MultipartUpload={"Parts": parts})
-    run = run_copy(["cloud:parts.bin"], f"{tmp_path}/", SMALL_PARTS)
-    assert run.final.type == "job_finished", run.final
-    done = run.of("file_done")[0]
-    assert (done.verified, done.check) == ("unverified", None)  # type: ignore[attr-defined]
-    assert (tmp_path / "parts.bin").read_bytes() == data
-
-
 def test_tampered_object_fails_checksum_and_leaves_nothing(s3_server: S3Server, bucket: str, tmp_path: Path) -> None:
     add_volume(s3_server, bucket)
     s3_server.client().put_object(

@@ -203,6 +203,15 @@ class S3Backend(ObjectStoreBackend):
         with self._translated(key):
             return obstore.sign(self.s3_store, "GET", self._full(key), expires_in)
 
+    def _etag_composite(self, key: str, size: int, etag: str, parts: int) -> CompositeChecksum | None:
+        """A multipart object with no other checksum: its ETag, the MD5 of its parts' MD5s on S3 (and most
+        services that speak it), checked part by part where the part sizes are known."""
+        value = etag.strip('"').lower().rpartition("-")[0]
+        if not self.config.multipart_etags or not _MD5_HEX.fullmatch(value):
+            return None
+        sizes = self.multipart.part_sizes(key, size, parts)
+        return CompositeChecksum("md5", value, sizes, from_etag=True) if sizes else None
+
     def _entry_of_head(self, key: str, head: Mapping[str, Any]) -> Entry:
         size = int(head.get("ContentLength", 0))
         parts = _parts_of(str(head.get("ETag") or ""))
@@ -227,9 +236,12 @@ class S3Backend(ObjectStoreBackend):
                 sizes = self.multipart.part_sizes(key, size, parts)
                 composite = CompositeChecksum(name, digest, sizes) if sizes else None
         encrypted = head.get("ServerSideEncryption") in ("aws:kms", "aws:kms:dsse") or head.get("SSECustomerAlgorithm")
-        md5 = None if encrypted else _md5_etag(str(head.get("ETag") or ""))
+        etag = str(head.get("ETag") or "")
+        md5 = None if encrypted else _md5_etag(etag)
         if md5:
             checksums["md5"] = md5
+        elif parts is not None and not checksums and composite is None and not encrypted:
+            composite = self._etag_composite(key, size, etag, parts)
         return Entry(
             key=key.strip("/"),
             is_dir=False,

@@ -41,6 +41,8 @@ class S3Config:
     secret_access_key: str | None = field(repr=False)
     http: HttpPolicy
     upload_concurrency: int = 4
+    multipart_etags: bool = True
+    """Whether the service's multipart ETag is the MD5 of its parts' MD5s, as on S3 (R2's is not)."""
     aws_profile: AwsProfile | None = field(default=None, compare=False)
     """The volume's AWS profile, resolved: its botocore session and credentials serve both clients."""
 
@@ -83,6 +85,7 @@ class S3Config:
             secret_access_key=secret if config.access_key_id else None,
             http=HttpPolicy.from_settings(settings, allow_http=bool(config.allow_http)),
             upload_concurrency=settings.upload_concurrency,
+            multipart_etags=config.kind == "s3",
             aws_profile=profile,
         )
 
