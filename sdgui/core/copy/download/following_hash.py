@@ -5,8 +5,10 @@ than reading the whole file back once it is complete, each check has a thread th
 as everything before it is written (from the page cache, moments after the write) and hashes it, so the checks
 overlap the download and only the last stretch is left when the last byte lands. One thread per check: an MD5 costs
 five times a blake3 on one core (and cannot be spread), so blake3 and the service's check run side by side instead
-of one after the other. A check learnt while the download runs (the service's checksums come with a second request,
-sent alongside the first ranges) starts late: its thread reads from the start and catches up with the others.
+of one after the other. A composite check (the digest of the parts' digests, as S3's multipart ETag is) is spread
+over PART_HASHERS threads, a part each: it is often learnt late, and its parts can be hashed side by side. A check
+learnt while the download runs (the service's checksums come with a second request, sent alongside the first ranges)
+starts late: its threads read from the start and catch up with the others.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import os
 import threading
 from collections.abc import Iterable
 
-from sdgui.core.copy.checks import Digest, new_digest
+from sdgui.core.copy.checks import COMPOSITE_SUFFIX, Digest, new_digest
 
 log = logging.getLogger(__name__)
 
 READ_SIZE = 4 * 1024 * 1024
+PART_HASHERS = min(4, os.cpu_count() or 1)
+"""Threads that hash a composite check's parts side by side."""
 
 
 class FollowingHasher:
@@ -37,7 +41,7 @@ class FollowingHasher:
         self._awaited = False
         """Set once ``result`` waits: only then does each hashed stretch need to say so."""
         self._failure: BaseException | None = None
-        self._followers: dict[str, _Follower] = {}
+        self._followers: dict[str, _Follower | _PartsFollower] = {}
         self.add(names, part_sizes)
 
     @property
@@ -52,9 +56,14 @@ class FollowingHasher:
                 return
             for name in names:
                 if name not in self._followers:
-                    follower = _Follower(self, name, part_sizes)
+                    follower: _Follower | _PartsFollower = (
+                        _PartsFollower(self, name, part_sizes)
+                        if name.endswith(COMPOSITE_SUFFIX) and part_sizes
+                        else _Follower(self, name, part_sizes)
+                    )
                     self._followers[name] = follower
-                    follower.thread.start()
+                    for thread in follower.threads:
+                        thread.start()
 
     def advance(self, front: int) -> None:
         """The file's first ``front`` bytes are written."""
@@ -80,16 +89,17 @@ class FollowingHasher:
         self.close()
         if self._failure is not None:
             raise self._failure
-        return {name: follower.digest.hexdigest() for name, follower in self._followers.items()}
+        return {name: follower.hexdigest() for name, follower in self._followers.items()}
 
     def close(self) -> None:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
         for follower in self._all():
-            follower.thread.join()
+            for thread in follower.threads:
+                thread.join()
 
-    def _all(self) -> list[_Follower]:
+    def _all(self) -> list[_Follower | _PartsFollower]:
         return list(self._followers.values())
 
     def _fail(self, exc: BaseException) -> None:
@@ -109,7 +119,7 @@ class _Follower:
         self.generation = hasher._generation
         self.hashed = 0
         self.digest = self._new_digest()
-        self.thread = threading.Thread(target=self._run, name=f"sdgui-hash-{name}", daemon=True)
+        self.threads = [threading.Thread(target=self._run, name=f"sdgui-hash-{name}", daemon=True)]
 
     def _new_digest(self) -> Digest:
         # One core each: the download runs on the others, and one core hashes faster than a network delivers.
@@ -117,6 +127,9 @@ class _Follower:
 
     def done(self, size: int, generation: int) -> bool:
         return self.generation == generation and self.hashed >= size
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
 
     def _run(self) -> None:
         hasher = self.hasher
@@ -154,6 +167,96 @@ class _Follower:
                         self.hashed = start + n
                         if hasher._awaited:
                             changed.notify_all()
+        except BaseException as exc:
+            hasher._fail(exc)
+        finally:
+            os.close(fd)
+
+
+class _PartsFollower:
+    """A composite check's threads: each hashes its share of the parts (every PART_HASHERS-th) behind the front,
+    and the check is the digest of the parts' digests, in order."""
+
+    def __init__(self, hasher: FollowingHasher, name: str, part_sizes: tuple[int, ...]) -> None:
+        self.hasher = hasher
+        self.algorithm = name.removesuffix(COMPOSITE_SUFFIX)
+        self.part_sizes = part_sizes
+        self.offsets = [sum(part_sizes[:i]) for i in range(len(part_sizes))]
+        self.fits = sum(part_sizes) == hasher._size
+        """Parts that do not add up to the file can never match (and the front would never reach their end)."""
+        workers = max(1, min(PART_HASHERS, len(part_sizes)))
+        self.digests: list[bytes | None] = [None] * len(part_sizes)
+        self.generations = [-1] * workers
+        """The generation each thread's parts are hashed for (see FollowingHasher.reset)."""
+        self.threads = [
+            threading.Thread(target=self._run, args=(worker, workers), name=f"sdgui-hash-{name}", daemon=True)
+            for worker in range(workers)
+        ]
+
+    def done(self, size: int, generation: int) -> bool:
+        if not self.fits:
+            return True
+        return all(g == generation for g in self.generations) and all(d is not None for d in self.digests)
+
+    def hexdigest(self) -> str:
+        if not self.fits:
+            return "short or long: the bytes do not fill the parts"
+        combined = new_digest(self.algorithm)
+        combined.update(b"".join(d or b"" for d in self.digests))
+        return combined.hexdigest()
+
+    def _run(self, worker: int, workers: int) -> None:
+        hasher = self.hasher
+        if not self.fits:
+            return
+        mine = range(worker, len(self.part_sizes), workers)
+        try:
+            fd = os.open(hasher._path, os.O_RDONLY)
+        except OSError as exc:
+            hasher._fail(exc)
+            return
+        buffer = bytearray(min(READ_SIZE, max(1, max(self.part_sizes))))
+        view = memoryview(buffer)
+        changed = hasher._changed
+        generation, index, position, end, part = -1, 0, 0, 0, 0
+        digest: Digest | None = None
+        try:
+            while True:
+                with changed:
+                    while True:
+                        if hasher._closed:
+                            return
+                        if generation != hasher._generation:  # (re)start on the file's current bytes
+                            generation = self.generations[worker] = hasher._generation
+                            for i in mine:
+                                self.digests[i] = None
+                            index, digest = 0, None
+                        if index < len(mine):
+                            part = mine[index]
+                            if digest is None:
+                                digest, position = new_digest(self.algorithm), self.offsets[part]
+                            end = self.offsets[part] + self.part_sizes[part]
+                            if position < min(hasher._front, end) or position == end:
+                                break
+                        changed.wait()
+                    start = position
+                    length = min(len(buffer), min(hasher._front, end) - start)
+                n = os.preadv(fd, [view[:length]], start) if length else 0
+                with changed:
+                    if generation != hasher._generation:
+                        continue  # the file was emptied meanwhile: what was read is gone, start over
+                if length and n <= 0:
+                    raise OSError(f"the file ended at {start} of {hasher._size} bytes while being hashed")
+                digest.update(view[:n])
+                position = start + n
+                if position == end:
+                    value = bytes.fromhex(digest.hexdigest())
+                    with changed:
+                        if generation == hasher._generation:
+                            self.digests[part] = value
+                            if hasher._awaited:
+                                changed.notify_all()
+                    index, digest = index + 1, None
         except BaseException as exc:
             hasher._fail(exc)
         finally:
