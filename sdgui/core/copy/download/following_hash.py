@@ -41,7 +41,7 @@ class FollowingHasher:
         self._awaited = False
         """Set once ``result`` waits: only then does each hashed stretch need to say so."""
         self._failure: BaseException | None = None
-        self._followers: dict[str, _Follower | _PartsFollower] = {}
+        self._followers: dict[str, _Follower] = {}
         self.add(names, part_sizes)
 
     @property
@@ -56,11 +56,7 @@ class FollowingHasher:
                 return
             for name in names:
                 if name not in self._followers:
-                    follower: _Follower | _PartsFollower = (
-                        _PartsFollower(self, name, part_sizes)
-                        if name.endswith(COMPOSITE_SUFFIX) and part_sizes
-                        else _Follower(self, name, part_sizes)
-                    )
+                    follower = _Follower(self, name, part_sizes)
                     self._followers[name] = follower
                     for thread in follower.threads:
                         thread.start()
@@ -99,7 +95,7 @@ class FollowingHasher:
             for thread in follower.threads:
                 thread.join()
 
-    def _all(self) -> list[_Follower | _PartsFollower]:
+    def _all(self) -> list[_Follower]:
         return list(self._followers.values())
 
     def _fail(self, exc: BaseException) -> None:
@@ -110,88 +106,33 @@ class FollowingHasher:
 
 
 class _Follower:
-    """One check's thread: reads each stretch behind the front into its own buffer and hashes it."""
+    """One check's threads, each reading its share of the file behind the front into its own buffer and hashing it.
+
+    A plain check is one stretch, the whole file, for one thread. A composite check is its parts, every
+    PART_HASHERS-th for each thread, and its value the digest of the parts' digests, in order."""
 
     def __init__(self, hasher: FollowingHasher, name: str, part_sizes: tuple[int, ...]) -> None:
         self.hasher = hasher
         self.name = name
-        self.part_sizes = part_sizes
-        self.generation = hasher._generation
-        self.hashed = 0
-        self.digest = self._new_digest()
-        self.threads = [threading.Thread(target=self._run, name=f"sdgui-hash-{name}", daemon=True)]
-
-    def _new_digest(self) -> Digest:
-        # One core each: the download runs on the others, and one core hashes faster than a network delivers.
-        return new_digest(self.name, self.hasher._size, self.part_sizes, all_cores=False)
-
-    def done(self, size: int, generation: int) -> bool:
-        return self.generation == generation and self.hashed >= size
-
-    def hexdigest(self) -> str:
-        return self.digest.hexdigest()
-
-    def _run(self) -> None:
-        hasher = self.hasher
-        try:
-            fd = os.open(hasher._path, os.O_RDONLY)
-        except OSError as exc:
-            hasher._fail(exc)
-            return
-        buffer = bytearray(min(READ_SIZE, max(1, hasher._size)))
-        view = memoryview(buffer)
-        changed = hasher._changed
-        try:
-            while True:
-                with changed:
-                    while True:
-                        if hasher._closed:
-                            return
-                        if self.generation != hasher._generation:
-                            self.generation, self.hashed = hasher._generation, 0
-                            self.digest = self._new_digest()
-                        if self.hashed < hasher._front:
-                            break
-                        changed.wait()
-                    start, generation = self.hashed, self.generation
-                    length = min(len(buffer), hasher._front - start)
-                n = os.preadv(fd, [view[:length]], start)
-                with changed:
-                    if generation != hasher._generation:
-                        continue  # the file was emptied meanwhile: what was read is gone, start over
-                if n <= 0:
-                    raise OSError(f"the file ended at {start} of {hasher._size} bytes while being hashed")
-                self.digest.update(view[:n])
-                with changed:
-                    if generation == hasher._generation:
-                        self.hashed = start + n
-                        if hasher._awaited:
-                            changed.notify_all()
-        except BaseException as exc:
-            hasher._fail(exc)
-        finally:
-            os.close(fd)
-
-
-class _PartsFollower:
-    """A composite check's threads: each hashes its share of the parts (every PART_HASHERS-th) behind the front,
-    and the check is the digest of the parts' digests, in order."""
-
-    def __init__(self, hasher: FollowingHasher, name: str, part_sizes: tuple[int, ...]) -> None:
-        self.hasher = hasher
-        self.algorithm = name.removesuffix(COMPOSITE_SUFFIX)
-        self.part_sizes = part_sizes
-        self.offsets = [sum(part_sizes[:i]) for i in range(len(part_sizes))]
-        self.fits = sum(part_sizes) == hasher._size
+        self.composite = name.endswith(COMPOSITE_SUFFIX) and bool(part_sizes)
+        self.stretches = part_sizes if self.composite else (hasher._size,)
+        self.offsets = [sum(self.stretches[:i]) for i in range(len(self.stretches))]
+        self.fits = sum(self.stretches) == hasher._size
         """Parts that do not add up to the file can never match (and the front would never reach their end)."""
-        workers = max(1, min(PART_HASHERS, len(part_sizes)))
-        self.digests: list[bytes | None] = [None] * len(part_sizes)
+        workers = max(1, min(PART_HASHERS, len(self.stretches))) if self.composite else 1
+        self.digests: list[str | None] = [None] * len(self.stretches)
         self.generations = [-1] * workers
-        """The generation each thread's parts are hashed for (see FollowingHasher.reset)."""
+        """The generation each thread's stretches are hashed for (see FollowingHasher.reset)."""
         self.threads = [
             threading.Thread(target=self._run, args=(worker, workers), name=f"sdgui-hash-{name}", daemon=True)
             for worker in range(workers)
         ]
+
+    def _new_digest(self) -> Digest:
+        if self.composite:
+            return new_digest(self.name.removesuffix(COMPOSITE_SUFFIX))
+        # One core each: the download runs on the others, and one core hashes faster than a network delivers.
+        return new_digest(self.name, self.hasher._size, all_cores=False)
 
     def done(self, size: int, generation: int) -> bool:
         if not self.fits:
@@ -201,24 +142,26 @@ class _PartsFollower:
     def hexdigest(self) -> str:
         if not self.fits:
             return "short or long: the bytes do not fill the parts"
-        combined = new_digest(self.algorithm)
-        combined.update(b"".join(d or b"" for d in self.digests))
+        if not self.composite:
+            return self.digests[0] or ""
+        combined = new_digest(self.name.removesuffix(COMPOSITE_SUFFIX))
+        combined.update(b"".join(bytes.fromhex(d or "") for d in self.digests))
         return combined.hexdigest()
 
     def _run(self, worker: int, workers: int) -> None:
         hasher = self.hasher
         if not self.fits:
             return
-        mine = range(worker, len(self.part_sizes), workers)
+        mine = range(worker, len(self.stretches), workers)
         try:
             fd = os.open(hasher._path, os.O_RDONLY)
         except OSError as exc:
             hasher._fail(exc)
             return
-        buffer = bytearray(min(READ_SIZE, max(1, max(self.part_sizes))))
+        buffer = bytearray(min(READ_SIZE, max(1, *self.stretches)))
         view = memoryview(buffer)
         changed = hasher._changed
-        generation, index, position, end, part = -1, 0, 0, 0, 0
+        generation, index, position, end, stretch = -1, 0, 0, 0, 0
         digest: Digest | None = None
         try:
             while True:
@@ -232,10 +175,10 @@ class _PartsFollower:
                                 self.digests[i] = None
                             index, digest = 0, None
                         if index < len(mine):
-                            part = mine[index]
+                            stretch = mine[index]
                             if digest is None:
-                                digest, position = new_digest(self.algorithm), self.offsets[part]
-                            end = self.offsets[part] + self.part_sizes[part]
+                                digest, position = self._new_digest(), self.offsets[stretch]
+                            end = self.offsets[stretch] + self.stretches[stretch]
                             if position < min(hasher._front, end) or position == end:
                                 break
                         changed.wait()
@@ -250,10 +193,10 @@ class _PartsFollower:
                 digest.update(view[:n])
                 position = start + n
                 if position == end:
-                    value = bytes.fromhex(digest.hexdigest())
+                    value = digest.hexdigest()
                     with changed:
                         if generation == hasher._generation:
-                            self.digests[part] = value
+                            self.digests[stretch] = value
                             if hasher._awaited:
                                 changed.notify_all()
                     index, digest = index + 1, None
