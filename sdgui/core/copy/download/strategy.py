@@ -103,7 +103,7 @@ def _expected(ctx: CopyContext, item: CopyItem, entry: Entry) -> Expected | None
     return expected
 
 
-def proved_again(ctx: CopyContext, item: CopyItem, mismatch: EtagNotMatchedError, seen: list[str]) -> Proof | None:
+def _proved_again(ctx: CopyContext, item: CopyItem, mismatch: EtagNotMatchedError, seen: list[str]) -> Proof | None:
     """After bytes that do not match a multipart ETag: None to download them again; once the same bytes came
     twice, an unverified Proof (the service makes its ETags otherwise: its volume's are not asked again). Bytes
     that differ each time, ETAG_ATTEMPTS times, raise the mismatch."""
@@ -164,7 +164,7 @@ def _download_large(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
                 with ctx.verifying(item):  # the hasher follows the download; what it has not hashed yet is left
                     proof = verify_download(ctx, item, entry, partial(_hashes, hasher, str(target.temp)))
             except EtagNotMatchedError as mismatch:
-                again = proved_again(ctx, item, mismatch, seen)
+                again = _proved_again(ctx, item, mismatch, seen)
                 if again is None:
                     progress.forget_resumed()
                     ledger.restart()
@@ -261,7 +261,7 @@ def _download_small(ctx: CopyContext, item: CopyItem, progress: FileProgress) ->
             # The one GET's answer may carry less than a HEAD would (an ETag that is no MD5): a mismatch asks again.
             proof = verify_download(ctx, item, entry, partial(_hash_bytes, data), ask_again=True)
         except EtagNotMatchedError as mismatch:
-            again = proved_again(ctx, item, mismatch, seen)
+            again = _proved_again(ctx, item, mismatch, seen)
             if again is None:
                 continue
             proof, note = again, ETAG_NOT_PARTS
