@@ -27,6 +27,8 @@ offered only where the backend expects it to be one, and a mismatch asks the ser
 COMPOSITE_SUFFIX = "-composite"
 """A check named ``sha256-composite`` (say) is S3's composite checksum: the SHA-256 of the parts' SHA-256s."""
 HASH_BUFFER = 16 * 1024 * 1024
+PARTS_DO_NOT_FIT = "short or long: the bytes do not fill the parts"
+"""A composite check's value when the bytes are more or fewer than its parts hold: it matches no stored value."""
 
 
 class Digest(Protocol):
@@ -96,10 +98,15 @@ class _CompositeDigest:
 
     def hexdigest(self) -> str:
         if self._overrun or self._part_bytes or self._left:
-            return "short or long: the bytes do not fill the parts"
-        combined = new_digest(self._algorithm)
-        combined.update(bytes(self._digests))
-        return combined.hexdigest()
+            return PARTS_DO_NOT_FIT
+        return digest_of_digests(self._algorithm, bytes(self._digests))
+
+
+def digest_of_digests(algorithm: str, part_digests: bytes) -> str:
+    """A composite check's value: the digest, in ``algorithm``, of its parts' digests one after another."""
+    combined = new_digest(algorithm)
+    combined.update(part_digests)
+    return combined.hexdigest()
 
 
 def new_digest(

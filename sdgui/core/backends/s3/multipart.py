@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 _CHECKSUM_REFUSED = frozenset({"InvalidArgument", "InvalidRequest", "NotImplemented"})
 _PART_CHECKSUMS: tuple[tuple[PartChecksum, str], ...] = (("crc64nvme", "CRC64NVME"), ("sha256", "SHA256"))
 """The part checksums asked for, best first, with botocore's name for each."""
-_CHECKSUM_MEMBER: dict[PartChecksum, str] = {"crc64nvme": "ChecksumCRC64NVME", "sha256": "ChecksumSHA256"}
+_CHECKSUM_MEMBER: dict[PartChecksum, str] = {
+    checksum: f"Checksum{algorithm}" for checksum, algorithm in _PART_CHECKSUMS
+}
+"""Each one's member in botocore's requests and answers (ChecksumCRC64NVME, ChecksumSHA256)."""
 RANGE_CHUNK = 256 * 1024
 """What one read of a ranged answer takes: small enough that a cancel is seen within a fraction of a second."""
 
@@ -303,12 +306,15 @@ class S3MultipartClient:
                 page = self.client.list_parts(**request)
                 for part in page.get("Parts", []):
                     number = int(part["PartNumber"])
-                    etag, size = _unquoted(part.get("ETag")), int(part.get("Size", 0))
-                    parts[number] = UploadedPart(number, etag, size)
-                    for checksum, member in _CHECKSUM_MEMBER.items():
+                    checksum: PartChecksum = "md5"
+                    value: str | None = None
+                    for candidate, member in _CHECKSUM_MEMBER.items():
                         if isinstance(part.get(member), str):
-                            parts[number] = UploadedPart(number, etag, size, part[member], checksum)
+                            checksum, value = candidate, part[member]
                             break
+                    parts[number] = UploadedPart(
+                        number, _unquoted(part.get("ETag")), int(part.get("Size", 0)), value, checksum
+                    )
                 marker = page.get("NextPartNumberMarker")
                 if not page.get("IsTruncated") or not marker or marker == request.get("PartNumberMarker"):
                     return parts

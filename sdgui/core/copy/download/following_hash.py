@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Iterable
 
-from sdgui.core.copy.checks import COMPOSITE_SUFFIX, Digest, new_digest
+from sdgui.core.copy.checks import COMPOSITE_SUFFIX, PARTS_DO_NOT_FIT, Digest, digest_of_digests, new_digest
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class _Follower:
         self.offsets = [sum(self.stretches[:i]) for i in range(len(self.stretches))]
         self.fits = sum(self.stretches) == hasher._size
         """Parts that do not add up to the file can never match (and the front would never reach their end)."""
-        workers = max(1, min(PART_HASHERS, len(self.stretches))) if self.composite else 1
+        workers = min(PART_HASHERS, len(self.stretches)) if self.composite else 1
         self.digests: list[str | None] = [None] * len(self.stretches)
         self.generations = [-1] * workers
         """The generation each thread's stretches are hashed for (see FollowingHasher.reset)."""
@@ -141,12 +141,11 @@ class _Follower:
 
     def hexdigest(self) -> str:
         if not self.fits:
-            return "short or long: the bytes do not fill the parts"
+            return PARTS_DO_NOT_FIT
         if not self.composite:
             return self.digests[0] or ""
-        combined = new_digest(self.name.removesuffix(COMPOSITE_SUFFIX))
-        combined.update(b"".join(bytes.fromhex(d or "") for d in self.digests))
-        return combined.hexdigest()
+        parts = b"".join(bytes.fromhex(d or "") for d in self.digests)
+        return digest_of_digests(self.name.removesuffix(COMPOSITE_SUFFIX), parts)
 
     def _run(self, worker: int, workers: int) -> None:
         hasher = self.hasher

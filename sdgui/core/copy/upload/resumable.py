@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from blake3 import blake3
 
@@ -71,7 +71,7 @@ class ResumeToken:
     def from_json(cls, data: Mapping[str, Any]) -> ResumeToken | None:
         """The token ``data`` describes, or None when it is from another version or malformed."""
         try:
-            if data.get("version") != TOKEN_VERSION or data["checksum"] not in ("crc64nvme", "sha256", "md5"):
+            if data.get("version") != TOKEN_VERSION or data["checksum"] not in get_args(PartChecksum):
                 return None
             return cls(
                 key=str(data["key"]),
