@@ -5,6 +5,7 @@ damaged on the way are downloaded again and verified."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,7 +76,7 @@ def test_an_etag_made_otherwise_costs_one_more_download_then_says_unverified(
     files = {f"in/{name}.bin": os.urandom(size) for name in ("a", "b")}
     for key, data in files.items():
         put_in_parts(moto_s3, bucket, key, data)
-    run = run_copy(["cloud:in/"], f"{tmp_path}/", TransferSettings(**{**PARTS.__dict__, "file_concurrency": 1}))
+    run = run_copy(["cloud:in/"], f"{tmp_path}/", dataclasses.replace(PARTS, file_concurrency=1))
     assert run.final.type == "job_finished", run.final
     done = {event.source.rsplit("/", 1)[-1]: event for event in run.of("file_done")}  # type: ignore[attr-defined]
     assert {(e.verified, e.check) for e in done.values()} == {("unverified", None)}  # type: ignore[attr-defined]
