@@ -12,7 +12,7 @@ from sdgui.core.copy.action import CopyAction, CopyOptions
 from sdgui.core.copy.events import JobEvent
 from sdgui.core.copy.job import FileCopyJob
 from sdgui.core.paths import SdPath
-from sdgui.core.settings import TransferSettings
+from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeConfig, VolumeRegistry
 from tests.cloud_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, gcs_service_account
 from tests.servers import S3Server
@@ -123,6 +123,20 @@ def write_tree(root: Path, files: dict[str, bytes]) -> Path:
 
 def read_object(server: S3Server, bucket: str, key: str) -> bytes:
     return server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def put_in_parts(server: S3Server, bucket: str, key: str, data: bytes, part: int = 5 * MiB) -> None:
+    """A multipart upload with no checksums, as older tools (and s5cmd) write them."""
+    client = server.client()
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    parts = []
+    for number, start in enumerate(range(0, len(data), part), 1):
+        answer = client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data[start : start + part]
+        )
+        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+    client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
+    assert client.head_object(Bucket=bucket, Key=key)["ETag"].endswith(f'-{len(parts)}"')
 
 
 def put_multipart(server: S3Server, bucket: str, key: str, data: bytes, algorithm: str, part_size: int) -> str:

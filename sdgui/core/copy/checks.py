@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from blake3 import blake3
 
@@ -162,19 +162,44 @@ def best_provider_check(checksums: Mapping[str, str]) -> Expected | None:
     return None
 
 
+Chunk = TypeVar("Chunk", bound=bytes | memoryview)
+
+
+class RunningChecks:
+    """Each of ``names`` over chunks as they pass through a generator, counting them too (``size``, when known,
+    picks blake3's threads; a composite check takes ``part_sizes``)."""
+
+    def __init__(
+        self, names: Iterable[str], size: int | None = None, part_sizes: tuple[int, ...] = (), *, all_cores: bool = True
+    ) -> None:
+        self._digests = {name: new_digest(name, size, part_sizes, all_cores=all_cores) for name in dict.fromkeys(names)}
+        self.size = 0
+
+    def through(self, chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+        for chunk in chunks:
+            self.update(chunk)
+            yield chunk
+
+    def update(self, chunk: bytes | memoryview) -> None:
+        for digest in self._digests.values():
+            digest.update(chunk)
+        self.size += len(chunk)
+
+    def results(self) -> dict[str, str]:
+        return {name: digest.hexdigest() for name, digest in self._digests.items()}
+
+
 def hash_all(
     chunks: Iterable[bytes | memoryview],
     names: Iterable[str],
     size: int | None = None,
     part_sizes: tuple[int, ...] = (),
 ) -> dict[str, str]:
-    """Each of ``names`` over the same bytes, in one pass (``size``, when known, picks blake3's threads; a composite
-    check takes ``part_sizes``)."""
-    digests = {name: new_digest(name, size, part_sizes) for name in dict.fromkeys(names)}
-    for chunk in chunks:
-        for digest in digests.values():
-            digest.update(chunk)
-    return {name: digest.hexdigest() for name, digest in digests.items()}
+    """Each of ``names`` over the same bytes, in one pass."""
+    running = RunningChecks(names, size, part_sizes)
+    for _ in running.through(chunks):
+        pass
+    return running.results()
 
 
 def hash_file_all(path: Path | str, names: Iterable[str], part_sizes: tuple[int, ...] = ()) -> dict[str, str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from blake3 import blake3
 
-from sdgui.core.copy.checks import BLAKE3, hash_all, hash_file_all
+from sdgui.core.copy.checks import BLAKE3, RunningChecks, hash_all, hash_file_all
 
 VerifyMode = Literal["off", "on", "readback"]
 """off: no checks; on: blake3 end to end where the destination can be read cheaply (local) and the
@@ -35,18 +35,11 @@ def hash_stream(chunks: Iterable[bytes]) -> str:
     return hasher.hexdigest()
 
 
-class RunningHash:
-    """Hashes chunks as they pass through a generator, counting them too."""
+class RunningHash(RunningChecks):
+    """The blake3 of chunks as they pass through a generator (on one thread: the chunks are small), counting them."""
 
     def __init__(self) -> None:
-        self._hasher = blake3()
-        self.size = 0
-
-    def through(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        for chunk in chunks:
-            self._hasher.update(chunk)
-            self.size += len(chunk)
-            yield chunk
+        super().__init__([BLAKE3], all_cores=False)
 
     def hexdigest(self) -> str:
-        return self._hasher.hexdigest()
+        return self.results()[BLAKE3]

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from sdgui.core.backends.s3 import S3Config
-from sdgui.core.copy.download.strategy import ETAG_NOT_PARTS
+from sdgui.core.copy.source_proof import ETAG_NOT_PARTS
 from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeConfig
-from tests.copying import add_volume, run_copy
+from tests.copying import add_volume, put_in_parts, run_copy
 from tests.etag_proxy import EtagProxy
 from tests.servers import S3Server
 
@@ -30,20 +30,6 @@ def s3(request: pytest.FixtureRequest) -> S3Server:
     server: S3Server = request.getfixturevalue({"moto": "moto_s3", "seaweedfs": "seaweed_s3"}[request.param])
     server.ensure_running()
     return server
-
-
-def put_in_parts(server: S3Server, bucket: str, key: str, data: bytes, part: int = 5 * MiB) -> None:
-    """A multipart upload with no checksums, as older tools (and s5cmd) write them."""
-    client = server.client()
-    upload = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-    parts = []
-    for number, start in enumerate(range(0, len(data), part), 1):
-        answer = client.upload_part(
-            Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data[start : start + part]
-        )
-        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-    client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
-    assert client.head_object(Bucket=bucket, Key=key)["ETag"].endswith(f'-{len(parts)}"')
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ they agree on the endpoint, addressing style, region, credentials, timeouts and 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
 
 S3_KINDS = frozenset({"s3", "r2"})
 """Volume kinds served by S3Backend."""
+
+_SESSIONS = threading.Lock()
+"""botocore sessions are not safe to share across threads; their clients are. This guards the making of clients."""
+_shared_session: Any = None
+"""The botocore session of every volume without an AWS profile: each session loads S3's service model again
+(~15 MB), and the keys are the client's own, so one session serves them all."""
+
+
+def _session() -> Any:
+    global _shared_session
+    if _shared_session is None:
+        import botocore.session
+
+        _shared_session = botocore.session.Session()
+    return _shared_session
 
 
 @dataclass(frozen=True)
@@ -162,8 +178,6 @@ class S3Config:
 
     def botocore_client(self) -> Any:
         """A botocore S3 client (untyped: botocore has no stubs); ConfigError when the environment breaks it."""
-        import botocore.session
-
         from sdgui.core.backends.botocore_errors import raise_a_cancel
 
         # botocore logs every event handler at DEBUG; keep SDGUI_DEBUG=1 output about sdgui.
@@ -174,10 +188,11 @@ class S3Config:
             credentials = {"aws_access_key_id": self.access_key_id, "aws_secret_access_key": self.secret_access_key}
         try:
             # A profile's session carries its refreshing credentials; obstore's provider reads the same ones.
-            session = self.aws_profile.session if self.aws_profile else botocore.session.Session()
-            client = session.create_client(
-                "s3", endpoint_url=self.endpoint, config=self.botocore_config(), **credentials
-            )
+            with _SESSIONS:
+                session = self.aws_profile.session if self.aws_profile else _session()
+                client = session.create_client(
+                    "s3", endpoint_url=self.endpoint, config=self.botocore_config(), **credentials
+                )
         except Exception as exc:  # bad profile in the environment, malformed endpoint...
             raise errors.ConfigError(
                 f"cannot configure the S3 client: {type(exc).__name__}", volume=self.volume
