@@ -55,7 +55,8 @@ class StreamingCopyStrategy(CloudCopyStrategy):
 
     def _stream(self, ctx: CopyContext, item: CopyItem, progress: FileProgress, seen: list[str]) -> FileOutcome:
         """One read of the source into the destination, proved before the destination commits it."""
-        entry = item.src.stat(item.src_key)
+        # A single file was stat'ed by validation a moment ago; another read (the object may have changed) asks again.
+        entry, item.stat = item.stat or item.src.stat(item.src_key), None
         expected = source_check(ctx, item, entry)
         if expected is None and ctx.verify != "off":  # a multipart object: its service may keep more than a stat says
             entry = with_service_checks(entry, item.src.stat_with_checksums(item.src_key))
