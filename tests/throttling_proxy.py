@@ -44,11 +44,15 @@ class ThrottlingProxy:
                 client.close()
                 continue
             with self._lock:
+                if self._closed.is_set():  # close() ran meanwhile and would not see these two
+                    client.close()
+                    server.close()
+                    return
                 self._sockets += [client, server]
-            for source, target in ((client, server), (server, client)):
-                thread = threading.Thread(target=self._pipe, args=(source, target), daemon=True)
-                self._threads.append(thread)
-                thread.start()
+                for source, target in ((client, server), (server, client)):
+                    thread = threading.Thread(target=self._pipe, args=(source, target), daemon=True)
+                    self._threads.append(thread)
+                    thread.start()
 
     def _pipe(self, source: socket.socket, target: socket.socket) -> None:
         try:
@@ -66,12 +70,13 @@ class ThrottlingProxy:
                     sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
-        self._closed.set()
         self.listener.close()
         with self._lock:
+            self._closed.set()
             for sock in self._sockets:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv, which close() would not
                 sock.close()
-        for thread in self._threads:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=5)
