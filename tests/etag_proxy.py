@@ -3,8 +3,9 @@ S3's MD5 of the parts' MD5s (R2, Riak CS and others do), or for a link that dama
 
 It forwards each request as it came (method, target, headers, body) and hands the answer back, with the ETag of
 every multipart object (``…-N``, in headers and in listings) replaced by another one of the same shape (and put back
-in the If-Match of the requests that name it), and the first ``damage_gets`` GET bodies with one byte flipped. Whole
-answers are read before they are passed on: the test objects are a few MiB.
+in the If-Match of the requests that name it), the first ``damage_gets`` GET bodies with one byte flipped, and, with
+``drop_ranges``, every Range header dropped. Whole answers are read before they are passed on: the test objects are
+a few MiB.
 """
 
 from __future__ import annotations
@@ -25,8 +26,13 @@ _LISTED_ETAG = re.compile(rb"<ETag>(&quot;|\")?([0-9a-f]{32}-[0-9]+)(&quot;|\")?
 class EtagProxy:
     """Serves on ``endpoint``; ``rewrite_etags`` and ``damage_gets`` can be changed while it runs."""
 
-    def __init__(self, upstream: str, *, rewrite_etags: bool = True, damage_gets: int = 0) -> None:
+    def __init__(
+        self, upstream: str, *, rewrite_etags: bool = True, damage_gets: int = 0, drop_ranges: bool = False
+    ) -> None:
         self.upstream = upstream.removeprefix("http://")
+        self.drop_ranges = drop_ranges
+        """Forward GETs without their Range header: the whole object comes back with 200 and no Content-Range, as
+        from a server that ignores ranges. Use it before moto_server, which checks no signatures."""
         self.rewrite_etags = rewrite_etags
         self.damage_gets = damage_gets
         self.gets: Counter[str] = Counter()
@@ -45,7 +51,8 @@ class EtagProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                dropped = HOP_BY_HOP | ({"range"} if proxy.drop_ranges else set())
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
                 for name, value in headers.items():
                     original = proxy._originals.get(value.strip('"'))
                     if name.lower() in ("if-match", "if-none-match") and original:

@@ -107,6 +107,8 @@ class FaultProxy:
         self.counters: Counter[str] = Counter()
         """connections, requests, bytes_up, bytes_down, and one key per injected fault kind."""
         self.request_log: list[str] = []
+        self.bytes_down_at_request: list[int] = []
+        """For each request of ``request_log``: how many bytes had gone to the client when it came."""
         self._drop: DropRule | None = None
         self._drops_done = 0
         self._delay_s = 0.0
@@ -333,6 +335,7 @@ class FaultProxy:
                 with self._lock:
                     self.counters["requests"] += 1
                     self.request_log.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
+                    self.bytes_down_at_request.append(self.counters["bytes_down"])
                     hit = self._http_fault is not None and self._http_fault.hits(method, target)
                     fault = self._http_fault if hit else None
                 inject = fault is not None

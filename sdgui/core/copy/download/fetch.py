@@ -75,10 +75,12 @@ def _ranged(
 ) -> None:
     ranges = ledger.missing()
     failed = threading.Event()
+    answered = threading.Event()
 
     def fetch(start: int, end: int) -> None:
         position = start
         for chunk in item.src.read_range(item.src_key, start, end, if_match=ledger.etag):
+            answered.set()
             if failed.is_set():
                 return
             ctx.cancel.check()
@@ -91,16 +93,22 @@ def _ranged(
         if position != end:
             raise errors.NetworkError(f"a ranged read ended at {position} instead of {end}", path=item.source_label)
 
-    if ctx.range_support.get(item.src.volume) is None and ranges:
-        # First big file from this volume: probe with the first range alone, so a server that ignores
-        # ranges is caught before several whole-object answers stream at once.
-        fetch(*ranges[0])
-        ctx.range_support[item.src.volume] = True
-        ranges = ranges[1:]
     if not ranges:
         return
     with ThreadPoolExecutor(ctx.settings.download_concurrency, thread_name_prefix="sdgui-range") as pool:
-        futures = [pool.submit(fetch, start, end) for start, end in ranges]
+        futures = []
+        if ctx.range_support.get(item.src.volume) is None:
+            # First big file from this volume: the first range goes alone until its answer's first bytes
+            # came, so a server that ignores ranges is caught before several whole-object answers stream at once.
+            first = pool.submit(fetch, *ranges[0])
+            first.add_done_callback(lambda _: answered.set())
+            answered.wait()
+            error = first.exception() if first.done() else None
+            if error is not None:
+                raise error
+            ctx.range_support[item.src.volume] = True
+            futures, ranges = [first], ranges[1:]
+        futures += [pool.submit(fetch, start, end) for start, end in ranges]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
             error = future.exception()
