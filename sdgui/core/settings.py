@@ -16,10 +16,14 @@ class TransferSettings:
     server and the two shared cores are the limit), while memory and CPU grow with the part size and the
     concurrency, so parts stay small. ``file_concurrency`` comes from the 10 ms latency proxy: 1,000 small
     uploads took half the time with 64 files in flight as with 16, and no longer on loopback.
+
+    Uploads send 8 parts of 5 MiB (S3's smallest part) at once, not 4 of 8 MiB: on a link where one connection's
+    speed is bounded, a 100 MiB upload took 3.6 s instead of 6.0 s, with the same wall time, CPU and memory on
+    loopback (docs/performance.md, 2026-12-08). Huge files get larger parts, to stay within 10,000.
     """
 
-    upload_chunk_size: int = 8 * MiB
-    upload_concurrency: int = 4
+    upload_chunk_size: int = 5 * MiB
+    upload_concurrency: int = 8
     download_part_size: int = 16 * MiB
     download_concurrency: int = 6
     multipart_threshold: int = 16 * MiB

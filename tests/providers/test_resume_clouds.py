@@ -78,7 +78,7 @@ def staged_some(size: int) -> Any:
 def test_killed_upload_to_azure_resumes_from_its_blocks(
     sas: bool, azurite: Azurite, azure_container: str, tmp_path: Path
 ) -> None:
-    data = os.urandom(40 * MiB)
+    data = os.urandom(2 * TransferSettings().upload_concurrency * BLOCK)  # two rounds of blocks in flight
     source = tmp_path / "big.bin"
     source.write_bytes(data)
     proxy = ThrottlingProxy(azurite.endpoint.rsplit("/", 1)[0], rate=RATE)

@@ -18,6 +18,7 @@ from sdgui.core.backends.resumable_uploads import (
     PartChecksum,
     ResumableUploads,
     UploadedPart,
+    choose_part_size,
     sha256_b64,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "UploadedPart",
     "VolumeBackend",
     "WriteResult",
+    "choose_part_size",
     "crc64nvme_model",
     "part_checksum_b64",
     "sha256_b64",

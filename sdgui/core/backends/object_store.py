@@ -20,6 +20,7 @@ from sdgui.core.backends.base import (
     ObjectProperties,
     VolumeBackend,
     WriteResult,
+    choose_part_size,
 )
 from sdgui.core.backends.obstore_errors import translated
 from sdgui.core.backends.pumped_reader import PumpedReader
@@ -292,14 +293,15 @@ class ObjectStoreBackend(VolumeBackend):
                 result = obstore.put(self.store, full, data, attributes=attributes, use_multipart=False)
             return WriteResult(len(data), result.get("e_tag"), self.provider_checked)
         reader = PumpedReader(chunks, before_commit)
+        part_size = choose_part_size(size or 0, self.settings.upload_chunk_size)
         try:
             with self._translated(key):
                 result = obstore.put(
                     self.store,
                     full,
-                    reader.buffered(self.settings.upload_chunk_size),
+                    reader.buffered(part_size),
                     attributes=attributes,
-                    chunk_size=self.settings.upload_chunk_size,
+                    chunk_size=part_size,
                     max_concurrency=self.settings.upload_concurrency,
                     # Said outright: obstore would otherwise ask the reader for its size (seek to the end),
                     # get 0 and read the whole stream into memory for one single PUT.

@@ -23,12 +23,20 @@ __all__ = [
     "PartChecksum",
     "ResumableUploads",
     "UploadedPart",
+    "choose_part_size",
     "sha256_b64",
 ]
 
 MIN_PART_SIZE = 5 * MiB
 """S3 refuses smaller parts, except the last one."""
 MAX_PARTS = 10_000
+
+
+def choose_part_size(size: int, wanted: int) -> int:
+    """``wanted``, raised to S3's 5 MiB minimum and, for huge files, to stay within 10,000 parts."""
+    needed = -(-size // (MAX_PARTS * MiB)) * MiB  # whole MiB, rounded up
+    return max(wanted, MIN_PART_SIZE, needed)
+
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 

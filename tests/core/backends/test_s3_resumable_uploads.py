@@ -12,11 +12,12 @@ import pytest
 from sdgui.core import errors
 from sdgui.core.backends.base import BLAKE3_KEY
 from sdgui.core.backends.factory import BackendCache
+from sdgui.core.backends.resumable_uploads import choose_part_size
 from sdgui.core.backends.s3.multipart import S3MultipartClient
 from sdgui.core.cancel import CancelToken
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
 from sdgui.core.copy.upload import UploadStrategy
-from sdgui.core.copy.upload.resumable import ResumeToken, choose_part_size, resumable_upload, supports_resumable_upload
+from sdgui.core.copy.upload.resumable import ResumeToken, resumable_upload, supports_resumable_upload
 from sdgui.core.copy.verify import hash_bytes
 from sdgui.core.settings import MiB, TransferSettings
 from sdgui.core.volumes import VolumeRegistry

@@ -29,10 +29,10 @@ from sdgui.core.backends.base import (
     UploadedPart,
     VolumeBackend,
     WriteResult,
+    choose_part_size,
     part_checksum_b64,
 )
 from sdgui.core.copy.context import CopyContext, CopyItem, FileProgress, resume_id
-from sdgui.core.settings import MiB
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +98,6 @@ class ResumeToken:
 
 def part_count(size: int, part_size: int) -> int:
     return max(1, math.ceil(size / part_size))
-
-
-def choose_part_size(size: int, wanted: int) -> int:
-    """``wanted``, raised to S3's 5 MiB minimum and, for huge files, to stay within 10,000 parts."""
-    needed = math.ceil(size / MAX_PARTS / MiB) * MiB
-    return max(wanted, MIN_PART_SIZE, needed)
 
 
 def _noop(*_: Any) -> None:
