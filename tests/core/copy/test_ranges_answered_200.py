@@ -4,9 +4,11 @@ Content-Range is the range asked for."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
+import pytest
 from blake3 import blake3
 
 from sdgui.core.backends.base import BLAKE3_KEY
@@ -35,4 +37,24 @@ def test_download_from_rclone_runs_in_parallel_ranges(rclone_s3: S3Server, tmp_p
     assert (tmp_path / "big.bin").read_bytes() == data
     # Seven 2 MiB ranges (the first one asked twice: obstore, refused, then botocore), not one whole stream.
     assert len(gets) == 8, gets
+    rclone_s3.delete_bucket(bucket)
+
+
+def test_two_big_downloads_at_once_keep_their_connections(
+    rclone_s3: S3Server, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two large files in flight (``large_file_slots``), each with all its ranges, fit botocore's connection pool:
+    none is opened only to be thrown away ("Connection pool is full, discarding connection")."""
+    rclone_s3.ensure_running()
+    bucket = rclone_s3.new_bucket()
+    settings = TransferSettings(download_concurrency=20, download_part_size=2 * MiB)
+    size = settings.download_part_size * settings.download_concurrency + 5
+    for name in ("a.bin", "b.bin"):
+        rclone_s3.client().put_object(Bucket=bucket, Key=f"big/{name}", Body=os.urandom(size))
+    add_volume(rclone_s3, bucket)
+    with caplog.at_level(logging.WARNING, logger="urllib3"):
+        run = run_copy(["cloud:big/"], f"{tmp_path}/", settings)
+    assert run.final.type == "job_finished", run.final
+    assert len(run.of("file_done")) == 2
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")] == []
     rclone_s3.delete_bucket(bucket)

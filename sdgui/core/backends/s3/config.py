@@ -56,7 +56,9 @@ class S3Config:
     access_key_id: str | None
     secret_access_key: str | None = field(repr=False)
     http: HttpPolicy
-    upload_concurrency: int = 4
+    connections: int = 10
+    """botocore's connection pool: every part or range of the large files in flight at once (botocore sends the
+    multipart uploads, and the ranged reads of servers that answer them with 200)."""
     multipart_etags: bool = True
     """Whether the service's multipart ETag is the MD5 of its parts' MD5s, as on S3 (R2's is not)."""
     aws_profile: AwsProfile | None = field(default=None, compare=False)
@@ -100,7 +102,9 @@ class S3Config:
             access_key_id=config.access_key_id or None,
             secret_access_key=secret if config.access_key_id else None,
             http=HttpPolicy.from_settings(settings, allow_http=bool(config.allow_http)),
-            upload_concurrency=settings.upload_concurrency,
+            connections=max(
+                10, settings.large_file_slots * max(settings.upload_concurrency, settings.download_concurrency)
+            ),
             multipart_etags=config.kind == "s3",
             aws_profile=profile,
         )
@@ -169,7 +173,7 @@ class S3Config:
             # servers often reject, and validate ranged answers some of them get wrong.
             "request_checksum_calculation": "when_required",
             "response_checksum_validation": "when_required",
-            "max_pool_connections": max(10, 2 * self.upload_concurrency),
+            "max_pool_connections": self.connections,
             "user_agent_extra": USER_AGENT,
         }
         if not self.signed:
