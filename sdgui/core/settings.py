@@ -17,16 +17,17 @@ class TransferSettings:
     concurrency, so parts stay small. ``file_concurrency`` comes from the 10 ms latency proxy: 1,000 small
     uploads took half the time with 64 files in flight as with 16, and no longer on loopback.
 
-    Uploads send 8 parts of 5 MiB (S3's smallest part) at once, not 4 of 8 MiB, and downloads fetch 12 ranges of
-    8 MiB, not 6 of 16 MiB: on a link where one connection's speed is bounded, a 100 MiB upload took 3.6 s instead
-    of 6.0 s and a download 2.6 s instead of 4.1 s, with the same wall time, CPU and memory on loopback
-    (docs/performance.md, 2026-12-08). Huge files get larger upload parts, to stay within 10,000.
+    Uploads send 8 parts of 5 MiB (S3's smallest part) at once, not 4 of 8 MiB: on a link where one connection's
+    speed is bounded, a 100 MiB upload took 3.6 s instead of 6.0 s, with the same wall time, CPU and memory on
+    loopback (docs/performance.md, 2026-12-08). Huge files get larger parts, to stay within 10,000. Downloads stay
+    at 6 ranges: 12 were faster on such a link too, but a cancel waits for every range's next MiB, and on a server
+    slow to answer (moto) that took it past a second.
     """
 
     upload_chunk_size: int = 5 * MiB
     upload_concurrency: int = 8
-    download_part_size: int = 8 * MiB
-    download_concurrency: int = 12
+    download_part_size: int = 16 * MiB
+    download_concurrency: int = 6
     multipart_threshold: int = 16 * MiB
     file_concurrency: int = 64
     """Files in flight at once; those above 1 MiB share 16 of them, large ones ``large_file_slots``
