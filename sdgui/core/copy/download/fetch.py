@@ -80,7 +80,8 @@ def _ranged(
     def fetch(start: int, end: int) -> None:
         position = start
         for chunk in item.src.read_range(item.src_key, start, end, if_match=ledger.etag):
-            answered.set()
+            if not answered.is_set():  # Event.set takes a lock: once, not on every chunk of every range
+                answered.set()
             if failed.is_set():
                 return
             ctx.cancel.check()
